@@ -1,0 +1,50 @@
+# One command per job, the same locally and in CI.
+#   make demo   create the environment, install, run the demo (once it exists)
+#   make test   create the environment, install everything, start nothing by hand, run every test
+#   make lint   ruff, ruff format --check, mypy, import-linter
+#   make bench  run the benchmarks (prints figures; never part of the test suite)
+
+PYTHON ?= python3
+# Use the active virtual environment if there is one, else ./.venv.
+ifdef VIRTUAL_ENV
+VENV := $(VIRTUAL_ENV)
+else
+VENV := .venv
+endif
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.watchkeeper-installed
+
+.PHONY: install test lint bench demo system-deps clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(STAMP): $(PY) pyproject.toml
+	$(PY) -m pip install -q -e ".[all,dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# System components for the integration tests (none needed yet; later issues add
+# PostgreSQL, Prometheus, Alertmanager and Chromium here).
+system-deps:
+	@scripts/system-deps
+
+test: install system-deps
+	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check watchkeeper tests benchmarks
+	$(VENV)/bin/ruff format --check watchkeeper tests benchmarks
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+bench: install
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+demo: install
+	$(VENV)/bin/watchkeeper demo
+
+clean:
+	rm -rf .venv build *.egg-info .pytest_cache .mypy_cache .ruff_cache
