@@ -99,6 +99,13 @@ class DriftMethod:
         Counts path for ``"counts"`` methods: ``from_counts(ref_counts, cur_counts)``.
     from_cdfs
         CDF path for ``"cdf"`` methods: ``from_cdfs(pair)``.
+    counts_statistic
+        Vectorised kernel of a ``"counts"`` method: arrays of shape ``(..., k)`` in,
+        statistics of shape ``(...)`` out. The natural-spread resampler calls it on
+        tens of thousands of simulated pairs at once, so it must not loop in Python.
+    cdfs_statistic
+        Vectorised kernel of a ``"cdf"`` method: ``(grid (G,), cdf_ref (..., G),
+        cdf_cur (..., G), ref_scale)`` in, statistics ``(...)`` out.
     """
 
     name: str
@@ -110,3 +117,5 @@ class DriftMethod:
     exact: Callable[[object, object], MethodResult]
     from_counts: Callable[[IntArray, IntArray], MethodResult] | None = None
     from_cdfs: Callable[[CdfPair], MethodResult] | None = None
+    counts_statistic: Callable[[IntArray, IntArray], FloatArray] | None = None
+    cdfs_statistic: Callable[[FloatArray, FloatArray, FloatArray, float], FloatArray] | None = None
