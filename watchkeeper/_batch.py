@@ -23,9 +23,42 @@ import numpy.typing as npt
 
 from watchkeeper.errors import InvalidBatchError
 
-__all__ = ["Columns", "to_columns"]
+__all__ = ["Columns", "Factorized", "to_columns", "value_at"]
 
-Columns = dict[str, npt.NDArray[Any]]
+
+class Factorized:
+    """A column already dictionary-encoded by its source: ``uniques[codes[i]]``, -1 missing.
+
+    pandas string and category columns arrive this way (one ``factorize`` in C instead
+    of a million Python objects), and the schema converts only the distinct values.
+    """
+
+    def __init__(self, codes: npt.NDArray[np.int64], uniques: npt.NDArray[Any]) -> None:
+        self.codes = codes
+        self.uniques = uniques
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def materialize(self, limit: int | None = None) -> npt.NDArray[Any]:
+        """Plain object array (``None`` for missing), of the first ``limit`` rows."""
+        codes = self.codes if limit is None else self.codes[:limit]
+        out = np.empty(len(codes), dtype=object)
+        ok = codes >= 0
+        out[ok] = self.uniques[codes[ok]]
+        return out
+
+
+Column = npt.NDArray[Any] | Factorized
+Columns = dict[str, Column]
+
+
+def value_at(column: Column, row: int) -> Any:
+    """The raw value of one row, whatever the column's form."""
+    if isinstance(column, Factorized):
+        code = int(column.codes[row])
+        return None if code < 0 else column.uniques[code]
+    return column[row]
 
 
 def _module(obj: object) -> str:
@@ -75,9 +108,13 @@ def _from_pandas(df: Any) -> Columns:
         series = df[name]
         if str(series.dtype).startswith("datetime64") and getattr(series.dt, "tz", None):
             series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-        if str(series.dtype) == "category":
-            series = series.astype(object)
-        out[str(name)] = np.asarray(series.to_numpy())
+        if series.dtype.kind in "OUT" or str(series.dtype) in {"category", "str", "string"}:
+            codes, uniques = series.factorize()
+            out[str(name)] = Factorized(
+                np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
+            )
+        else:
+            out[str(name)] = np.asarray(series.to_numpy())
     return out
 
 

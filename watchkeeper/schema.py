@@ -36,7 +36,7 @@ from typing import Any, Literal, cast, get_args
 import numpy as np
 import numpy.typing as npt
 
-from watchkeeper._batch import Columns, to_columns
+from watchkeeper._batch import Column, Columns, Factorized, to_columns, value_at
 from watchkeeper.errors import (
     ColumnNotFoundError,
     ColumnTypeError,
@@ -372,12 +372,7 @@ def _factorize(arr: npt.NDArray[Any]) -> tuple[IntArray, npt.NDArray[Any]]:
     return codes, out
 
 
-def _encode(
-    arr: npt.NDArray[Any], kind: ColumnKind, bad: _Bad
-) -> Encoded:
-    if arr.dtype.kind == "b":
-        return Encoded(arr.astype(np.int64), np.array(["false", "true"], dtype=object))
-    codes, uniques = _factorize(arr)
+def _encode(codes: IntArray, uniques: npt.NDArray[Any], kind: ColumnKind, bad: _Bad) -> Encoded:
     labels: list[str | None] = []
     for u in uniques:
         if kind == "text":
@@ -457,16 +452,30 @@ def _to_epoch_seconds(
     return out
 
 
-def convert_column(arr: npt.NDArray[Any], kind: ColumnKind) -> tuple[ColumnData, _Bad]:
-    """Convert one raw array to ``kind``; bad values become missing and are marked."""
+def convert_column(arr: Column, kind: ColumnKind) -> tuple[ColumnData, _Bad]:
+    """Convert one raw column to ``kind``; bad values become missing and are marked."""
     bad = _Bad(len(arr))
+    if isinstance(arr, Factorized):
+        if kind in ("categorical", "boolean", "text"):
+            return _encode(arr.codes, arr.uniques, kind, bad), bad
+        # convert each distinct value once, then spread to the rows
+        data, bad_uniques = convert_column(arr.uniques, kind)
+        converted = cast(FloatArray, data)  # numeric and datetime always give floats
+        present = arr.codes >= 0
+        out = np.full(len(arr), np.nan)
+        out[present] = converted[arr.codes[present]]
+        bad.add(present & bad_uniques.mask[np.maximum(arr.codes, 0)])
+        return out, bad
     if kind in ("categorical", "boolean", "text"):
         if kind == "text" and arr.dtype.kind not in "OUS":
             bad.add(~_missing_mask(arr))
             return Encoded(np.full(len(arr), -1, dtype=np.int64), np.empty(0, dtype=object)), bad
+        if arr.dtype.kind == "b":
+            return Encoded(arr.astype(np.int64), np.array(["false", "true"], dtype=object)), bad
         if arr.dtype.kind in "US":
             arr = arr.astype(object)
-        return _encode(arr, kind, bad), bad
+        codes, uniques = _factorize(arr)
+        return _encode(codes, uniques, kind, bad), bad
     missing = _missing_mask(arr)
     if kind == "numeric":
         return _to_float(arr, missing, bad), bad
@@ -528,13 +537,16 @@ def validate(
                 spec.name,
                 "type_error",
                 len(rows),
-                _describe(raw[rows[0]]),
+                _describe(value_at(raw, int(rows[0]))),
                 int(rows[0]),
                 _EXPECTED[spec.kind],
             )
             if strict:
                 raise ColumnTypeError(
-                    issue.message, field=spec.name, value=raw[rows[0]], expected=issue.expected
+                    issue.message,
+                    field=spec.name,
+                    value=value_at(raw, int(rows[0])),
+                    expected=issue.expected,
                 )
             issues.append(issue)
         out[spec.name] = data
@@ -565,7 +577,9 @@ def _all_missing(kind: ColumnKind, n: int) -> ColumnData:
     return Encoded(np.full(n, -1, dtype=np.int64), np.empty(0, dtype=object))
 
 
-def _infer_kind(name: str, arr: npt.NDArray[Any], max_int_categories: int) -> ColumnKind:
+def _infer_kind(name: str, column: Column, max_int_categories: int) -> ColumnKind:
+    # a sample of rows is enough to decide a kind
+    arr = column.materialize(10_000) if isinstance(column, Factorized) else column
     kind = arr.dtype.kind
     if kind == "b":
         return "boolean"

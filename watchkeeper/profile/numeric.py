@@ -98,15 +98,19 @@ class NumericProfile:
         """Add a batch of values (float64; NaN is missing). Vectorised; returns self."""
         values = np.asarray(values, dtype=np.float64)
         finite_mask = np.isfinite(values)
-        nan = np.isnan(values)
-        self.missing += int(nan.sum())
-        self.non_finite += int(values.size - nan.sum() - finite_mask.sum())
-        finite = values if finite_mask.all() else values[finite_mask]
+        if finite_mask.all():
+            finite = values
+        else:
+            n_nan = int(np.isnan(values).sum())
+            self.missing += n_nan
+            self.non_finite += int(values.size - n_nan - finite_mask.sum())
+            finite = values[finite_mask]
         n = finite.size
         if n == 0:
             return self
         mean_b = float(finite.mean())
-        m2_b = float(np.square(finite - mean_b).sum())
+        dev = finite - mean_b
+        m2_b = float(np.dot(dev, dev))
         self._combine_moments(n, mean_b, m2_b)
         self.min = min(self.min, float(finite.min()))
         self.max = max(self.max, float(finite.max()))
