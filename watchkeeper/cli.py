@@ -1,0 +1,60 @@
+"""The ``watchkeeper`` command line. Each command parses arguments and calls one function."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from watchkeeper import __version__
+
+app = typer.Typer(help="watchkeeper: monitoring for machine-learning models in production.")
+_console = Console()
+_errors = Console(stderr=True)
+
+
+@app.command()
+def version() -> None:
+    """Print the installed watchkeeper version."""
+    _console.print(__version__)
+
+
+@app.command()
+def drift(
+    reference: Path = typer.Argument(..., help="Reference data: .parquet, .csv or .feather"),
+    current: Path = typer.Argument(..., help="Current data, same columns"),
+    false_alarm_rate: float = typer.Option(0.01, help="Configured false-alarm rate"),
+) -> None:
+    """Compare two data files column by column and print each drift verdict."""
+    from watchkeeper.errors import WatchkeeperError
+    from watchkeeper.io import read_table
+    from watchkeeper.profile import profile
+    from watchkeeper.stats import DriftConfig, DriftDetector
+
+    try:
+        ref = profile(read_table(reference))
+        cur = profile(read_table(current), reference=ref)
+        result = DriftDetector(DriftConfig(false_alarm_rate=false_alarm_rate)).fit(ref).compare(cur)
+    except (WatchkeeperError, OSError) as exc:
+        _errors.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from exc
+    table = Table(title=result.explanation)
+    for name in ("column", "method", "statistic", "threshold", "drift", "why"):
+        table.add_column(name)
+    for col in result.columns:
+        table.add_row(
+            col.column,
+            col.method,
+            f"{col.statistic:.4g}",
+            f"{col.threshold:.4g}",
+            "[red]yes[/red]" if col.drifted else "no",
+            col.explanation,
+        )
+    _console.print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,24 @@
+"""Statistics: drift methods, the natural-spread verdict, and drift from two profiles.
+
+Pure functions and small frozen value objects; nothing here does I/O or imports a web,
+storage or CLI framework. See :mod:`watchkeeper.stats.drift` for the methods,
+:mod:`watchkeeper.stats.verdict` for how a statistic becomes a verdict, and
+:mod:`watchkeeper.stats.detector` for the profile path over a whole dataset.
+"""
+
+from __future__ import annotations
+
+from watchkeeper.stats.detector import DriftDetector
+from watchkeeper.stats.drift import METHODS, default_method, get_method
+from watchkeeper.stats.verdict import ColumnDrift, DatasetDrift, DriftConfig, NullModel
+
+__all__ = [
+    "METHODS",
+    "ColumnDrift",
+    "DatasetDrift",
+    "DriftConfig",
+    "DriftDetector",
+    "NullModel",
+    "default_method",
+    "get_method",
+]
