@@ -1,0 +1,27 @@
+"""The package's public surface and its dependency direction."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import watchkeeper
+
+
+def test_all_lists_exactly_the_public_names() -> None:
+    public = {
+        name
+        for name, value in vars(watchkeeper).items()
+        if not name.startswith("_") and not isinstance(value, type(sys))
+    }
+    assert set(watchkeeper.__all__) - {"__version__"} == public
+
+
+def test_import_leaves_web_storage_and_cli_frameworks_unloaded() -> None:
+    code = (
+        "import sys, watchkeeper, watchkeeper.profile, watchkeeper.stats; "
+        "print(sorted(m for m in ('fastapi', 'starlette', 'sqlalchemy', 'typer', 'rich', "
+        "'uvicorn') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
