@@ -138,9 +138,7 @@ def _from_rows(rows: Sequence[Mapping[str, Any]]) -> Columns:
             )
         names.update(dict.fromkeys(row))
     # a key absent from a row is a missing value in that row, not an error
-    return {
-        str(n): _as_array(str(n), [row.get(n) for row in rows]) for n in names
-    }
+    return {str(n): _as_array(str(n), [row.get(n) for row in rows]) for n in names}
 
 
 def to_columns(batch: Any) -> tuple[Columns, int]:

@@ -71,7 +71,11 @@ def bin_counts(values: FloatArray, edges: FloatArray) -> IntArray:
     if len(edges) == 1:
         e = edges[0]
         return np.array(
-            [np.count_nonzero(values < e), np.count_nonzero(values == e), np.count_nonzero(values > e)],
+            [
+                np.count_nonzero(values < e),
+                np.count_nonzero(values == e),
+                np.count_nonzero(values > e),
+            ],
             dtype=np.int64,
         )
     # one comparison pass per edge beats a binary search per value for ~20 edges:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -23,9 +24,9 @@ def version() -> None:
 
 @app.command()
 def drift(
-    reference: Path = typer.Argument(..., help="Reference data: .parquet, .csv or .feather"),
-    current: Path = typer.Argument(..., help="Current data, same columns"),
-    false_alarm_rate: float = typer.Option(0.01, help="Configured false-alarm rate"),
+    reference: Annotated[Path, typer.Argument(help="Reference data: .parquet, .csv or .feather")],
+    current: Annotated[Path, typer.Argument(help="Current data, same columns")],
+    false_alarm_rate: Annotated[float, typer.Option(help="Configured false-alarm rate")] = 0.01,
 ) -> None:
     """Compare two data files column by column and print each drift verdict."""
     from watchkeeper.errors import WatchkeeperError

@@ -431,17 +431,25 @@ def _to_epoch_seconds(
 
     present = ~missing
     values = arr[present]
-    numbers = np.array(
-        [isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
-         for v in values],
-        dtype=bool,
-    ) if values.size else np.zeros(0, dtype=bool)
+    numbers = (
+        np.array(
+            [
+                isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+                for v in values
+            ],
+            dtype=bool,
+        )
+        if values.size
+        else np.zeros(0, dtype=bool)
+    )
     parsed = np.full(values.size, np.nan)
     if numbers.any():
         parsed[numbers] = values[numbers].astype(np.float64)
     others = ~numbers
     if others.any():
-        stamps = pd.to_datetime(pd.Series(values[others]), errors="coerce", utc=True, format="mixed")
+        stamps = pd.to_datetime(
+            pd.Series(values[others]), errors="coerce", utc=True, format="mixed"
+        )
         secs = stamps.astype("int64").to_numpy().astype(np.float64) / 1e9
         secs[stamps.isna().to_numpy()] = np.nan
         parsed[others] = secs
@@ -599,7 +607,7 @@ def _infer_kind(name: str, column: Column, max_int_categories: int) -> ColumnKin
         raise _uninferable(name)
     votes: dict[ColumnKind, int] = {}
     strings: list[str] = []
-    for v in values[: 10_000]:  # a sample is enough to decide a kind
+    for v in values[:10_000]:  # a sample is enough to decide a kind
         if isinstance(v, bool | np.bool_):
             k: ColumnKind = "boolean"
         elif isinstance(v, int | np.integer | float | np.floating):
@@ -614,8 +622,14 @@ def _infer_kind(name: str, column: Column, max_int_categories: int) -> ColumnKin
         votes[k] = votes.get(k, 0) + 1
     winner = max(votes, key=lambda kk: votes[kk])
     if winner == "numeric":
-        nums = np.array([v for v in values[:10_000] if isinstance(v, int | float | np.number)
-                         and not isinstance(v, bool)], dtype=np.float64)
+        nums = np.array(
+            [
+                v
+                for v in values[:10_000]
+                if isinstance(v, int | float | np.number) and not isinstance(v, bool)
+            ],
+            dtype=np.float64,
+        )
         integral = bool(np.all(np.isfinite(nums) & (nums == np.round(nums))))
         if integral and len(np.unique(nums)) <= max_int_categories:
             return "categorical"
@@ -698,4 +712,3 @@ def infer_schema(
             expected="at least one column",
         )
     return Schema(tuple(specs))
-

@@ -4,7 +4,7 @@ A profile summarises each column in memory that does not grow with the rows: cou
 missing values, moments, extremes, a KLL quantile sketch and a histogram on reference
 bins for numbers; exact counts of tracked values, frequent others and an HLL cardinality
 sketch for categories; lengths and emptiness for text. Profiles *merge*: the profile of
-A ∪ B equals ``merge(profile(A), profile(B))`` within the sketches' stated error, which
+A + B equals ``merge(profile(A), profile(B))`` within the sketches' stated error, which
 gives any window by merging smaller ones, and many processes or workers by merging their
 partial profiles. Nothing here does I/O beyond (de)serialising bytes.
 """

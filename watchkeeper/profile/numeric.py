@@ -200,8 +200,10 @@ class NumericProfile:
 
     def histogram(self, edges: FloatArray) -> IntArray:
         """Counts on ``edges``: exact when they are this profile's bins, else from the sketch."""
-        if self.edges is not None and self.bin_counts is not None and _same_edges(
-            self.edges, edges
+        if (
+            self.edges is not None
+            and self.bin_counts is not None
+            and _same_edges(self.edges, edges)
         ):
             return self.bin_counts.copy()
         if self.count == 0:

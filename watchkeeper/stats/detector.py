@@ -151,9 +151,7 @@ class DriftDetector:
         num = _numeric_part(col)
         edges = _reference_edges(num)
         counts = num.histogram(edges) if edges is not None else None
-        atoms = (
-            num.quantiles((np.arange(ATOMS) + 0.5) / ATOMS) if num.count else None
-        )
+        atoms = num.quantiles((np.arange(ATOMS) + 0.5) / ATOMS) if num.count else None
         scale = float(num.std) if num.count else 0.0
         return _ColumnReference(spec, "numeric", num.count, edges, counts, None, atoms, scale, num)
 
@@ -189,9 +187,9 @@ class DriftDetector:
             self.null_models_[key] = model
         return model
 
-    def _measure(self, ref: _ColumnReference, method: DriftMethod, cur: Any) -> tuple[
-        MethodResult, int
-    ]:
+    def _measure(
+        self, ref: _ColumnReference, method: DriftMethod, cur: Any
+    ) -> tuple[MethodResult, int]:
         if ref.kind == "categorical":
             assert ref.categories is not None and ref.counts is not None
             cur_counts = cur.count_vector(ref.categories)
