@@ -65,6 +65,22 @@ class _ColumnReference:
     profile: Any
 
 
+def _unseen_mass(ref: _ColumnReference) -> dict[int, float]:
+    """Probability of the slots a no-drift sample can fill but the reference did not.
+
+    Numeric: below the reference's minimum or above its maximum, 1/(n+1) each (the chance
+    that one more draw is a new extreme). Categorical: a value outside the tracked
+    categories, estimated by Good–Turing as the share of categories seen exactly once
+    (at least 1/(n+1)).
+    """
+    assert ref.counts is not None
+    floor = 1.0 / (ref.n + 1)
+    if ref.kind == "numeric":
+        return {0: floor, len(ref.counts) - 1: floor}
+    singletons = sum(1 for c in ref.profile.counts.values() if c == 1)
+    return {len(ref.counts) - 1: max(floor, singletons / max(ref.n, 1))}
+
+
 def _numeric_part(col: Any) -> Any:
     """The numeric profile a column is compared on (a text column's lengths)."""
     return col.lengths if hasattr(col, "lengths") else col
@@ -180,7 +196,7 @@ class DriftDetector:
             model = NullModel(method, seed=self.config.seed)
             if method.representation == "counts":
                 assert ref.counts is not None  # guarded: empty references are skipped
-                model.fit_counts(ref.counts)
+                model.fit_counts(ref.counts, unseen=_unseen_mass(ref))
             else:
                 assert ref.atoms is not None
                 model.fit_atoms(ref.atoms, ref.n, ref.scale)

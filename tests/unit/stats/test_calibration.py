@@ -1,0 +1,132 @@
+"""The natural-spread verdict keeps the configured false-alarm rate whatever the size.
+
+Each trial draws a fresh reference and a fresh current sample from the same distribution
+(real data, not draws from the null model itself), profiles both, and asks the detector.
+Seeds are fixed, so the test is deterministic; it fails if the null spread is too narrow
+(too many alarms) or too wide (too few).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from watchkeeper.binning import bin_counts, quantile_edges
+from watchkeeper.stats import DriftConfig, NullModel, get_method
+from watchkeeper.stats.drift import MethodResult
+from watchkeeper.stats.verdict import Observation, judge
+
+
+def _false_alarm_rate(
+    method_name: str, alpha: float, trials: int, n_ref: int, n_cur: int, seed: int
+) -> float:
+    rng = np.random.default_rng(seed)
+    method = get_method(method_name)
+    config = DriftConfig(false_alarm_rate=alpha, correction="none", effect_floor=0.0)
+    alarms = 0
+    for _ in range(trials):
+        ref = rng.standard_normal(n_ref)
+        cur = rng.standard_normal(n_cur)
+        if method.representation == "counts":
+            edges = quantile_edges(ref)
+            ref_counts, cur_counts = bin_counts(ref, edges), bin_counts(cur, edges)
+            edge = 1 / (n_ref + 1)  # new extremes, as the detector does
+            null = NullModel(method, seed=seed).fit_counts(
+                ref_counts, unseen={0: edge, len(ref_counts) - 1: edge}
+            )
+            result = method.from_counts(ref_counts, cur_counts)
+        else:
+            atoms = np.quantile(ref, (np.arange(200) + 0.5) / 200)
+            null = NullModel(method, seed=seed).fit_atoms(atoms, n_ref, float(ref.std()))
+            result = method.exact(ref, cur)
+        obs = Observation("x", "numeric", method, result, n_ref, n_cur, null)
+        alarms += judge([obs], config).columns[0].drifted
+    return alarms / trials
+
+
+@pytest.mark.parametrize(
+    ("method", "alpha", "trials", "n_ref", "n_cur"),
+    [
+        ("jensen_shannon", 0.05, 400, 20_000, 5_000),  # normal approximation of the null
+        ("jensen_shannon", 0.05, 400, 2_000, 300),  # exact multinomial draws
+        ("psi", 0.05, 400, 20_000, 2_000),
+        ("chi2", 0.05, 400, 5_000, 1_000),
+        ("ks", 0.05, 300, 20_000, 200),
+        ("jensen_shannon", 0.01, 1_500, 10_000, 2_000),
+    ],
+)
+def test_observed_false_alarm_rate_is_within_03x_to_3x_of_configured(
+    method: str, alpha: float, trials: int, n_ref: int, n_cur: int
+) -> None:
+    rate = _false_alarm_rate(method, alpha, trials, n_ref, n_cur, seed=11)
+    print(f"{method} alpha={alpha} n_ref={n_ref} n_cur={n_cur}: observed {rate:.4f}")
+    assert 0.3 * alpha <= rate <= 3 * alpha, rate
+
+
+def test_across_10_columns_the_chance_of_any_false_alarm_stays_near_alpha() -> None:
+    rng = np.random.default_rng(12)
+    method = get_method("jensen_shannon")
+    alpha = 0.05
+    for correction in ("benjamini_hochberg", "bonferroni"):
+        config = DriftConfig(false_alarm_rate=alpha, correction=correction, effect_floor=0.0)
+        any_alarm = 0
+        trials = 150
+        for _ in range(trials):
+            observations = []
+            for j in range(10):
+                ref = rng.standard_normal(5_000)
+                cur = rng.standard_normal(1_000)
+                edges = quantile_edges(ref)
+                rc, cc = bin_counts(ref, edges), bin_counts(cur, edges)
+                edge = 1 / 5_001
+                null = NullModel(method, seed=j).fit_counts(rc, unseen={0: edge, len(rc) - 1: edge})
+                observations.append(
+                    Observation(
+                        f"c{j}", "numeric", method, method.from_counts(rc, cc), 5_000, 1_000, null
+                    )
+                )
+            any_alarm += judge(observations, config).n_drifted > 0
+        rate = any_alarm / trials
+        print(f"{correction}: any false alarm in {rate:.3f} of trials (alpha {alpha})")
+        assert 0.3 * alpha <= rate <= 3 * alpha, (correction, rate)
+
+
+def test_benjamini_hochberg_matches_scipy_and_bonferroni_multiplies() -> None:
+    from scipy.stats import false_discovery_control
+
+    from watchkeeper.stats.verdict import _adjust
+
+    p = np.random.default_rng(13).uniform(0, 0.2, 30)
+    assert np.allclose(_adjust(p, "benjamini_hochberg"), false_discovery_control(p), rtol=1e-12)
+    assert np.allclose(_adjust(p, "bonferroni"), np.minimum(1, p * 30))
+
+
+def test_p_value_mode_uses_analytic_p_values_and_refuses_methods_without() -> None:
+    ks = get_method("ks")
+    rng = np.random.default_rng(14)
+    result = ks.exact(rng.normal(size=300), rng.normal(0.4, 1, 300))
+    cfg = DriftConfig(mode="p_value", correction="none")
+    col = judge([Observation("x", "numeric", ks, result, 300, 300, None)], cfg).columns[0]
+    assert col.p_value == result.p_value and col.drifted
+    w = get_method("wasserstein")
+    obs = Observation("x", "numeric", w, MethodResult(0.3, None, 0.3), 300, 300, None)
+    with pytest.raises(ValueError, match="has none"):
+        judge([obs], cfg)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("false_alarm_rate", 0.7),
+        ("mode", "bayes"),
+        ("correction", "holm"),
+        ("drift_share", 0.0),
+        ("effect_floor", -1.0),
+        ("n_resamples", 5),
+    ],
+)
+def test_config_errors_name_the_field_and_value(field: str, value: object) -> None:
+    with pytest.raises(ValueError) as info:
+        DriftConfig(**{field: value})  # type: ignore[arg-type]
+    assert field in str(info.value) and repr(value) in str(info.value)
+    assert info.value.field == field  # type: ignore[attr-defined]
