@@ -450,8 +450,11 @@ def _to_epoch_seconds(
         stamps = pd.to_datetime(
             pd.Series(values[others]), errors="coerce", utc=True, format="mixed"
         )
-        secs = stamps.astype("int64").to_numpy().astype(np.float64) / 1e9
-        secs[stamps.isna().to_numpy()] = np.nan
+        # unit-free: pandas may hold ns or us depending on version and input
+        epoch = pd.Timestamp(0, tz="UTC")
+        secs = ((stamps - epoch) / pd.Timedelta(seconds=1)).to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
         parsed[others] = secs
     out[present] = parsed
     failed = np.zeros(len(arr), dtype=bool)
