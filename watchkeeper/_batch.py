@@ -89,8 +89,9 @@ def _as_array(name: str, values: Any) -> npt.NDArray[Any]:
             expected="a list or 1-D array",
         )
     else:
-        arr = np.asarray(values) if all(_is_scalar(v) for v in values[:64]) else None
-        if arr is None or arr.ndim != 1 or arr.dtype.kind in {"U", "S"}:
+        scalars = all(_is_scalar(v) for v in values[:64])
+        arr = np.asarray(values) if scalars else _object_array(values)
+        if arr.ndim != 1 or arr.dtype.kind in {"U", "S"}:
             arr = _object_array(values)
     if arr.ndim != 1:
         raise InvalidBatchError(

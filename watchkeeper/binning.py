@@ -82,4 +82,5 @@ def bin_counts(values: FloatArray, edges: FloatArray) -> IntArray:
     # about 5x faster than searchsorted on a million values
     below = np.array([np.count_nonzero(values < e) for e in edges[:-1]], dtype=np.int64)
     at_or_below_top = np.count_nonzero(values <= edges[-1])
-    return np.diff(np.concatenate(([0], below, [at_or_below_top, values.size])))
+    cumulative = np.concatenate([[0], below, [at_or_below_top, values.size]]).astype(np.int64)
+    return np.diff(cumulative)

@@ -291,14 +291,15 @@ _EXPECTED: dict[ColumnKind, str] = {
 
 def _missing_mask(arr: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
     if arr.dtype.kind == "f":
-        return np.isnan(arr)
+        return np.asarray(np.isnan(arr), dtype=bool)
     if arr.dtype.kind == "M":
-        return np.isnat(arr)
+        return np.asarray(np.isnat(arr), dtype=bool)
     if arr.dtype.kind == "O":
         # None, float NaN, pandas NA/NaT: the only values unequal to themselves or None
         with np.errstate(invalid="ignore"):
             ne = np.asarray(arr != arr, dtype=bool)
-        return ne | np.equal(arr, None)
+        is_none: npt.NDArray[np.bool_] = np.asarray(arr == None, dtype=bool)  # noqa: E711
+        return ne | is_none
     return np.zeros(len(arr), dtype=bool)
 
 
@@ -346,30 +347,27 @@ def _canonical_category(value: Any) -> str | None:
 
 
 def _factorize(arr: npt.NDArray[Any]) -> tuple[IntArray, npt.NDArray[Any]]:
+    import pandas as pd
+
     try:
-        import pandas as pd
-    except ImportError:  # pragma: no cover - pandas is a dependency; numpy fallback kept
-        pd = None
-    if pd is not None:
-        try:
-            codes, uniques = pd.factorize(arr, use_na_sentinel=True)
-            return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
-        except TypeError:  # unhashable values: found by the slow path below
-            pass
+        codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+        return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
+    except TypeError:  # unhashable values (lists, dicts): the slow path below finds them
+        pass
     missing = _missing_mask(arr)
-    codes = np.full(len(arr), -1, dtype=np.int64)
+    slow_codes = np.full(len(arr), -1, dtype=np.int64)
     index: dict[Any, int] = {}
-    uniques: list[Any] = []
+    seen: list[Any] = []
     for i in np.flatnonzero(~missing):
         v = arr[i]
         key = (type(v).__name__, repr(v)) if not isinstance(v, str | int | float) else v
         if key not in index:
-            index[key] = len(uniques)
-            uniques.append(v)
-        codes[i] = index[key]
-    out = np.empty(len(uniques), dtype=object)
-    out[:] = uniques
-    return codes, out
+            index[key] = len(seen)
+            seen.append(v)
+        slow_codes[i] = index[key]
+    out = np.empty(len(seen), dtype=object)
+    out[:] = seen
+    return slow_codes, out
 
 
 def _encode(codes: IntArray, uniques: npt.NDArray[Any], kind: ColumnKind, bad: _Bad) -> Encoded:

@@ -256,7 +256,7 @@ def _reference_layout(
             seen = np.flatnonzero(per_value)
             # keep the most frequent values when there are more than the cap
             top = seen[np.argsort(-per_value[seen], kind="stable")][:cap]
-            cats = sorted(str(v) for v in data.values[top])
+            cats: list[str] | None = sorted(str(v) for v in data.values[top])
             edges = None
             if spec.kind == "text":
                 if len(seen) > cap:

@@ -238,11 +238,13 @@ class NullModel:
         p = self.p_
         support = p > 0
         if n * float(p[support].min()) < GAUSSIAN_MIN_EXPECTED:
-            return rng.multinomial(n, p, size=size).astype(np.float64)
+            drawn: FloatArray = rng.multinomial(n, p, size=size).astype(np.float64)
+            return drawn
         z = rng.standard_normal((size, p.size)) * np.sqrt(p)
         # project out the total so that every draw sums to n, as a multinomial does
         z -= np.sqrt(p) * (z @ np.sqrt(p))[:, None]
-        return np.maximum(n * p + math.sqrt(n) * z, 0.0)
+        approx: FloatArray = np.maximum(n * p + math.sqrt(n) * z, 0.0)
+        return approx
 
     def _kernel(self, ref: FloatArray, cur: FloatArray) -> FloatArray:
         if self.atoms_ is None:

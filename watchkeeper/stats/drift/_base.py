@@ -117,5 +117,7 @@ class DriftMethod:
     exact: Callable[[object, object], MethodResult]
     from_counts: Callable[[IntArray, IntArray], MethodResult] | None = None
     from_cdfs: Callable[[CdfPair], MethodResult] | None = None
-    counts_statistic: Callable[[IntArray, IntArray], FloatArray] | None = None
+    counts_statistic: (
+        Callable[[IntArray | FloatArray, IntArray | FloatArray], FloatArray] | None
+    ) = None
     cdfs_statistic: Callable[[FloatArray, FloatArray, FloatArray, float], FloatArray] | None = None
