@@ -16,6 +16,7 @@ import sys
 import time
 import tracemalloc
 
+import datasketches
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -81,6 +82,16 @@ def main() -> None:
 
     t_np, _ = timed(numpy_baseline)
     print(f"baseline numpy (moments, min/max, sort, value_counts): {t_np:.3f} s")
+
+    cols = [cur_df[f"num_{j}"].to_numpy(dtype=np.float64, copy=True) for j in range(N_NUMERIC)]
+
+    def kll_floor() -> None:
+        # the quantile sketch alone, fed the same 20 numeric columns: our floor
+        for j in range(N_NUMERIC):
+            datasketches.kll_doubles_sketch(400).update(cols[j])
+
+    t_kll, _ = timed(kll_floor)
+    print(f"floor: datasketches KLL update alone on the 20 numeric columns: {t_kll:.3f} s")
 
     # memory and size do not grow with rows
     for rows in (100_000, 1_000_000, 5_000_000) if not quick else (100_000, 200_000):
