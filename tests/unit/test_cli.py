@@ -1,0 +1,47 @@
+"""The command line: drift between two files, and one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from typer.testing import CliRunner
+
+from watchkeeper.cli import app
+
+runner = CliRunner()
+
+
+def _write(tmp_path: Path, name: str, shift: float, seed: int) -> Path:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {"age": rng.normal(40 + shift, 10, 5_000), "city": rng.choice(["Oslo", "Rome"], 5_000)}
+    )
+    path = tmp_path / name
+    frame.to_parquet(path)
+    return path
+
+
+def test_drift_command_prints_each_column_verdict(tmp_path: Path) -> None:
+    ref = _write(tmp_path, "ref.parquet", 0.0, 1)
+    cur = _write(tmp_path, "cur.parquet", 5.0, 2)
+    result = runner.invoke(app, ["drift", str(ref), str(cur)])
+    assert result.exit_code == 0, result.output
+    assert "1 of 2 columns drifted" in result.output
+    assert re.search(r"age .*jensen_shannon.*yes", result.output)
+
+
+def test_bad_file_is_one_line_and_exit_code_2(tmp_path: Path) -> None:
+    bad = tmp_path / "data.xlsx"
+    bad.write_text("x")
+    result = runner.invoke(app, ["drift", str(bad), str(bad)])
+    assert result.exit_code == 2
+    assert "unsupported suffix '.xlsx'" in result.output
+
+
+def test_readme_quickstart_runs_as_written() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    code = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(code, "README.md", "exec"), {})
