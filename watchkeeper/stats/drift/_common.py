@@ -11,7 +11,14 @@ from watchkeeper.binning import bin_counts, quantile_edges
 from watchkeeper.errors import IncompatibleProfilesError, InvalidBatchError
 from watchkeeper.types import FloatArray, IntArray
 
-__all__ = ["check_counts", "proportions", "raw_numeric", "raw_to_counts"]
+__all__ = [
+    "binned_method",
+    "check_counts",
+    "check_sizes",
+    "proportions",
+    "raw_numeric",
+    "raw_to_counts",
+]
 
 
 def check_counts(ref: npt.ArrayLike, cur: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -26,15 +33,20 @@ def check_counts(ref: npt.ArrayLike, cur: npt.ArrayLike) -> tuple[FloatArray, Fl
             value=(r.shape[-1], c.shape[-1]),
             expected="equal lengths",
         )
-    for side, arr in (("reference", r), ("current", c)):
-        if arr.sum() <= 0:
-            raise InvalidBatchError(
-                f"{side}: no values to compare; expected at least one value",
-                field=side,
-                value=0,
-                expected="a non-empty sample",
-            )
+    check_sizes(int(r.sum()), int(c.sum()))
     return r, c
+
+
+def check_sizes(n_ref: int, n_cur: int) -> None:
+    """Raise InvalidBatchError naming the side with no values."""
+    if n_ref <= 0 or n_cur <= 0:
+        side = "reference" if n_ref <= 0 else "current"
+        raise InvalidBatchError(
+            f"{side}: no values to compare; expected at least one value",
+            field=side,
+            value=0,
+            expected="a non-empty sample",
+        )
 
 
 def proportions(counts: npt.ArrayLike) -> FloatArray:

@@ -28,9 +28,8 @@ import math
 import numpy as np
 from scipy import stats
 
-from watchkeeper.errors import InvalidBatchError
 from watchkeeper.stats.drift._base import CdfPair, DriftMethod, MethodResult
-from watchkeeper.stats.drift._common import raw_numeric
+from watchkeeper.stats.drift._common import check_sizes, raw_numeric
 from watchkeeper.types import FloatArray
 
 __all__ = ["KS"]
@@ -44,14 +43,7 @@ def ks_kernel(
 
 
 def _from_cdfs(pair: CdfPair) -> MethodResult:
-    if pair.n_ref <= 0 or pair.n_cur <= 0:
-        side = "reference" if pair.n_ref <= 0 else "current"
-        raise InvalidBatchError(
-            f"{side}: no values to compare; expected at least one value",
-            field=side,
-            value=0,
-            expected="a non-empty sample",
-        )
+    check_sizes(pair.n_ref, pair.n_cur)
     d = float(ks_kernel(pair.grid, pair.cdf_ref, pair.cdf_cur, pair.ref_scale))
     en = math.sqrt(pair.n_ref * pair.n_cur / (pair.n_ref + pair.n_cur))
     return MethodResult(statistic=d, p_value=float(stats.kstwobign.sf(d * en)), effect=d)

@@ -24,9 +24,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from watchkeeper.errors import InvalidBatchError
 from watchkeeper.stats.drift._base import CdfPair, DriftMethod, MethodResult
-from watchkeeper.stats.drift._common import raw_numeric
+from watchkeeper.stats.drift._common import check_sizes, raw_numeric
 from watchkeeper.types import FloatArray
 
 __all__ = ["WASSERSTEIN"]
@@ -43,14 +42,7 @@ def wasserstein_kernel(
 
 
 def _from_cdfs(pair: CdfPair) -> MethodResult:
-    if pair.n_ref <= 0 or pair.n_cur <= 0:
-        side = "reference" if pair.n_ref <= 0 else "current"
-        raise InvalidBatchError(
-            f"{side}: no values to compare; expected at least one value",
-            field=side,
-            value=0,
-            expected="a non-empty sample",
-        )
+    check_sizes(pair.n_ref, pair.n_cur)
     w = float(wasserstein_kernel(pair.grid, pair.cdf_ref, pair.cdf_cur, pair.ref_scale))
     return MethodResult(statistic=w, p_value=None, effect=w)
 
