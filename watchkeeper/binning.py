@@ -56,7 +56,7 @@ def n_slots(edges: FloatArray) -> int:
     return 3 if len(edges) == 1 else len(edges) + 1
 
 
-def bin_counts(values: FloatArray, edges: FloatArray) -> IntArray:
+def bin_counts(values: FloatArray, edges: FloatArray, *, assume_sorted: bool = False) -> IntArray:
     """Count finite ``values`` on ``edges`` (layout in the module docstring).
 
     Parameters
@@ -65,9 +65,21 @@ def bin_counts(values: FloatArray, edges: FloatArray) -> IntArray:
         Finite values; NaN and inf must be removed by the caller.
     edges
         Sorted unique edges from :func:`quantile_edges`.
+    assume_sorted
+        ``values`` are sorted ascending: counts are then binary searches.
     """
     if len(edges) == 0:
         raise ValueError("edges: expected at least one edge, got an empty array")
+    if assume_sorted:
+        below = np.searchsorted(values, edges, side="left")  # values < edge
+        at_or_below_top = np.searchsorted(values, edges[-1], side="right")
+        if len(edges) == 1:
+            return np.array(
+                [below[0], at_or_below_top - below[0], values.size - at_or_below_top],
+                dtype=np.int64,
+            )
+        cumulative = np.concatenate([[0], below[:-1], [at_or_below_top, values.size]])
+        return np.diff(cumulative.astype(np.int64))
     if len(edges) == 1:
         e = edges[0]
         return np.array(
