@@ -79,7 +79,8 @@ def bin_counts(values: FloatArray, edges: FloatArray, *, assume_sorted: bool = F
                 dtype=np.int64,
             )
         cumulative = np.concatenate([[0], below[:-1], [at_or_below_top, values.size]])
-        return np.diff(cumulative.astype(np.int64))
+        counts: IntArray = np.diff(cumulative.astype(np.int64))
+        return counts
     if len(edges) == 1:
         e = edges[0]
         return np.array(
