@@ -79,8 +79,8 @@ def bin_counts(values: FloatArray, edges: FloatArray, *, assume_sorted: bool = F
                 dtype=np.int64,
             )
         cumulative = np.concatenate([[0], below[:-1], [at_or_below_top, values.size]])
-        cumulative = cumulative.astype(np.int64)
-        return cumulative[1:] - cumulative[:-1]
+        steps: IntArray = cumulative.astype(np.int64)
+        return steps[1:] - steps[:-1]
     if len(edges) == 1:
         e = edges[0]
         return np.array(
