@@ -388,6 +388,14 @@ def _explain(
     return f"no drift: {core}"
 
 
+def _floor(obs: Observation, config: DriftConfig) -> float:
+    return obs.method.effect_floor if config.effect_floor is None else config.effect_floor
+
+
+def _refine(p: float, alpha: float, obs: Observation, config: DriftConfig) -> bool:
+    return p < SCREEN_FACTOR * alpha and obs.result.effect >= _floor(obs, config)
+
+
 def judge(observations: Sequence[Observation], config: DriftConfig) -> DatasetDrift:
     """Judge columns together: p-values, correction, effect floors, dataset share.
 
@@ -413,17 +421,19 @@ def judge(observations: Sequence[Observation], config: DriftConfig) -> DatasetDr
         else:
             if obs.null is None:
                 raise _config_error("null", None, f"a null model for column {obs.column!r}")
-            # screen with few draws; only columns near or beyond the tail need them all
+            # Screen with few draws; only columns near or beyond the tail need them all.
+            # A column whose effect is below its floor cannot drift, so it is not refined:
+            # its coarser (larger) p-value only makes the correction stricter for others.
             p[i] = obs.null.p_value(obs.n_current, obs.result.statistic, SCREEN_RESAMPLES)
-            if p[i] < SCREEN_FACTOR * alpha and n_resamples > SCREEN_RESAMPLES:
+            if _refine(p[i], alpha, obs, config) and n_resamples > SCREEN_RESAMPLES:
                 p[i] = obs.null.p_value(obs.n_current, obs.result.statistic, n_resamples)
     p_adj = _adjust(p, config.correction)
     levels = _levels(p_adj, alpha, config.correction)
     columns = []
     for i, obs in enumerate(observations):
-        floor = obs.method.effect_floor if config.effect_floor is None else config.effect_floor
+        floor = _floor(obs, config)
         if obs.null is not None and config.mode == "natural_spread":
-            b = n_resamples if p[i] < SCREEN_FACTOR * alpha else SCREEN_RESAMPLES
+            b = n_resamples if _refine(p[i], alpha, obs, config) else SCREEN_RESAMPLES
             threshold = obs.null.threshold(obs.n_current, float(levels[i]), b)
         else:
             threshold = float("nan")
