@@ -173,7 +173,10 @@ def to_columns(batch: Any) -> tuple[Columns, int]:
         if batch and all(_is_scalar(v) for v in batch.values()):
             columns = {str(k): _object_array([v]) for k, v in batch.items()}
         else:
-            columns = {str(k): _as_array(str(k), v) for k, v in batch.items()}
+            columns = {
+                str(k): v if isinstance(v, Factorized) else _as_array(str(k), v)
+                for k, v in batch.items()
+            }
     elif isinstance(batch, Sequence) and not isinstance(batch, str | bytes):
         columns = _from_rows(batch)
     else:

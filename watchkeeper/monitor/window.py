@@ -1,0 +1,218 @@
+"""The state of one window: a dataset profile plus the software signals and custom metrics.
+
+Everything here merges (partials from several writers, late corrections, minute windows
+into hours) and serialises to versioned bytes::
+
+    b"WKWIN" | u8 format version | u32 header length | header (JSON)
+             | u32 length | dataset profile (its own codec, with CRC)
+             | u32 length | latency KLL sketch
+
+The header holds counters: requests, errors by kind, tagged requests, custom metrics
+(count, sum, min, max), events, and data-quality issues with one example reason each.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import datasketches as ds
+import numpy as np
+
+from watchkeeper.errors import ProfileFormatError
+from watchkeeper.profile import DatasetProfile
+from watchkeeper.types import FloatArray
+
+__all__ = ["MAX_SERIES", "WindowState", "merge_states"]
+
+MAGIC = b"WKWIN"
+FORMAT_VERSION = 1
+LATENCY_K = 200
+MAX_SERIES = 100
+"""Distinct tag sets, custom metric series or events kept per window; the rest are
+counted under ``other`` so a stream of unbounded tags cannot grow memory or labels."""
+OTHER = "other"
+
+
+def _bounded_key(table: Mapping[str, Any], key: str) -> str:
+    return key if key in table or len(table) < MAX_SERIES else OTHER
+
+
+class WindowState:
+    """What one writer saw in one window.
+
+    Attributes
+    ----------
+    profile
+        Features and outputs, on the reference's layout.
+    reference_id
+        The reference the window is analysed against (``None`` without one).
+    requests
+        Predictions logged.
+    errors
+        ``{kind: count}`` of predictions logged with an error.
+    latency
+        KLL sketch of latencies in seconds.
+    custom
+        ``{series key: [count, sum, min, max]}``; the key is JSON of name and tags.
+    events
+        ``{name: count}``.
+    tagged
+        ``{tags key: count}`` of predictions per tag set.
+    issues
+        ``{column: {problem: [count, example]}}`` of rejected or repaired values.
+    """
+
+    def __init__(self, profile: DatasetProfile, reference_id: int | None = None) -> None:
+        self.profile = profile
+        self.reference_id = reference_id
+        self.requests = 0
+        self.errors: dict[str, int] = {}
+        self.latency = ds.kll_doubles_sketch(LATENCY_K)
+        self.custom: dict[str, list[float]] = {}
+        self.events: dict[str, int] = {}
+        self.tagged: dict[str, int] = {}
+        self.issues: dict[str, dict[str, list[Any]]] = {}
+
+    # -- updates --------------------------------------------------------------------
+
+    def add_latencies(self, seconds: FloatArray) -> None:
+        ok = seconds[np.isfinite(seconds) & (seconds >= 0)]
+        if ok.size:
+            self.latency.update(np.ascontiguousarray(ok, dtype=np.float64))
+
+    def add_errors(self, kinds: Iterable[str]) -> None:
+        for kind in kinds:
+            key = _bounded_key(self.errors, kind)
+            self.errors[key] = self.errors.get(key, 0) + 1
+
+    def add_tagged(self, key: str, n: int) -> None:
+        key = _bounded_key(self.tagged, key)
+        self.tagged[key] = self.tagged.get(key, 0) + n
+
+    def add_custom(self, key: str, value: float) -> None:
+        key = _bounded_key(self.custom, key)
+        row = self.custom.get(key)
+        if row is None:
+            self.custom[key] = [1.0, value, value, value]
+        else:
+            row[0] += 1
+            row[1] += value
+            row[2] = min(row[2], value)
+            row[3] = max(row[3], value)
+
+    def add_event(self, name: str, n: int = 1) -> None:
+        key = _bounded_key(self.events, name)
+        self.events[key] = self.events.get(key, 0) + n
+
+    def add_issue(self, column: str, problem: str, count: int, example: str) -> None:
+        per_column = self.issues.setdefault(column, {})
+        row = per_column.setdefault(problem, [0, example])
+        row[0] += count
+
+    # -- merge and bytes ------------------------------------------------------------
+
+    def merge(self, other: WindowState) -> WindowState:
+        """A new state with both states' content (profiles must share a schema)."""
+        out = WindowState(self.profile.merge(other.profile), self.reference_id)
+        if out.reference_id is None:
+            out.reference_id = other.reference_id
+        out.requests = self.requests + other.requests
+        out.latency.merge(self.latency)
+        out.latency.merge(other.latency)
+        for src in (self, other):
+            for k, n in src.errors.items():
+                out.errors[k] = out.errors.get(k, 0) + n
+            for k, n in src.events.items():
+                out.events[k] = out.events.get(k, 0) + n
+            for k, n in src.tagged.items():
+                out.tagged[k] = out.tagged.get(k, 0) + n
+            for k, row in src.custom.items():
+                mine = out.custom.get(k)
+                if mine is None:
+                    out.custom[k] = list(row)
+                else:
+                    mine[0] += row[0]
+                    mine[1] += row[1]
+                    mine[2] = min(mine[2], row[2])
+                    mine[3] = max(mine[3], row[3])
+            for column, problems in src.issues.items():
+                for problem, (count, example) in problems.items():
+                    out.add_issue(column, problem, count, example)
+        return out
+
+    def to_bytes(self) -> bytes:
+        header = json.dumps(
+            {
+                "reference_id": self.reference_id,
+                "requests": self.requests,
+                "errors": self.errors,
+                "custom": self.custom,
+                "events": self.events,
+                "tagged": self.tagged,
+                "issues": self.issues,
+            },
+            allow_nan=True,
+        ).encode()
+        profile = self.profile.to_bytes()
+        latency = self.latency.serialize()
+        parts = [MAGIC, struct.pack("<B", FORMAT_VERSION)]
+        for part in (header, profile, latency):
+            parts += [struct.pack("<I", len(part)), part]
+        return b"".join(parts)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> WindowState:
+        """Read :meth:`to_bytes` output; any damage raises :class:`ProfileFormatError`."""
+        try:
+            if data[:5] != MAGIC:
+                raise ValueError("not a window state (bad magic)")
+            if data[5] != FORMAT_VERSION:
+                raise ValueError(f"format version {data[5]}, expected {FORMAT_VERSION}")
+            pos = 6
+            parts = []
+            for _ in range(3):
+                (size,) = struct.unpack_from("<I", data, pos)
+                pos += 4
+                if pos + size > len(data):
+                    raise ValueError("truncated")
+                parts.append(data[pos : pos + size])
+                pos += size
+            header = json.loads(parts[0])
+            out = cls(DatasetProfile.from_bytes(parts[1]), header["reference_id"])
+            out.latency = ds.kll_doubles_sketch.deserialize(parts[2])
+            out.requests = int(header["requests"])
+            out.errors = {str(k): int(v) for k, v in header["errors"].items()}
+            out.custom = {str(k): [float(x) for x in v] for k, v in header["custom"].items()}
+            out.events = {str(k): int(v) for k, v in header["events"].items()}
+            out.tagged = {str(k): int(v) for k, v in header["tagged"].items()}
+            out.issues = header["issues"]
+            return out
+        except ProfileFormatError:
+            raise
+        except (ValueError, KeyError, TypeError, IndexError, struct.error, RuntimeError) as exc:
+            raise ProfileFormatError(
+                f"window state: unreadable ({exc}); expected bytes from WindowState.to_bytes",
+                field="window",
+                value=len(data),
+                expected="WindowState bytes",
+            ) from exc
+
+    # -- results --------------------------------------------------------------------
+
+    def latency_quantiles(self, ranks: Iterable[float]) -> list[float]:
+        ranks = list(ranks)
+        if self.latency.is_empty():
+            return [math.nan] * len(ranks)
+        return [float(q) for q in self.latency.get_quantiles(ranks)]
+
+
+def merge_states(states: Iterable[WindowState]) -> WindowState | None:
+    """Merge any number of states; ``None`` for none."""
+    out: WindowState | None = None
+    for state in states:
+        out = state if out is None else out.merge(state)
+    return out

@@ -1,0 +1,180 @@
+"""The store seam: what the monitor keeps, and the one interface every backend offers.
+
+A store holds, per model: its versions (with their schema), references (profiles,
+kept forever so past analyses can name the reference they used), window profiles
+(one partial per writer, merged when read), metric points, the predictions needed to
+join late labels (ids, time and outputs only, never features), and labels.
+
+Two implementations: :class:`~watchkeeper.store.memory.MemoryStore` (tests, notebooks)
+and :class:`~watchkeeper.store.sql.SQLStore` (SQLite file by default, PostgreSQL for
+teams). ``tests/unit/store`` runs one contract suite over all of them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+__all__ = [
+    "Labelled",
+    "MetricPoint",
+    "Prediction",
+    "Store",
+    "VersionInfo",
+    "WindowKey",
+    "labels_key",
+]
+
+
+def labels_key(labels: Mapping[str, str]) -> str:
+    """Canonical text of a label set (sorted JSON), the identity of a metric series.
+
+    Examples
+    --------
+    >>> labels_key({"quantile": "0.5", "feature": "age"})
+    '{"feature":"age","quantile":"0.5"}'
+    """
+    return json.dumps(dict(sorted(labels.items())), separators=(",", ":"))
+
+
+@dataclass(frozen=True, order=True)
+class WindowKey:
+    """One window of one model version: ``[start, start + seconds)`` in epoch seconds."""
+
+    model: str
+    version: str
+    start: float
+    seconds: float
+
+    @property
+    def end(self) -> float:
+        return self.start + self.seconds
+
+
+@dataclass(frozen=True)
+class MetricPoint:
+    """One analysed figure of one window.
+
+    ``labels`` say which series (``feature``, ``method``, ``quantile`` …) and never hold
+    ids or raw values; ``reference_id`` names the reference the figure was computed
+    against (``None`` for figures that need none, such as latency).
+    """
+
+    model: str
+    version: str
+    window_start: float
+    window_seconds: float
+    name: str
+    value: float
+    labels: Mapping[str, str] = field(default_factory=dict)
+    reference_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What is kept of a prediction to join its label later."""
+
+    model: str
+    version: str
+    id: str
+    timestamp: float
+    prediction: str | None
+    score: float | None
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """The predictions of a time range that have a label, as parallel lists."""
+
+    predictions: list[str | None]
+    scores: list[float | None]
+    labels: list[str]
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """A registered model version and the schema it was registered with."""
+
+    model: str
+    version: str
+    schema: dict[str, object]
+    created_at: float
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where the monitor keeps what it learns; every method is safe to call concurrently
+    from several processes writing to the same backend (partials merge on read)."""
+
+    url: str
+
+    def register_version(
+        self, model: str, version: str, schema: Mapping[str, object], *, now: float
+    ) -> None:
+        """Record a model version and its schema (idempotent; the first schema is kept)."""
+
+    def versions(self, model: str | None = None) -> list[VersionInfo]:
+        """Registered versions, oldest first, optionally of one model."""
+
+    def save_reference(self, model: str, version: str, profile: bytes, *, now: float) -> int:
+        """Keep a reference profile; returns its id (increasing)."""
+
+    def latest_reference(self, model: str, version: str) -> tuple[int, bytes] | None:
+        """The newest reference of a version, or ``None``."""
+
+    def reference(self, reference_id: int) -> bytes:
+        """A reference profile by id; :class:`StoreError` when unknown."""
+
+    def save_window(self, key: WindowKey, writer: str, blob: bytes, *, now: float) -> None:
+        """Insert or replace this writer's partial state of a window."""
+
+    def window_partials(self, key: WindowKey) -> dict[str, bytes]:
+        """Every writer's partial of a window, ``{writer: blob}``."""
+
+    def window_starts(
+        self, model: str, version: str, seconds: float, since: float, until: float
+    ) -> list[float]:
+        """Starts of the stored windows of that size in ``[since, until)``, sorted."""
+
+    def write_points(self, points: Sequence[MetricPoint], *, now: float) -> None:
+        """Insert metric points, replacing any with the same series and window."""
+
+    def query_points(
+        self,
+        model: str,
+        name: str | None = None,
+        *,
+        version: str | None = None,
+        window_seconds: float | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> list[MetricPoint]:
+        """Points matching every given filter (``labels``: each pair must match),
+        ordered by window start, then name and labels."""
+
+    def save_predictions(self, predictions: Sequence[Prediction]) -> None:
+        """Keep predictions for the label join; an id already kept is left as it is."""
+
+    def find_predictions(self, model: str, ids: Sequence[str]) -> dict[str, Prediction]:
+        """The kept predictions among ``ids``."""
+
+    def save_labels(
+        self, model: str, labels: Sequence[tuple[str, str, float]]
+    ) -> list[str]:
+        """Keep ``(id, label, timestamp)`` rows; returns the ids that were new (an id
+        already labelled keeps its first label and is not returned)."""
+
+    def labelled(self, model: str, version: str, start: float, end: float) -> Labelled:
+        """Predictions in ``[start, end)`` of a version joined with their labels."""
+
+    def count_predictions(self, model: str, version: str, start: float, end: float) -> int:
+        """Kept predictions in ``[start, end)``."""
+
+    def purge_predictions(self, model: str, before: float) -> int:
+        """Delete predictions (and their labels) older than ``before``; returns how many."""
+
+    def close(self) -> None:
+        """Release connections."""
