@@ -10,6 +10,7 @@ The core is importable without any web, storage or CLI framework::
 
 from __future__ import annotations
 
+from watchkeeper.monitor import Monitor
 from watchkeeper.profile import DatasetProfile, profile
 from watchkeeper.schema import ColumnSpec, Schema, infer_schema, validate
 from watchkeeper.stats import ColumnDrift, DatasetDrift, DriftConfig, DriftDetector
@@ -23,6 +24,7 @@ __all__ = [
     "DatasetProfile",
     "DriftConfig",
     "DriftDetector",
+    "Monitor",
     "Schema",
     "__version__",
     "infer_schema",

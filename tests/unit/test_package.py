@@ -21,7 +21,7 @@ def test_all_lists_exactly_the_public_names() -> None:
 
 def test_import_leaves_web_storage_and_cli_frameworks_unloaded() -> None:
     code = (
-        "import sys, watchkeeper, watchkeeper.profile, watchkeeper.stats; "
+        "import sys, watchkeeper, watchkeeper.profile, watchkeeper.stats, watchkeeper.monitor; "
         "print(sorted(m for m in ('fastapi', 'starlette', 'sqlalchemy', 'typer', 'rich', "
         "'uvicorn') if m in sys.modules))"
     )

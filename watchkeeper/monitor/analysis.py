@@ -236,7 +236,8 @@ def _output(
     if isinstance(col, TextProfile):
         empty += col.empty
     elif isinstance(col, CategoricalProfile):
-        empty += col.counts.get("", 0)
+        # an empty answer the reference never gave is counted among the new values
+        empty += col.counts.get("", 0) + dict(col.top_other(MAX_CLASSES)).get("", 0)
     pts.add("empty_output_ratio", _ratio(empty, col.n_total), output=name)
     if isinstance(col, NumericProfile):
         for q, value in zip(OUTPUT_QUANTILES, col.quantiles(np.array(OUTPUT_QUANTILES)), strict=True):

@@ -96,7 +96,8 @@ class Monitor:
     rollups
         Coarser windows merged from finer ones and analysed too.
     outputs
-        Names of the reference's output columns (default: ``prediction`` when present).
+        Names of the reference's output columns (default: ``prediction`` and ``score``,
+        when present; every other column is a feature).
     task, positive
         ``"classification"`` or ``"regression"`` (default from the ``prediction``
         column's kind) and the positive class of a binary classifier.
@@ -133,7 +134,7 @@ class Monitor:
         window: str | float = "1m",
         grace: str | float = "15s",
         rollups: Sequence[str | float] = ("1h", "1d"),
-        outputs: Sequence[str] = (_inputs.PREDICTION,),
+        outputs: Sequence[str] = (_inputs.PREDICTION, "score"),
         task: Literal["classification", "regression"] | None = None,
         positive: Any = None,
         drift: DriftConfig | None = None,

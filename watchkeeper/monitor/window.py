@@ -22,8 +22,10 @@ from typing import Any
 import datasketches as ds
 import numpy as np
 
-from watchkeeper.errors import ProfileFormatError
+from watchkeeper.errors import IncompatibleProfilesError, ProfileFormatError
 from watchkeeper.profile import DatasetProfile
+from watchkeeper.profile.categorical import CategoricalProfile
+from watchkeeper.profile.numeric import NumericProfile
 from watchkeeper.types import FloatArray
 
 __all__ = ["MAX_SERIES", "WindowState", "merge_states"]
@@ -116,10 +118,18 @@ class WindowState:
     # -- merge and bytes ------------------------------------------------------------
 
     def merge(self, other: WindowState) -> WindowState:
-        """A new state with both states' content (profiles must share a schema)."""
-        out = WindowState(self.profile.merge(other.profile), self.reference_id)
-        if out.reference_id is None:
-            out.reference_id = other.reference_id
+        """A new state with both states' content (profiles must share a schema).
+
+        States built on different references (a coarser window spanning a change of
+        reference) merge without their reference bins, on sketches alone, and take the
+        newer reference.
+        """
+        try:
+            profile = self.profile.merge(other.profile)
+        except IncompatibleProfilesError:
+            profile = _loosen(self.profile).merge(_loosen(other.profile))
+        ids = [i for i in (self.reference_id, other.reference_id) if i is not None]
+        out = WindowState(profile, max(ids) if ids else None)
         out.requests = self.requests + other.requests
         out.latency.merge(self.latency)
         out.latency.merge(other.latency)
@@ -208,6 +218,19 @@ class WindowState:
         if self.latency.is_empty():
             return [math.nan] * len(ranks)
         return [float(q) for q in self.latency.get_quantiles(ranks)]
+
+
+def _loosen(profile: DatasetProfile) -> DatasetProfile:
+    """A copy without reference bins or fixed categories, mergeable with any layout."""
+    out = DatasetProfile.from_bytes(profile.to_bytes())
+    for col in out.columns.values():
+        for part in (col, getattr(col, "lengths", None), getattr(col, "values", None)):
+            if isinstance(part, NumericProfile):
+                part.edges = None
+                part.bin_counts = None
+            elif isinstance(part, CategoricalProfile):
+                part.fixed = False
+    return out
 
 
 def merge_states(states: Iterable[WindowState]) -> WindowState | None:

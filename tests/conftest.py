@@ -1,0 +1,118 @@
+"""Shared fixtures: a clean environment, and the real services the suite starts itself.
+
+PostgreSQL: the session starts one server (Debian ``postgresql``, installed by
+``make test``) in a temporary directory on 127.0.0.1 and a free port, and stops it at
+the end. Without its binaries an integration test skips locally and fails under
+``CI=true``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PG_BIN_ROOT = Path("/usr/lib/postgresql")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def missing_component(what: str) -> None:
+    """Fail under CI (a missing component is a broken machine), skip otherwise."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} is not installed; make test installs it (scripts/system-deps)")
+    pytest.skip(f"{what} is not installed (run make test to install it)")
+
+
+@pytest.fixture(autouse=True)
+def _clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("WATCHKEEPER_"):
+            monkeypatch.delenv(name)
+
+
+def _pg_bin() -> Path | None:
+    versions = sorted(PG_BIN_ROOT.glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    return versions[-1].parent if versions else None
+
+
+class _Postgres:
+    def __init__(self, bindir: Path) -> None:
+        self.bindir = bindir
+        self.port = free_port()
+        self.datadir = Path(tempfile.mkdtemp(prefix="wk-pg-", dir="/tmp"))
+        self.as_postgres = os.geteuid() == 0  # initdb refuses to run as root
+        if self.as_postgres:
+            shutil.chown(self.datadir, "postgres", "postgres")
+
+    def _run(self, *args: str) -> None:
+        cmd = [str(a) for a in args]
+        if self.as_postgres:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+
+    def start(self) -> None:
+        d = self.datadir
+        self._run(
+            self.bindir / "initdb", "-D", str(d), "-U", "postgres", "--auth=trust",
+            "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
+        )  # fmt: skip
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {d} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._run(
+            self.bindir / "pg_ctl", "-D", str(d), "-l", str(d / "server.log"),
+            "-w", "-t", "60", "-o", options, "start",
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        try:
+            self._run(self.bindir / "pg_ctl", "-D", str(self.datadir), "-m", "fast", "-w", "stop")
+        finally:
+            shutil.rmtree(self.datadir, ignore_errors=True)
+
+    def create_database(self) -> str:
+        """A new empty database; returns its SQLAlchemy URL."""
+        import psycopg
+
+        name = f"wk_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[_Postgres]:
+    bindir = _pg_bin()
+    if bindir is None:
+        missing_component("PostgreSQL (Debian package postgresql)")
+    assert bindir is not None
+    server = _Postgres(bindir)
+    t0 = time.monotonic()
+    server.start()
+    print(f"PostgreSQL on 127.0.0.1:{server.port} in {time.monotonic() - t0:.1f} s")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: _Postgres) -> str:
+    """A fresh database on the session's PostgreSQL server."""
+    return postgres_server.create_database()

@@ -1,0 +1,343 @@
+"""The Monitor on scripted streams: windows, drift timing, labels, corrections, restarts."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics as skm
+
+from watchkeeper.errors import ConfigError
+from watchkeeper.monitor import ManualClock, Monitor
+from watchkeeper.profile import profile
+
+W = 60.0
+
+
+def _starts(frame: pd.DataFrame) -> list[float]:
+    return [t.timestamp() for t in frame["window_start"]]
+
+
+def _reference(rng: np.random.Generator, n: int = 20_000) -> dict[str, np.ndarray]:
+    return {
+        "age": rng.normal(40, 10, n),
+        "income": rng.lognormal(10, 0.5, n),
+        "city": rng.choice(["oslo", "rome", "lima"], n, p=[0.5, 0.3, 0.2]),
+        "prediction": rng.choice(["no", "yes"], n, p=[0.7, 0.3]),
+        "score": rng.random(n),
+    }
+
+
+def _batch(rng: np.random.Generator, n: int, age_shift: float = 0.0) -> tuple[dict, dict]:
+    feats = {
+        "age": rng.normal(40 + age_shift, 10, n),
+        "income": rng.lognormal(10, 0.5, n),
+        "city": rng.choice(["oslo", "rome", "lima"], n, p=[0.5, 0.3, 0.2]),
+    }
+    score = rng.random(n)
+    outs = {"prediction": np.where(score > 0.7, "yes", "no"), "score": score}
+    return feats, outs
+
+
+def _monitor(rng: np.random.Generator, store: str = "memory://", **kw) -> Monitor:
+    kw.setdefault("clock", ManualClock(0.0))
+    kw.setdefault("grace", 5)
+    return Monitor("churn", reference=_reference(rng), store=store, **kw)
+
+
+def test_drift_turns_on_in_the_first_window_after_the_shift_and_never_before() -> None:
+    rng = np.random.default_rng(7)
+    m = _monitor(rng)
+    shift_window = 12
+    for w in range(20):
+        feats, outs = _batch(rng, 2_000, age_shift=4.0 if w >= shift_window else 0.0)
+        m.log(feats, outs, timestamps=w * W + rng.uniform(0, W, 2_000))
+    m.flush()
+    age = m.metrics("feature_drifted", feature="age")
+    starts = _starts(age)
+    drifted = age["value"].to_numpy()
+    assert list(starts) == [w * W for w in range(20)]
+    assert drifted[:shift_window].sum() == 0
+    assert drifted[shift_window:].all()
+    others = m.metrics("feature_drifted")
+    assert others[others["feature"] != "age"]["value"].sum() <= 1  # alpha-level false alarms
+    share = m.metrics("dataset_drift_share")["value"].to_numpy()
+    assert share[shift_window] == pytest.approx(1 / 3)
+    assert m.rejected_calls == 0
+
+
+def test_window_figures_match_numpy_on_the_same_rows() -> None:
+    rng = np.random.default_rng(3)
+    m = _monitor(rng, rollups=())
+    feats, outs = _batch(rng, 5_000)
+    feats["age"][:250] = np.nan
+    latency = rng.exponential(0.05, 5_000)
+    errors = np.where(rng.random(5_000) < 0.02, "timeout", None)
+    m.log(feats, outs, timestamps=rng.uniform(0, W, 5_000), latency=latency, error=errors)
+    m.flush()
+
+    def value(name: str, **labels: str) -> float:
+        frame = m.metrics(name, **labels)
+        assert len(frame) == 1, (name, labels, frame)
+        return float(frame["value"].iloc[0])
+
+    assert value("requests") == 5_000
+    assert value("throughput_per_second") == pytest.approx(5_000 / W)
+    assert value("missing_ratio", feature="age") == pytest.approx(0.05)
+    assert value("mean", feature="age") == pytest.approx(np.nanmean(feats["age"]))
+    assert value("std", feature="age") == pytest.approx(np.nanstd(feats["age"]))
+    n_err = int((errors == "timeout").sum())
+    assert value("errors", kind="timeout") == n_err
+    assert value("error_rate") == pytest.approx(n_err / 5_000)
+    for q in (0.5, 0.95, 0.99):
+        got = value("latency_seconds", quantile=str(q))
+        rank = float(np.mean(latency <= got))
+        assert abs(rank - q) < 0.02  # KLL k=200 rank error is about 1.3%
+    assert value("class_frequency", output="prediction", **{"class": "yes"}) == pytest.approx(
+        np.mean(outs["prediction"] == "yes")
+    )
+    assert value("output_quantile", output="score", quantile="0.5") == pytest.approx(
+        np.quantile(outs["score"], 0.5), abs=0.02
+    )
+
+
+def test_late_labels_update_their_window_and_report_bad_ids() -> None:
+    rng = np.random.default_rng(11)
+    m = _monitor(rng)
+    kept: dict[int, tuple[list[str], np.ndarray, np.ndarray]] = {}
+    for w in range(6):
+        feats, outs = _batch(rng, 1_000)
+        ids = [f"{w}-{i}" for i in range(1_000)]
+        m.log(feats, outs, ids=ids, timestamps=w * W + rng.uniform(0, W, 1_000))
+        kept[w] = (ids, outs["prediction"], outs["score"])
+    before = m.metrics("accuracy")
+    assert before.empty  # no labels yet
+    ids, pred, score = kept[2]
+    truth = np.where(rng.random(1_000) < score, "yes", "no")
+    half = 600
+    report = m.log_labels(
+        [*ids[:half], "never-seen", ids[0]], [*truth[:half], "yes", "no"], timestamps=6 * W
+    )
+    assert report.joined == half
+    assert report.unknown_ids == ("never-seen",)
+    assert report.duplicate_ids == (ids[0],)
+    again = m.log_labels(ids[:10], truth[:10])
+    assert again.joined == 0 and len(again.duplicate_ids) == 10
+
+    acc = m.metrics("accuracy")
+    assert _starts(acc) == [2 * W]
+    assert acc["value"].iloc[0] == pytest.approx(skm.accuracy_score(truth[:half], pred[:half]))
+    auc = m.metrics("roc_auc")["value"].iloc[0]
+    y = truth[:half] == "yes"
+    assert auc == pytest.approx(skm.roc_auc_score(y, score[:half]))
+    assert m.metrics("labelled_rows")["value"].max() == half
+    coverage = m.metrics("label_coverage")
+    assert coverage.set_index(pd.Index(_starts(coverage)))["value"][
+        2 * W
+    ] == pytest.approx(half / 1_000)
+    f1 = m.metrics("f1")["value"].iloc[0]
+    assert f1 == pytest.approx(skm.f1_score(truth[:half], pred[:half], pos_label="yes"))
+
+
+def test_regression_performance_matches_sklearn() -> None:
+    rng = np.random.default_rng(5)
+    ref = {"x": rng.normal(size=5_000), "prediction": rng.normal(size=5_000)}
+    m = Monitor("reg", reference=ref, store="memory://", clock=ManualClock(), grace=0)
+    x = rng.normal(size=800)
+    pred = 2 * x + rng.normal(0, 0.1, 800)
+    m.log({"x": x}, pred, ids=[str(i) for i in range(800)], timestamps=np.full(800, 10.0))
+    truth = 2 * x + rng.normal(0, 0.3, 800)
+    m.log_labels([str(i) for i in range(800)], truth)
+    m.flush()
+    got = {n: float(m.metrics(n)["value"].iloc[0]) for n in ("mae", "rmse", "r2")}
+    assert got["mae"] == pytest.approx(skm.mean_absolute_error(truth, pred))
+    assert got["rmse"] == pytest.approx(math.sqrt(skm.mean_squared_error(truth, pred)))
+    assert got["r2"] == pytest.approx(skm.r2_score(truth, pred))
+
+
+def test_late_rows_within_grace_join_their_window_and_later_ones_correct_it() -> None:
+    rng = np.random.default_rng(2)
+    m = _monitor(rng, grace=10, rollups=("1h",))
+    feats, outs = _batch(rng, 100)
+    m.log(feats, outs, timestamps=np.full(100, 30.0))
+    feats, outs = _batch(rng, 50)
+    m.log(feats, outs, timestamps=np.full(50, 65.0))  # window 0 still in grace (ends 70)
+    feats, outs = _batch(rng, 10)
+    m.log(feats, outs, timestamps=np.full(10, 59.0))  # late but within grace
+    assert m.metrics("requests").empty
+    feats, outs = _batch(rng, 5)
+    m.log(feats, outs, timestamps=np.full(5, 200.0))  # closes windows 0 and 1
+    requests = m.metrics("requests")
+    assert requests["value"].tolist() == [110.0, 50.0]
+    feats, outs = _batch(rng, 7)
+    m.log(feats, outs, timestamps=np.full(7, 20.0))  # window 0 closed: a correction
+    assert m.metrics("requests")["value"].tolist() == [117.0, 50.0]
+    m.flush()
+    assert m.metrics("requests", window="1h")["value"].tolist() == [172.0]
+
+
+def test_rollups_merge_finer_windows() -> None:
+    rng = np.random.default_rng(4)
+    m = _monitor(rng, window="10m", rollups=("1h", "1d"))
+    total = 0
+    for w in range(15):  # two and a half hours of 10-minute windows
+        n = 300 + 10 * w
+        total += n
+        feats, outs = _batch(rng, n, age_shift=5.0 if w >= 6 else 0.0)
+        m.log(feats, outs, timestamps=w * 600 + rng.uniform(0, 600, n))
+    hourly_before_flush = m.metrics("requests", window="1h")
+    assert len(hourly_before_flush) == 2  # the third hour is still running
+    m.flush()
+    hourly = m.metrics("requests", window="1h")["value"].tolist()
+    assert hourly == [sum(300 + 10 * w for w in range(h * 6, min(h * 6 + 6, 15))) for h in range(3)]
+    assert m.metrics("requests", window="1d")["value"].tolist() == [total]
+    drift = m.metrics("feature_drifted", window="1h", feature="age")["value"].tolist()
+    assert drift == [0.0, 1.0, 1.0]
+    with pytest.raises(ConfigError, match="not analysed"):
+        m.metrics("requests", window="5m")
+
+
+def test_a_restart_on_the_same_store_continues_the_series(tmp_path: Path) -> None:
+    rng = np.random.default_rng(9)
+    url = f"sqlite:///{tmp_path / 'wk.db'}"
+    first = _monitor(rng, store=url, writer="a")
+    for w in range(4):
+        feats, outs = _batch(rng, 500)
+        first.log(feats, outs, timestamps=w * W + rng.uniform(0, W, 500))
+    first.close()
+    second = Monitor("churn", store=url, clock=ManualClock(), grace=5, writer="b")  # no reference
+    assert second.schema is not None and second.task.kind == "classification"
+    for w in range(4, 8):
+        feats, outs = _batch(rng, 500)
+        second.log(feats, outs, timestamps=w * W + rng.uniform(0, W, 500))
+    second.flush()
+    requests = second.metrics("requests")
+    assert _starts(requests) == [w * W for w in range(8)]
+    refs = second.metrics("feature_drift")["reference_id"].unique().tolist()
+    assert len(refs) == 1  # the stored reference was reused, not saved again
+    second.close()
+
+
+def test_a_new_reference_applies_from_then_on_and_old_points_keep_theirs() -> None:
+    rng = np.random.default_rng(12)
+    m = _monitor(rng)
+    feats, outs = _batch(rng, 1_000, age_shift=6.0)
+    m.log(feats, outs, timestamps=rng.uniform(0, W, 1_000))
+    m.flush()
+    shifted = _reference(rng)
+    shifted["age"] = shifted["age"] + 6.0
+    new_id = m.set_reference(shifted)
+    feats, outs = _batch(rng, 1_000, age_shift=6.0)
+    m.log(feats, outs, timestamps=W + rng.uniform(0, W, 1_000))
+    m.flush()
+    age = m.metrics("feature_drifted", feature="age")
+    assert age["value"].tolist() == [1.0, 0.0]
+    assert age["reference_id"].tolist()[1] == new_id
+    assert age["reference_id"].tolist()[0] != new_id
+
+
+def test_bad_input_is_counted_with_its_reason_and_never_raises() -> None:
+    rng = np.random.default_rng(1)
+    m = _monitor(rng, rollups=())
+    m.log("not a batch")  # type: ignore[arg-type]
+    m.log({"age": [1.0, 2.0]}, outputs=[0.1, 0.2, 0.3])  # outputs of the wrong length
+    m.log({"age": "forty-two", "income": 1e4, "city": "oslo"}, {"prediction": "no", "score": 0.1}, timestamps=1.0)
+    m.log({"age": 41.0, "income": 2e4, "city": "oslo"}, {"prediction": "no", "score": 0.2}, timestamps=2.0)
+    m.log_metric("typing_share", "lots")  # type: ignore[arg-type]
+    m.log_labels(["a", "b"], ["yes"])
+    m.flush()
+    assert m.rejected_calls == 4
+    reasons = [issue["reason"] for issue in m.recent_issues]
+    assert any("outputs: 3 rows for 2 predictions" in r for r in reasons)
+    assert any("'forty-two'" in r for r in reasons)
+    assert m.metrics("requests")["value"].tolist() == [2.0]
+    assert m.metrics("type_errors", feature="age")["value"].tolist() == [1.0]
+    assert m.metrics("rejected_values", column="age", problem="type_error")["value"].tolist() == [1.0]
+    assert m.metrics("missing_ratio", feature="age")["value"].tolist() == [0.5]
+
+
+def test_outputs_can_be_text_with_empty_answers() -> None:
+    rng = np.random.default_rng(6)
+    words = rng.choice(["hello world", "turn on the light", "call mum"], 4_000)
+    ref = {"duration": rng.uniform(1, 5, 4_000), "prediction": words}
+    m = Monitor(
+        "asr", reference=ref, store="memory://", clock=ManualClock(), grace=0, rollups=(),
+        outputs=["prediction"],
+    )  # fmt: skip
+    current = rng.choice(["hello world", "", "call mum"], 1_000, p=[0.5, 0.3, 0.2])
+    m.log({"duration": rng.uniform(1, 5, 1_000)}, current, timestamps=np.full(1_000, 5.0))
+    m.flush()
+    empty = m.metrics("empty_output_ratio", output="prediction")["value"].iloc[0]
+    assert empty == pytest.approx(np.mean(current == ""))
+
+
+def test_custom_metrics_events_and_tags_are_counted_per_window_and_bounded() -> None:
+    rng = np.random.default_rng(8)
+    m = _monitor(rng, rollups=())
+    for i in range(10):
+        m.log_metric("typing_share", i / 10, {"app": "ios"}, timestamp=float(i))
+    for _ in range(3):
+        m.log_event("switched_to_typing", timestamp=5.0)
+    for i in range(300):  # a stream of unbounded tag values
+        feats, outs = _batch(rng, 1)
+        row = {k: v[0] for k, v in feats.items()}
+        m.log(row, {k: v[0] for k, v in outs.items()}, timestamps=10.0, tags={"user": f"u{i}"})
+    m.flush()
+    custom = m.metrics("custom_metric", metric="typing_share", app="ios")
+    stats = dict(zip(custom["stat"], custom["value"], strict=True))
+    assert stats["count"] == 10 and stats["sum"] == pytest.approx(4.5)
+    assert stats["min"] == 0.0 and stats["max"] == pytest.approx(0.9)
+    assert m.metrics("event_count", event="switched_to_typing")["value"].tolist() == [3.0]
+    tagged = m.metrics("tagged_requests")
+    assert len(tagged) <= 101 and tagged["value"].sum() == 300
+
+
+def test_writers_store_partials_that_merge_on_read() -> None:
+    rng = np.random.default_rng(10)
+    from watchkeeper.store import MemoryStore
+
+    store = MemoryStore()
+    ref = _reference(rng)
+    a = Monitor("churn", reference=ref, store=store, clock=ManualClock(), writer="a", grace=0)
+    b = Monitor("churn", reference=ref, store=store, clock=ManualClock(), writer="b", grace=0)
+    for mon, n in ((a, 300), (b, 200)):
+        feats, outs = _batch(rng, n)
+        mon.log(feats, outs, timestamps=np.full(n, 30.0))
+    a.flush()
+    assert a.metrics("requests")["value"].tolist() == [300.0]
+    b.flush()  # b closes last and analyses both partials
+    assert b.metrics("requests")["value"].tolist() == [500.0]
+
+
+def test_single_rows_and_batches_give_the_same_profile() -> None:
+    rng = np.random.default_rng(13)
+    ref = profile(_reference(rng))  # one reference: its sketch is randomised when built
+    feats, outs = _batch(rng, 700)
+    ts = np.sort(rng.uniform(0, 3 * W, 700))
+    one = Monitor("a", reference=ref, store="memory://", clock=ManualClock(), grace=0, batch_size=64)
+    for i in range(700):
+        one.log(
+            {k: v[i] for k, v in feats.items()},
+            {k: v[i] for k, v in outs.items()},
+            timestamps=ts[i],
+        )
+    one.flush()
+    batch = Monitor("a", reference=ref, store="memory://", clock=ManualClock(), grace=0)
+    batch.log(pd.DataFrame(feats), pd.DataFrame(outs), timestamps=ts)
+    batch.flush()
+    cols = ["window_start", "name", "value"]
+    left = one.metrics().sort_values(cols[:2] + ["feature"]).reset_index(drop=True)
+    right = batch.metrics().sort_values(cols[:2] + ["feature"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(left, right, check_exact=False, rtol=1e-9)
+
+
+def test_constructor_rejects_bad_configuration() -> None:
+    with pytest.raises(ConfigError, match="window: expected a duration"):
+        Monitor("m", store="memory://", window="often")
+    with pytest.raises(ConfigError, match="rollups"):
+        Monitor("m", store="memory://", window="7m", rollups=("1h",))
+    with pytest.raises(ConfigError, match="model: expected a non-empty string"):
+        Monitor("", store="memory://")
