@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -50,11 +51,11 @@ def batch_outputs(outputs: Any, n: int) -> Columns:
     arrays its columns)."""
     if outputs is None:
         return {}
-    if isinstance(outputs, Mapping) or hasattr(outputs, "columns") or hasattr(
-        outputs, "column_names"
-    ):
-        columns, m = to_columns(outputs)
-    elif isinstance(outputs, Sequence) and outputs and isinstance(outputs[0], Mapping):
+    if (
+        isinstance(outputs, Mapping)
+        or hasattr(outputs, "columns")
+        or hasattr(outputs, "column_names")
+    ) or (isinstance(outputs, Sequence) and outputs and isinstance(outputs[0], Mapping)):
         columns, m = to_columns(outputs)
     else:
         arr = np.asarray(outputs.to_numpy() if hasattr(outputs, "to_numpy") else outputs)
@@ -118,10 +119,8 @@ def as_floats(column: Column | None, n: int) -> FloatArray:
     except (TypeError, ValueError):
         out = np.full(n, np.nan)
         for i, v in enumerate(column.tolist()):
-            try:
+            with contextlib.suppress(TypeError, ValueError):
                 out[i] = float(v)
-            except (TypeError, ValueError):
-                pass
         return out
 
 

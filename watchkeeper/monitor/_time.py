@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import re
@@ -53,16 +54,14 @@ def to_epoch(value: Any, field: str) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
     if isinstance(value, str):
-        try:
+        with contextlib.suppress(ValueError):
             value = dt.datetime.fromisoformat(value)
-        except ValueError:
-            pass
     if isinstance(value, np.datetime64):
         return float(value.astype("datetime64[ns]").astype(np.int64)) / 1e9
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
-        return value.timestamp()
+        return float(value.timestamp())
     raise ConfigError(
         f"{field}: expected a time (datetime, ISO text or epoch seconds), got {value!r}",
         field=field,

@@ -89,6 +89,11 @@ class _Points:
         self.out: list[MetricPoint] = []
 
     def add(self, name: str, value: float, uses_reference: bool = False, **labels: str) -> None:
+        self.add_labels(name, value, labels, uses_reference)
+
+    def add_labels(
+        self, name: str, value: float, labels: dict[str, str], uses_reference: bool = False
+    ) -> None:
         k = self.key
         self.out.append(
             MetricPoint(
@@ -155,9 +160,7 @@ def analyse_window(
 def _software(state: WindowState, key: WindowKey, pts: _Points) -> None:
     pts.add("requests", state.requests)
     pts.add("throughput_per_second", state.requests / key.seconds if key.seconds else math.nan)
-    for q, value in zip(
-        LATENCY_QUANTILES, state.latency_quantiles(LATENCY_QUANTILES), strict=True
-    ):
+    for q, value in zip(LATENCY_QUANTILES, state.latency_quantiles(LATENCY_QUANTILES), strict=True):
         pts.add("latency_seconds", value, quantile=str(q))
     n_errors = sum(state.errors.values())
     pts.add("error_rate", _ratio(n_errors, state.requests) if state.requests else 0.0)
@@ -240,17 +243,19 @@ def _output(
         empty += col.counts.get("", 0) + dict(col.top_other(MAX_CLASSES)).get("", 0)
     pts.add("empty_output_ratio", _ratio(empty, col.n_total), output=name)
     if isinstance(col, NumericProfile):
-        for q, value in zip(OUTPUT_QUANTILES, col.quantiles(np.array(OUTPUT_QUANTILES)), strict=True):
+        for q, value in zip(
+            OUTPUT_QUANTILES, col.quantiles(np.array(OUTPUT_QUANTILES)), strict=True
+        ):
             pts.add("output_quantile", value, output=name, quantile=str(q))
         pts.add("output_mean", col.mean if col.count else math.nan, output=name)
     elif isinstance(col, CategoricalProfile) and col.count:
         ranked = sorted(col.counts.items(), key=lambda kv: (-kv[1], kv[0]))
         shown = ranked[:MAX_CLASSES]
         for cls, count in shown:
-            pts.add("class_frequency", count / col.count, output=name, **{"class": cls})
+            pts.add_labels("class_frequency", count / col.count, {"output": name, "class": cls})
         rest = col.count - sum(n for _, n in shown)
         if rest:
-            pts.add("class_frequency", rest / col.count, output=name, **{"class": "other"})
+            pts.add_labels("class_frequency", rest / col.count, {"output": name, "class": "other"})
 
 
 def _drift(profile: DatasetProfile, reference: ReferenceContext, pts: _Points) -> None:

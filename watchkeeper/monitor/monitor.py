@@ -21,9 +21,7 @@ How a prediction travels:
 
 from __future__ import annotations
 
-import atexit
 import collections
-import datetime as dt
 import logging
 import math
 import os
@@ -291,9 +289,7 @@ class Monitor:
             pred = outputs[0].name
         if kind is None and pred is not None:
             kind = "regression" if schema[pred].kind == "numeric" else "classification"
-        score = next(
-            (c.name for c in outputs if c.name == "score" and c.kind == "numeric"), None
-        )
+        score = next((c.name for c in outputs if c.name == "score" and c.kind == "numeric"), None)
         classes: tuple[str, ...] = ()
         if self._reference is not None and pred is not None:
             col = self._reference.profile.columns[pred]
@@ -419,9 +415,7 @@ class Monitor:
             uniq, inverse = np.unique(starts, return_inverse=True)
             order = np.argsort(inverse, kind="stable")
             bounds = np.searchsorted(inverse[order], np.arange(len(uniq) + 1))
-            groups = [
-                (float(u), order[bounds[i] : bounds[i + 1]]) for i, u in enumerate(uniq)
-            ]
+            groups = [(float(u), order[bounds[i] : bounds[i + 1]]) for i, u in enumerate(uniq)]
         error_rows = errors
         for start, idx in groups:
             part = columns if idx is None else _inputs.take(columns, idx)
@@ -520,7 +514,9 @@ class Monitor:
                     value=value,
                     expected="a finite number",
                 )
-            key = labels_key({"metric": str(name), **{str(k): str(v) for k, v in (tags or {}).items()}})
+            key = labels_key(
+                {"metric": str(name), **{str(k): str(v) for k, v in (tags or {}).items()}}
+            )
             with self._lock:
                 self._side_state(ts).add_custom(key, number)
                 self._advance(ts)
@@ -556,9 +552,7 @@ class Monitor:
         if ts > self._watermark:
             self._watermark = ts
         due = [
-            s
-            for s in self._open
-            if s + self.window_seconds + self.grace_seconds <= self._watermark
+            s for s in self._open if s + self.window_seconds + self.grace_seconds <= self._watermark
         ]
         for start in sorted(due):
             self._close_window(start, self._open.pop(start))

@@ -161,9 +161,7 @@ class Store(Protocol):
     def find_predictions(self, model: str, ids: Sequence[str]) -> dict[str, Prediction]:
         """The kept predictions among ``ids``."""
 
-    def save_labels(
-        self, model: str, labels: Sequence[tuple[str, str, float]]
-    ) -> list[str]:
+    def save_labels(self, model: str, labels: Sequence[tuple[str, str, float]]) -> list[str]:
         """Keep ``(id, label, timestamp)`` rows; returns the ids that were new (an id
         already labelled keeps its first label and is not returned)."""
 

@@ -139,7 +139,9 @@ class MemoryStore:
 
     def find_predictions(self, model: str, ids: Sequence[str]) -> dict[str, Prediction]:
         with self._lock:
-            return {i: self._predictions[(model, i)] for i in ids if (model, i) in self._predictions}
+            return {
+                i: self._predictions[(model, i)] for i in ids if (model, i) in self._predictions
+            }
 
     def save_labels(self, model: str, labels: Sequence[tuple[str, str, float]]) -> list[str]:
         new: list[str] = []
@@ -177,7 +179,9 @@ class MemoryStore:
 
     def purge_predictions(self, model: str, before: float) -> int:
         with self._lock:
-            old = [k for k, p in self._predictions.items() if k[0] == model and p.timestamp < before]
+            old = [
+                k for k, p in self._predictions.items() if k[0] == model and p.timestamp < before
+            ]
             for k in old:
                 del self._predictions[k]
                 self._labels.pop(k, None)
@@ -185,5 +189,3 @@ class MemoryStore:
 
     def close(self) -> None:
         """Nothing to release."""
-
-

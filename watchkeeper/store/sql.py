@@ -173,7 +173,9 @@ class SQLStore:
         if model is not None:
             q = q.where(t.versions.c.model == model)
         rows = self._run(lambda c: c.execute(q).all(), "versions")
-        return [VersionInfo(r.model, r.version, json.loads(r.schema_json), r.created_at) for r in rows]
+        return [
+            VersionInfo(r.model, r.version, json.loads(r.schema_json), r.created_at) for r in rows
+        ]
 
     def save_reference(self, model: str, version: str, profile: bytes, *, now: float) -> int:
         stmt = (
@@ -217,7 +219,9 @@ class SQLStore:
             "blob": blob,
             "updated_at": now,
         }
-        self._run(lambda c: self._upsert(c, t.windows, [row], ["blob", "updated_at"]), "save_window")
+        self._run(
+            lambda c: self._upsert(c, t.windows, [row], ["blob", "updated_at"]), "save_window"
+        )
 
     def window_partials(self, key: WindowKey) -> dict[str, bytes]:
         w = t.windows.c

@@ -135,9 +135,9 @@ def test_late_labels_update_their_window_and_report_bad_ids() -> None:
     assert auc == pytest.approx(skm.roc_auc_score(y, score[:half]))
     assert m.metrics("labelled_rows")["value"].max() == half
     coverage = m.metrics("label_coverage")
-    assert coverage.set_index(pd.Index(_starts(coverage)))["value"][
-        2 * W
-    ] == pytest.approx(half / 1_000)
+    assert coverage.set_index(pd.Index(_starts(coverage)))["value"][2 * W] == pytest.approx(
+        half / 1_000
+    )
     f1 = m.metrics("f1")["value"].iloc[0]
     assert f1 == pytest.approx(skm.f1_score(truth[:half], pred[:half], pos_label="yes"))
 
@@ -244,8 +244,16 @@ def test_bad_input_is_counted_with_its_reason_and_never_raises() -> None:
     m = _monitor(rng, rollups=())
     m.log("not a batch")  # type: ignore[arg-type]
     m.log({"age": [1.0, 2.0]}, outputs=[0.1, 0.2, 0.3])  # outputs of the wrong length
-    m.log({"age": "forty-two", "income": 1e4, "city": "oslo"}, {"prediction": "no", "score": 0.1}, timestamps=1.0)
-    m.log({"age": 41.0, "income": 2e4, "city": "oslo"}, {"prediction": "no", "score": 0.2}, timestamps=2.0)
+    m.log(
+        {"age": "forty-two", "income": 1e4, "city": "oslo"},
+        {"prediction": "no", "score": 0.1},
+        timestamps=1.0,
+    )
+    m.log(
+        {"age": 41.0, "income": 2e4, "city": "oslo"},
+        {"prediction": "no", "score": 0.2},
+        timestamps=2.0,
+    )
     m.log_metric("typing_share", "lots")  # type: ignore[arg-type]
     m.log_labels(["a", "b"], ["yes"])
     m.flush()
@@ -255,7 +263,9 @@ def test_bad_input_is_counted_with_its_reason_and_never_raises() -> None:
     assert any("'forty-two'" in r for r in reasons)
     assert m.metrics("requests")["value"].tolist() == [2.0]
     assert m.metrics("type_errors", feature="age")["value"].tolist() == [1.0]
-    assert m.metrics("rejected_values", column="age", problem="type_error")["value"].tolist() == [1.0]
+    assert m.metrics("rejected_values", column="age", problem="type_error")["value"].tolist() == [
+        1.0
+    ]
     assert m.metrics("missing_ratio", feature="age")["value"].tolist() == [0.5]
 
 
@@ -317,7 +327,9 @@ def test_single_rows_and_batches_give_the_same_profile() -> None:
     ref = profile(_reference(rng))  # one reference: its sketch is randomised when built
     feats, outs = _batch(rng, 700)
     ts = np.sort(rng.uniform(0, 3 * W, 700))
-    one = Monitor("a", reference=ref, store="memory://", clock=ManualClock(), grace=0, batch_size=64)
+    one = Monitor(
+        "a", reference=ref, store="memory://", clock=ManualClock(), grace=0, batch_size=64
+    )
     for i in range(700):
         one.log(
             {k: v[i] for k, v in feats.items()},
@@ -329,8 +341,8 @@ def test_single_rows_and_batches_give_the_same_profile() -> None:
     batch.log(pd.DataFrame(feats), pd.DataFrame(outs), timestamps=ts)
     batch.flush()
     cols = ["window_start", "name", "value"]
-    left = one.metrics().sort_values(cols[:2] + ["feature"]).reset_index(drop=True)
-    right = batch.metrics().sort_values(cols[:2] + ["feature"]).reset_index(drop=True)
+    left = one.metrics().sort_values([*cols[:2], "feature"]).reset_index(drop=True)
+    right = batch.metrics().sort_values([*cols[:2], "feature"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(left, right, check_exact=False, rtol=1e-9)
 
 

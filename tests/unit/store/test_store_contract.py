@@ -96,7 +96,10 @@ def test_points_upsert_filter_and_keep_nan(store: Store) -> None:
 
 
 def test_predictions_join_labels_once(store: Store) -> None:
-    preds = [Prediction("m", "1", f"id{i}", float(i), "yes" if i % 2 else "no", i / 10) for i in range(10)]
+    preds = [
+        Prediction("m", "1", f"id{i}", float(i), "yes" if i % 2 else "no", i / 10)
+        for i in range(10)
+    ]
     store.save_predictions(preds)
     store.save_predictions([Prediction("m", "1", "id0", 99.0, "changed", None)])  # kept as first
     found = store.find_predictions("m", ["id0", "id3", "missing"])
