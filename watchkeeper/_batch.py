@@ -129,7 +129,10 @@ def _from_arrow(table: Any) -> Columns:
 
 def _from_rows(rows: Sequence[Mapping[str, Any]]) -> Columns:
     names: dict[str, None] = {}
+    first = rows[0].keys() if rows and isinstance(rows[0], Mapping) else None
     for i, row in enumerate(rows):
+        if first is not None and type(row) is dict and row.keys() == first and names:
+            continue  # same keys as the first row (the usual case): nothing new
         if not isinstance(row, Mapping):
             raise InvalidBatchError(
                 f"row {i}: expected a mapping of column to value, got {type(row).__name__}",

@@ -66,6 +66,14 @@ class LabelReport:
     windows_updated: int
 
 
+def _is_row(features: Mapping[str, Any]) -> bool:
+    """One row (a dict of scalars) rather than a dict of columns; judged by the first
+    value so the check costs the same whatever the width."""
+    for value in features.values():
+        return isinstance(value, str | bytes) or not hasattr(value, "__len__")
+    return True
+
+
 def _default_writer() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
@@ -92,7 +100,8 @@ class Monitor:
     grace
         How long after its end a window waits for late rows before it closes.
     rollups
-        Coarser windows merged from finer ones and analysed too.
+        Coarser windows merged from finer ones and analysed too; default hour and day
+        (those that are whole multiples of ``window``).
     outputs
         Names of the reference's output columns (default: ``prediction`` and ``score``,
         when present; every other column is a feature).
@@ -131,7 +140,7 @@ class Monitor:
         store: Store | str = "sqlite:///watchkeeper.db",
         window: str | float = "1m",
         grace: str | float = "15s",
-        rollups: Sequence[str | float] = ("1h", "1d"),
+        rollups: Sequence[str | float] | None = None,
         outputs: Sequence[str] = (_inputs.PREDICTION, "score"),
         task: Literal["classification", "regression"] | None = None,
         positive: Any = None,
@@ -160,6 +169,12 @@ class Monitor:
                 expected="a positive duration",
             )
         self.grace_seconds = parse_duration(grace, "grace")
+        if rollups is None:  # hour and day, where coarser than the window
+            rollups = [
+                r
+                for r in (3600.0, 86400.0)
+                if r > self.window_seconds and not r % self.window_seconds
+            ]
         self.rollup_seconds = sorted({parse_duration(r, "rollups") for r in rollups})
         for r in self.rollup_seconds:
             if r <= self.window_seconds or r % self.window_seconds:
@@ -319,9 +334,7 @@ class Monitor:
         counted per column as data-quality issues.
         """
         try:
-            if isinstance(features, Mapping) and all(
-                not hasattr(v, "__len__") or isinstance(v, str) for v in features.values()
-            ):
+            if isinstance(features, Mapping) and _is_row(features):
                 ts = self.clock.now() if timestamps is None else timestamps
                 row = (features, outputs, ids, ts, latency, error, tags)
                 with self._lock:
