@@ -147,9 +147,7 @@ def bench_analysis(ref: DatasetProfile) -> None:
             b = cur[name].value_counts().reindex(a.index, fill_value=0)
             stats.chi2_contingency(np.vstack([a.to_numpy(), b.to_numpy()]))
     t_scipy = time.perf_counter() - t0
-    parts = ", ".join(
-        f"{n:,} rows {t * 1e3:.0f} ms ({k} points)" for n, t, k in timings
-    )
+    parts = ", ".join(f"{n:,} rows {t * 1e3:.0f} ms ({k} points)" for n, t, k in timings)
     print(
         f"window analysis, 25 features + output: {parts} "
         f"(first use of a size builds its null models; repeats are cached) "
@@ -210,9 +208,7 @@ def bench_store(ref: DatasetProfile, days: int) -> None:
     )  # fmt: skip
     t_day = time.perf_counter() - t0
     t0 = time.perf_counter()
-    partials = [
-        store.window_partials(WindowKey("m", "1", w * 60.0, 60.0)) for w in range(0, 1440)
-    ]
+    partials = [store.window_partials(WindowKey("m", "1", w * 60.0, 60.0)) for w in range(1440)]
     t_read = time.perf_counter() - t0
     store.close()
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from watchkeeper.cli import app
@@ -41,7 +42,13 @@ def test_bad_file_is_one_line_and_exit_code_2(tmp_path: Path) -> None:
     assert "unsupported suffix '.xlsx'" in result.output
 
 
-def test_readme_quickstart_runs_as_written() -> None:
+def test_readme_python_examples_run_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text()
-    code = readme.split("```python\n", 1)[1].split("```", 1)[0]
-    exec(compile(code, "README.md", "exec"), {})
+    blocks = [part.split("```", 1)[0] for part in readme.split("```python\n")[1:]]
+    assert len(blocks) >= 2
+    monkeypatch.chdir(tmp_path)  # the monitor example keeps its store in ./watchkeeper.db
+    for code in blocks:
+        exec(compile(code, "README.md", "exec"), {})
+    assert (tmp_path / "watchkeeper.db").exists()
