@@ -353,3 +353,88 @@ def test_constructor_rejects_bad_configuration() -> None:
         Monitor("m", store="memory://", window="7m", rollups=("1h",))
     with pytest.raises(ConfigError, match="model: expected a non-empty string"):
         Monitor("", store="memory://")
+
+
+def test_unit_change_and_new_category_show_as_data_quality() -> None:
+    rng = np.random.default_rng(14)
+    m = _monitor(rng, rollups=())
+    feats, outs = _batch(rng, 2_000)
+    feats["income"] = feats["income"] * 1000  # metres to millimetres
+    feats["city"] = np.where(rng.random(2_000) < 0.25, "paris", feats["city"])
+    m.log(feats, outs, timestamps=np.full(2_000, 10.0))
+    m.flush()
+    ref_income = _reference(np.random.default_rng(14))["income"]
+    expected = np.mean((feats["income"] < ref_income.min()) | (feats["income"] > ref_income.max()))
+    got = m.metrics("out_of_range_share", feature="income")["value"].iloc[0]
+    assert got == pytest.approx(expected)
+    assert got > 0.9
+    new_share = m.metrics("new_category_share", feature="city")["value"].iloc[0]
+    assert new_share == pytest.approx(np.mean(feats["city"] == "paris"))
+    assert m.metrics("new_categories", feature="city")["value"].iloc[0] == 1
+    assert m.metrics("feature_drifted", feature="income")["value"].iloc[0] == 1.0
+
+
+def test_a_batch_spanning_windows_is_split_by_event_time() -> None:
+    rng = np.random.default_rng(15)
+    m = _monitor(rng, rollups=())
+    feats, outs = _batch(rng, 1_000)
+    ts = rng.uniform(0, 5 * W, 1_000)
+    m.log(feats, outs, timestamps=ts)
+    m.flush()
+    got = m.metrics("requests")["value"].tolist()
+    assert got == [float(np.sum((ts >= w * W) & (ts < (w + 1) * W))) for w in range(5)]
+    means = m.metrics("mean", feature="age")["value"].to_numpy()
+    for w in range(5):
+        in_window = (ts >= w * W) & (ts < (w + 1) * W)
+        assert means[w] == pytest.approx(feats["age"][in_window].mean())
+
+
+def test_tick_closes_quiet_windows_by_the_clock() -> None:
+    rng = np.random.default_rng(16)
+    clock = ManualClock(1_000.0)
+    m = _monitor(rng, clock=clock, rollups=())
+    feats, outs = _batch(rng, 10)
+    m.log(feats, outs)  # event time = the clock
+    m.tick()
+    assert m.metrics("requests").empty
+    clock.advance(W + 10)
+    m.tick()
+    assert m.metrics("requests")["value"].tolist() == [10.0]
+
+
+def test_class_probabilities_and_a_reference_file(tmp_path: Path) -> None:
+    rng = np.random.default_rng(17)
+    ref = pd.DataFrame({"x": rng.normal(size=3_000), "proba_0": rng.random(3_000)})
+    ref["proba_1"] = 1 - ref["proba_0"]
+    path = tmp_path / "reference.parquet"
+    ref.to_parquet(path)
+    m = Monitor(
+        "probs", reference=path, store="memory://", clock=ManualClock(), grace=0, rollups=(),
+        outputs=["proba_0", "proba_1"],
+    )  # fmt: skip
+    assert [c.name for c in m.schema.with_role("output")] == ["proba_0", "proba_1"]
+    p0 = rng.random(500)
+    for i in range(500):
+        m.log({"x": float(rng.normal())}, [p0[i], 1 - p0[i]], timestamps=5.0)
+    m.flush()
+    q = m.metrics("output_quantile", output="proba_0", quantile="0.5")["value"].iloc[0]
+    assert q == pytest.approx(np.quantile(p0, 0.5), abs=0.01)
+
+
+def test_the_default_instance_is_flushed_at_exit(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'wk.db'}"
+    script = (
+        "import numpy as np\n"
+        "from watchkeeper.monitor import init\n"
+        f"m = init('exit', reference={{'x': np.arange(100.0)}}, store={url!r})\n"
+        "for i in range(7):\n"
+        "    m.log({'x': float(i)})\n"
+        # no close(): the atexit hook must flush the open window
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    after = Monitor("exit", store=url)
+    assert after.metrics("requests")["value"].sum() == 7
+    after.close()
