@@ -142,12 +142,14 @@ def latencies(value: Any, n: int) -> FloatArray | None:
 
 
 def error_kinds(value: Any, n: int) -> list[str]:
-    """The error kind of every failed row: ``True`` is ``"error"``, a string its kind,
-    ``None``/``False``/empty no error. One value applies to all rows."""
+    """The error kind of each row, ``""`` for none: ``True`` is ``"error"``, a string or
+    an exception its kind, ``None``/``False``/empty no error. One value applies to all
+    rows; ``[]`` when no row failed."""
     if value is None or value is False:
         return []
     if isinstance(value, str | bool | BaseException):
-        return [_kind(value)] * n if _kind(value) else []
+        kind = _kind(value)
+        return [kind] * n if kind else []
     values = list(value)
     if len(values) != n:
         raise InvalidBatchError(
@@ -156,7 +158,8 @@ def error_kinds(value: Any, n: int) -> list[str]:
             value=len(values),
             expected=str(n),
         )
-    return [k for k in (_kind(v) for v in values) if k]
+    kinds = [_kind(v) for v in values]
+    return kinds if any(kinds) else []
 
 
 def _kind(value: Any) -> str:

@@ -386,7 +386,7 @@ class Monitor:
             lat = np.array(
                 [math.nan if r[4] is None else float(r[4]) for r in rows], dtype=np.float64
             )
-            errors = [k for r in rows for k in _inputs.error_kinds(r[5], 1)]
+            errors = [(_inputs.error_kinds(r[5], 1) or [""])[0] for r in rows]
             self._ingest(
                 columns,
                 out_columns,
@@ -394,7 +394,7 @@ class Monitor:
                 ids=ids if any(i is not None for i in ids) else None,
                 ts=ts,
                 latency=lat,
-                errors=errors,
+                errors=errors if any(errors) else [],
                 tags=[r[6] for r in rows] if any(r[6] for r in rows) else None,
             )
         except Exception as exc:
@@ -429,7 +429,13 @@ class Monitor:
             order = np.argsort(inverse, kind="stable")
             bounds = np.searchsorted(inverse[order], np.arange(len(uniq) + 1))
             groups = [(float(u), order[bounds[i] : bounds[i + 1]]) for i, u in enumerate(uniq)]
-        error_rows = errors
+        if ids is not None and len(ids) != n:
+            raise ConfigError(
+                f"ids: {len(ids)} ids for {n} rows; expected one per row",
+                field="ids",
+                value=len(ids),
+                expected=str(n),
+            )
         for start, idx in groups:
             part = columns if idx is None else _inputs.take(columns, idx)
             m = n if idx is None else len(idx)
@@ -451,13 +457,14 @@ class Monitor:
                 )
             if latency is not None:
                 state.add_latencies(latency if idx is None else latency[idx])
+            if errors:
+                state.add_errors(
+                    k for k in (errors if idx is None else [errors[i] for i in idx]) if k
+                )
             if tags is not None:
                 for row_tags in tags if idx is None else [tags[i] for i in idx]:
                     if row_tags:
                         state.add_tagged(labels_key(row_tags), 1)
-        if error_rows:
-            # errors of a batch are attributed to its newest window
-            self._state_for(groups[-1][0]).add_errors(error_rows)
         if ids is not None:
             self._keep_predictions(columns, ids, ts)
         self._advance(float(ts.max()))

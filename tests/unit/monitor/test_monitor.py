@@ -438,3 +438,28 @@ def test_the_default_instance_is_flushed_at_exit(tmp_path: Path) -> None:
     after = Monitor("exit", store=url)
     assert after.metrics("requests")["value"].sum() == 7
     after.close()
+
+
+def test_errors_land_in_the_window_of_their_row_and_bad_ids_record_nothing() -> None:
+    rng = np.random.default_rng(18)
+    m = _monitor(rng, rollups=())
+    feats, outs = _batch(rng, 4)
+    m.log(feats, outs, timestamps=[10.0, 70.0, 75.0, 130.0], error=[None, "oom", True, None])
+    feats, outs = _batch(rng, 3)
+    m.log(feats, outs, ids="abc-but-a-string-of-wrong-length", timestamps=10.0)
+    m.flush()
+    assert m.rejected_calls == 1
+    assert m.metrics("requests")["value"].tolist() == [1.0, 2.0, 1.0]
+    errors = m.metrics("errors")
+    assert [
+        (t.timestamp(), k, v)
+        for t, k, v in zip(_starts_dt(errors), errors["kind"], errors["value"], strict=True)
+    ] == [
+        (60.0, "error", 1.0),
+        (60.0, "oom", 1.0),
+    ]
+    assert m.metrics("error_rate")["value"].tolist() == [0.0, 1.0, 0.0]
+
+
+def _starts_dt(frame: pd.DataFrame) -> list[pd.Timestamp]:
+    return list(frame["window_start"])
