@@ -112,6 +112,10 @@ class Monitor:
         Drift settings (:class:`DriftConfig`) and per-column method overrides.
     retention
         How long predictions are kept for joining late labels.
+    window_retention
+        How long the states of base windows (about 100-250 kB each for 25 features) are
+        kept for corrections and rollups; their metric points, and the states of hour
+        and day windows, are kept.
     clock, writer, batch_size
         Time source; this process's name among several writers of one store; rows
         buffered before a vectorised update.
@@ -147,6 +151,7 @@ class Monitor:
         drift: DriftConfig | None = None,
         column_methods: Mapping[str, str] | None = None,
         retention: str | float = "7d",
+        window_retention: str | float = "2d",
         clock: Clock | None = None,
         writer: str | None = None,
         batch_size: int = 1024,
@@ -186,6 +191,17 @@ class Monitor:
                     expected=f"a multiple of {self.window_seconds:g} s",
                 )
         self.retention_seconds = parse_duration(retention, "retention")
+        self.window_retention_seconds = parse_duration(window_retention, "window_retention")
+        shortest = min([*self.rollup_seconds, self.window_seconds])
+        if self.window_retention_seconds < shortest + self.grace_seconds:
+            raise ConfigError(
+                f"window_retention: {window_retention!r} is shorter than a "
+                f"{shortest:g} s window plus grace; expected at least "
+                f"{shortest + self.grace_seconds:g} s so windows can still be merged",
+                field="window_retention",
+                value=window_retention,
+                expected=f">= {shortest + self.grace_seconds:g} s",
+            )
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(
                 f"batch_size: expected an integer >= 1, got {batch_size!r}",
@@ -217,6 +233,7 @@ class Monitor:
         self.schema: Schema | None = None
         self.task = Task()
         self.rejected_calls = 0
+        self.late_dropped = 0
         self.recent_issues: collections.deque[dict[str, Any]] = collections.deque(
             maxlen=RECENT_ISSUES
         )
@@ -437,8 +454,10 @@ class Monitor:
                 expected=str(n),
             )
         for start, idx in groups:
-            part = columns if idx is None else _inputs.take(columns, idx)
             m = n if idx is None else len(idx)
+            if self._too_late(start, m):
+                continue
+            part = columns if idx is None else _inputs.take(columns, idx)
             batch = validate(part, self.schema, strict=False, allow_extra=True)
             state = self._state_for(start)
             state.profile.update_validated(batch, timestamps=ts if idx is None else ts[idx])
@@ -538,7 +557,9 @@ class Monitor:
                 {"metric": str(name), **{str(k): str(v) for k, v in (tags or {}).items()}}
             )
             with self._lock:
-                self._side_state(ts).add_custom(key, number)
+                state = self._side_state(ts)
+                if state is not None:
+                    state.add_custom(key, number)
                 self._advance(ts)
         except Exception as exc:
             self._reject("log_metric", exc)
@@ -548,15 +569,36 @@ class Monitor:
         try:
             ts = self.clock.now() if timestamp is None else to_epoch(timestamp, "timestamp")
             with self._lock:
-                self._side_state(ts).add_event(str(name))
+                state = self._side_state(ts)
+                if state is not None:
+                    state.add_event(str(name))
                 self._advance(ts)
         except Exception as exc:
             self._reject("log_event", exc)
 
-    def _side_state(self, ts: float) -> WindowState:
+    def _side_state(self, ts: float) -> WindowState | None:
         if self.schema is None:
             self._adopt_schema(Schema(()))
-        return self._state_for(math.floor(ts / self.window_seconds) * self.window_seconds)
+        start = math.floor(ts / self.window_seconds) * self.window_seconds
+        return None if self._too_late(start, 1) else self._state_for(start)
+
+    def _too_late(self, start: float, n: int) -> bool:
+        """Rows for a window whose state is past ``window_retention`` cannot correct it
+        (its partial is gone): they are dropped, counted and reported."""
+        if start + self.window_seconds > self._watermark - self.window_retention_seconds:
+            return False
+        self.late_dropped += n
+        self.recent_issues.append(
+            {
+                "time": start,
+                "call": "log",
+                "column": None,
+                "problem": "too_late",
+                "reason": f"{n} rows for the window at {start:.0f} s, older than "
+                f"window_retention ({self.window_retention_seconds:g} s); dropped",
+            }
+        )
+        return True
 
     # -- time -------------------------------------------------------------------------
 
@@ -620,9 +662,12 @@ class Monitor:
         self._save_pending()
         self._analyse(key)
         self._rollups(final=False)
-        if self._watermark - self._last_purge >= 3600:
+        if self._watermark - self._last_purge >= min(3600.0, self.window_retention_seconds):
             self._last_purge = self._watermark
             self.store.purge_predictions(self.model, self._watermark - self.retention_seconds)
+            self.store.purge_windows(
+                self.model, self.window_seconds, self._watermark - self.window_retention_seconds
+            )
 
     def _flush_late(self) -> None:
         late, self._late = self._late, {}

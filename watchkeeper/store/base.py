@@ -138,6 +138,10 @@ class Store(Protocol):
     ) -> list[float]:
         """Starts of the stored windows of that size in ``[since, until)``, sorted."""
 
+    def purge_windows(self, model: str, seconds: float, before: float) -> int:
+        """Delete window states of one size that start before ``before`` (every version
+        and writer); their metric points stay. Returns how many rows went."""
+
     def write_points(self, points: Sequence[MetricPoint], *, now: float) -> None:
         """Insert metric points, replacing any with the same series and window."""
 

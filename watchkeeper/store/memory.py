@@ -99,6 +99,17 @@ class MemoryStore:
                 and since <= k.start < until
             )
 
+    def purge_windows(self, model: str, seconds: float, before: float) -> int:
+        with self._lock:
+            old = [
+                k
+                for k in self._windows
+                if (k.model, k.seconds) == (model, seconds) and k.start < before
+            ]
+            for k in old:
+                del self._windows[k]
+        return len(old)
+
     def write_points(self, points: Sequence[MetricPoint], *, now: float) -> None:
         with self._lock:
             for p in points:

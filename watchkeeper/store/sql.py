@@ -252,6 +252,11 @@ class SQLStore:
         )
         return [float(s) for s in self._run(lambda c: c.execute(q).scalars().all(), "windows")]
 
+    def purge_windows(self, model: str, seconds: float, before: float) -> int:
+        w = t.windows.c
+        stmt = sa.delete(t.windows).where(w.model == model, w.seconds == seconds, w.start < before)
+        return int(self._run(lambda c: c.execute(stmt).rowcount, "purge_windows"))
+
     # -- metric points --------------------------------------------------------------
 
     def write_points(self, points: Sequence[MetricPoint], *, now: float) -> None:
@@ -296,12 +301,25 @@ class SQLStore:
             q = q.where(p.window_start >= since)
         if until is not None:
             q = q.where(p.window_start < until)
+        wanted = dict(labels or {})
+        for k, v in wanted.items():
+            # each pair is a substring of the canonical JSON, followed by "," or "}";
+            # the index narrows, the exact check below decides
+            pair = json.dumps({k: v}, separators=(",", ":"))[1:-1]
+            q = q.where(
+                sa.or_(
+                    p.labels.contains(pair + ",", autoescape=True),
+                    p.labels.contains(pair + "}", autoescape=True),
+                )
+            )
         q = q.order_by(p.window_start, p.name, p.labels, p.version)
         rows = self._run(lambda c: c.execute(q).all(), "query_points")
-        wanted = dict(labels or {})
+        parsed: dict[str, dict[str, str]] = {}
         out = []
         for r in rows:
-            point_labels = json.loads(r.labels)
+            point_labels = parsed.get(r.labels)
+            if point_labels is None:
+                point_labels = parsed[r.labels] = json.loads(r.labels)
             if all(point_labels.get(k) == v for k, v in wanted.items()):
                 out.append(
                     MetricPoint(
@@ -311,7 +329,7 @@ class SQLStore:
                         r.window_seconds,
                         r.name,
                         _nan(r.value),
-                        point_labels,
+                        dict(point_labels),
                         r.reference_id,
                     )
                 )

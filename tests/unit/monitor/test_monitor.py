@@ -463,3 +463,23 @@ def test_errors_land_in_the_window_of_their_row_and_bad_ids_record_nothing() -> 
 
 def _starts_dt(frame: pd.DataFrame) -> list[pd.Timestamp]:
     return list(frame["window_start"])
+
+
+def test_old_window_states_are_purged_and_rows_for_them_dropped_and_counted() -> None:
+    rng = np.random.default_rng(19)
+    m = _monitor(rng, rollups=(), window_retention="5m")
+    for w in range(12):
+        feats, outs = _batch(rng, 50)
+        m.log(feats, outs, timestamps=np.full(50, w * W + 1))
+    stored = m.store.window_starts("churn", "1", W, 0.0, 1e9)
+    assert 0.0 not in stored and len(stored) < 12  # old states purged (every 5 min here)
+    feats, outs = _batch(rng, 3)
+    m.log(feats, outs, timestamps=np.full(3, 1.0))  # window 0: its state is gone
+    m.log_metric("late_signal", 1.0, timestamp=1.0)
+    m.flush()
+    assert m.late_dropped == 4
+    assert any(i["problem"] == "too_late" for i in m.recent_issues)
+    requests = m.metrics("requests")["value"].tolist()
+    assert requests == [50.0] * 12  # every window's figures kept; window 0 not overwritten
+    with pytest.raises(ConfigError, match="window_retention"):
+        _monitor(rng, window="1m", rollups=("1h",), window_retention="30m")

@@ -150,3 +150,32 @@ def test_sqlite_reopens_a_migrated_file(tmp_path: Path) -> None:
         version = conn.exec_driver_sql("select version_num from wk_alembic_version").scalar()
     assert version == "0001"
     again.close()
+
+
+def test_window_states_are_purged_by_size_and_age(store: Store) -> None:
+    for start in (0.0, 60.0, 120.0):
+        store.save_window(WindowKey("m", "1", start, 60.0), "w", b"s", now=0.0)
+        store.save_window(WindowKey("m", "2", start, 60.0), "w", b"s", now=0.0)
+    store.save_window(WindowKey("m", "1", 0.0, 3600.0), "w", b"h", now=0.0)
+    store.save_window(WindowKey("other", "1", 0.0, 60.0), "w", b"o", now=0.0)
+    assert store.purge_windows("m", 60.0, before=120.0) == 4
+    assert store.window_starts("m", "1", 60.0, 0.0, 1e9) == [120.0]
+    assert store.window_starts("m", "1", 3600.0, 0.0, 1e9) == [0.0]
+    assert store.window_starts("other", "1", 60.0, 0.0, 1e9) == [0.0]
+
+
+def test_label_filters_match_whole_values_only(store: Store) -> None:
+    store.write_points(
+        [
+            _point(0.0, "feature_drift", 0.1, feature="num_3"),
+            _point(0.0, "feature_drift", 0.2, feature="num_30"),
+            _point(0.0, "feature_drift", 0.3, feature="num%3"),
+            _point(0.0, "feature_drift", 0.4, feature='q"uote', method="ks"),
+        ],
+        now=0.0,
+    )
+    assert [p.value for p in store.query_points("m", labels={"feature": "num_3"})] == [0.1]
+    assert [p.value for p in store.query_points("m", labels={"feature": "num%3"})] == [0.3]
+    found = store.query_points("m", labels={"feature": 'q"uote', "method": "ks"})
+    assert [p.value for p in found] == [0.4]
+    assert store.query_points("m", labels={"feature": "num"}) == []
