@@ -192,7 +192,8 @@ class Monitor:
                 )
         self.retention_seconds = parse_duration(retention, "retention")
         self.window_retention_seconds = parse_duration(window_retention, "window_retention")
-        shortest = min([*self.rollup_seconds, self.window_seconds])
+        # the first rollup merges base windows: they must outlive it
+        shortest = self.rollup_seconds[0] if self.rollup_seconds else self.window_seconds
         if self.window_retention_seconds < shortest + self.grace_seconds:
             raise ConfigError(
                 f"window_retention: {window_retention!r} is shorter than a "
