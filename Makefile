@@ -26,8 +26,8 @@ $(STAMP): $(PY) pyproject.toml
 
 install: $(STAMP)
 
-# System components for the integration tests (none needed yet; later issues add
-# PostgreSQL, Prometheus, Alertmanager and Chromium here).
+# System components for the integration tests, installed when missing
+# (PostgreSQL now; Prometheus, Alertmanager and Chromium as their issues land).
 system-deps:
 	@scripts/system-deps
 
