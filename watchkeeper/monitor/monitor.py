@@ -22,48 +22,30 @@ How a prediction travels:
 from __future__ import annotations
 
 import collections
-import logging
 import math
 import os
 import socket
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
-
-from watchkeeper._batch import Columns, to_columns
-from watchkeeper.errors import ConfigError, WatchkeeperError
+from watchkeeper._batch import to_columns
+from watchkeeper.errors import ConfigError
 from watchkeeper.monitor import _inputs
+from watchkeeper.monitor._results import LabelReport, Results
+from watchkeeper.monitor._state import RECENT_ISSUES
 from watchkeeper.monitor._time import parse_duration, to_epoch, to_timestamps
-from watchkeeper.monitor.analysis import ReferenceContext, Task, analyse_window, performance_points
+from watchkeeper.monitor.analysis import ReferenceContext, Task
 from watchkeeper.monitor.clock import Clock, SystemClock
-from watchkeeper.monitor.window import WindowState, merge_states
+from watchkeeper.monitor.window import WindowState
 from watchkeeper.profile import DatasetProfile, profile
-from watchkeeper.schema import Schema, infer_schema, validate
+from watchkeeper.schema import Schema, infer_schema
 from watchkeeper.stats import DriftConfig, DriftDetector
-from watchkeeper.store import MetricPoint, Prediction, Store, WindowKey, labels_key, open_store
+from watchkeeper.store import Prediction, Store, labels_key, open_store
 
 __all__ = ["LabelReport", "Monitor"]
-
-log = logging.getLogger("watchkeeper.monitor")
-
-ROLLUP_WRITER = "*merged*"
-RECENT_ISSUES = 100
-
-
-@dataclass(frozen=True)
-class LabelReport:
-    """What ``log_labels`` did: labels joined, and ids it could not use."""
-
-    received: int
-    joined: int
-    unknown_ids: tuple[str, ...]
-    duplicate_ids: tuple[str, ...]
-    windows_updated: int
 
 
 def _is_row(features: Mapping[str, Any]) -> bool:
@@ -78,7 +60,7 @@ def _default_writer() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
-class Monitor:
+class Monitor(Results):
     """Monitor one model version in production.
 
     Parameters
@@ -300,38 +282,6 @@ class Monitor:
         self._layout = ref_profile.layout()
         self._adopt_schema(ref_profile.schema)
 
-    def _reference_by_id(self, ref_id: int | None) -> ReferenceContext | None:
-        if ref_id is None:
-            return self._reference
-        ctx = self._references.get(ref_id)
-        if ctx is None:
-            ref_profile = DatasetProfile.from_bytes(self.store.reference(ref_id))
-            detector = DriftDetector(self.drift_config, column_methods=self.column_methods)
-            ctx = ReferenceContext(ref_id, ref_profile, detector.fit(ref_profile))
-            self._references[ref_id] = ctx
-        return ctx
-
-    def _adopt_schema(self, schema: Schema) -> None:
-        if self.schema is not None:
-            return
-        self.schema = schema
-        kind = self._task_kind
-        pred = _inputs.PREDICTION if _inputs.PREDICTION in schema else None
-        outputs = schema.with_role("output")
-        if pred is None and len(outputs) == 1:
-            pred = outputs[0].name
-        if kind is None and pred is not None:
-            kind = "regression" if schema[pred].kind == "numeric" else "classification"
-        score = next((c.name for c in outputs if c.name == "score" and c.kind == "numeric"), None)
-        classes: tuple[str, ...] = ()
-        if self._reference is not None and pred is not None:
-            col = self._reference.profile.columns[pred]
-            classes = tuple(sorted(getattr(col, "counts", {})))
-        self.task = Task(kind, pred, score, self._positive, classes)
-        self.store.register_version(
-            self.model, self.version, schema.to_dict(), now=self.clock.now()
-        )
-
     # -- logging ----------------------------------------------------------------------
 
     def log(
@@ -374,166 +324,6 @@ class Monitor:
                 )
         except Exception as exc:  # the caller's request path must never see our errors
             self._reject("log", exc)
-
-    def _reject(self, where: str, exc: Exception) -> None:
-        with self._lock:
-            self.rejected_calls += 1
-            self.recent_issues.append(
-                {
-                    "time": self.clock.now(),
-                    "call": where,
-                    "column": getattr(exc, "field", None),
-                    "problem": type(exc).__name__,
-                    "reason": str(exc),
-                }
-            )
-        if not isinstance(exc, WatchkeeperError):
-            log.exception("watchkeeper: %s failed; the data was not recorded", where)
-
-    def _drain(self) -> None:
-        rows, self._rows = self._rows, []
-        if not rows:
-            return
-        n = len(rows)
-        try:
-            columns, _ = to_columns([r[0] for r in rows])
-            outs = [_inputs.row_outputs(r[1]) for r in rows]
-            out_columns: Columns = to_columns(outs)[0] if any(outs) else {}
-            ids = [None if r[2] is None else str(r[2]) for r in rows]
-            ts = to_timestamps([r[3] for r in rows], n, self.clock.now())
-            lat = np.array(
-                [math.nan if r[4] is None else float(r[4]) for r in rows], dtype=np.float64
-            )
-            errors = [(_inputs.error_kinds(r[5], 1) or [""])[0] for r in rows]
-            self._ingest(
-                columns,
-                out_columns,
-                n,
-                ids=ids if any(i is not None for i in ids) else None,
-                ts=ts,
-                latency=lat,
-                errors=errors if any(errors) else [],
-                tags=[r[6] for r in rows] if any(r[6] for r in rows) else None,
-            )
-        except Exception as exc:
-            self._reject("log", exc)
-
-    def _ingest(
-        self,
-        features: Columns,
-        outputs: Columns,
-        n: int,
-        *,
-        ids: Sequence[str | None] | None,
-        ts: np.ndarray,
-        latency: np.ndarray | None,
-        errors: list[str],
-        tags: Sequence[Mapping[str, str] | None] | None,
-    ) -> None:
-        if n == 0:
-            return
-        columns = dict(features)
-        for name, col in outputs.items():
-            columns[name] = col
-        if self.schema is None:
-            roles = {name: "output" for name in outputs}
-            self._adopt_schema(infer_schema(columns, roles=roles))  # type: ignore[arg-type]
-        assert self.schema is not None
-        starts = np.floor(ts / self.window_seconds) * self.window_seconds
-        if starts[0] == starts.min() == starts.max():
-            groups: list[tuple[float, np.ndarray | None]] = [(float(starts[0]), None)]
-        else:
-            uniq, inverse = np.unique(starts, return_inverse=True)
-            order = np.argsort(inverse, kind="stable")
-            bounds = np.searchsorted(inverse[order], np.arange(len(uniq) + 1))
-            groups = [(float(u), order[bounds[i] : bounds[i + 1]]) for i, u in enumerate(uniq)]
-        if ids is not None and len(ids) != n:
-            raise ConfigError(
-                f"ids: {len(ids)} ids for {n} rows; expected one per row",
-                field="ids",
-                value=len(ids),
-                expected=str(n),
-            )
-        for start, idx in groups:
-            m = n if idx is None else len(idx)
-            if self._too_late(start, m):
-                continue
-            part = columns if idx is None else _inputs.take(columns, idx)
-            batch = validate(part, self.schema, strict=False, allow_extra=True)
-            state = self._state_for(start)
-            state.profile.update_validated(batch, timestamps=ts if idx is None else ts[idx])
-            state.requests += m
-            for issue in batch.issues:
-                example = f"{issue.example} in row {issue.row}" if issue.example else ""
-                state.add_issue(issue.column, issue.problem, issue.count, example)
-                self.recent_issues.append(
-                    {
-                        "time": start,
-                        "call": "log",
-                        "column": issue.column,
-                        "problem": issue.problem,
-                        "reason": f"{issue.count} rows: {example or issue.problem}",
-                    }
-                )
-            if latency is not None:
-                state.add_latencies(latency if idx is None else latency[idx])
-            if errors:
-                state.add_errors(
-                    k for k in (errors if idx is None else [errors[i] for i in idx]) if k
-                )
-            if tags is not None:
-                for row_tags in tags if idx is None else [tags[i] for i in idx]:
-                    if row_tags:
-                        state.add_tagged(labels_key(row_tags), 1)
-        if ids is not None:
-            self._keep_predictions(columns, ids, ts)
-        self._advance(float(ts.max()))
-
-    def _keep_predictions(
-        self, columns: Columns, ids: Sequence[str | None], ts: np.ndarray
-    ) -> None:
-        n = len(ids)
-        if n != len(ts):
-            raise ConfigError(
-                f"ids: {n} ids for {len(ts)} rows; expected one per row",
-                field="ids",
-                value=n,
-                expected=str(len(ts)),
-            )
-        preds = _inputs.as_texts(columns.get(self.task.prediction or ""), n)
-        scores = _inputs.as_floats(columns.get(self.task.score or ""), n)
-        for i, pid in enumerate(ids):
-            if pid is not None:
-                score = float(scores[i])
-                self._pending.append(
-                    Prediction(
-                        self.model,
-                        self.version,
-                        pid,
-                        float(ts[i]),
-                        preds[i],
-                        None if math.isnan(score) else score,
-                    )
-                )
-
-    def _new_state(self) -> WindowState:
-        assert self.schema is not None
-        ref_id = self._reference.id if self._reference else None
-        return WindowState(DatasetProfile(self.schema, layout=self._layout), ref_id)
-
-    def _state_for(self, start: float) -> WindowState:
-        state = self._open.get(start)
-        if state is not None:
-            return state
-        if start + self.window_seconds + self.grace_seconds > self._watermark:
-            state = self._open[start] = self._new_state()
-            if self._first_start is None or start < self._first_start:
-                self._first_start = start
-            return state
-        late = self._late.get(start)
-        if late is None:
-            late = self._late[start] = self._new_state()
-        return late
 
     def log_metric(
         self,
@@ -583,55 +373,6 @@ class Monitor:
         start = math.floor(ts / self.window_seconds) * self.window_seconds
         return None if self._too_late(start, 1) else self._state_for(start)
 
-    def _too_late(self, start: float, n: int) -> bool:
-        """Rows for a window whose state is past ``window_retention`` cannot correct it
-        (its partial is gone): they are dropped, counted and reported."""
-        if start + self.window_seconds > self._watermark - self.window_retention_seconds:
-            return False
-        self.late_dropped += n
-        self.recent_issues.append(
-            {
-                "time": start,
-                "call": "log",
-                "column": None,
-                "problem": "too_late",
-                "reason": f"{n} rows for the window at {start:.0f} s, older than "
-                f"window_retention ({self.window_retention_seconds:g} s); dropped",
-            }
-        )
-        return True
-
-    # -- time -------------------------------------------------------------------------
-
-    def tick(self, now: Any = None) -> None:
-        """Let time pass: close the windows whose grace has ended by ``now`` (default: the
-        clock). A server calls this periodically so quiet windows still close."""
-        with self._lock:
-            self._drain()
-            self._advance(self.clock.now() if now is None else to_epoch(now, "now"))
-            self._flush_late()
-
-    def _advance(self, ts: float) -> None:
-        if ts > self._watermark:
-            self._watermark = ts
-        due = [
-            s for s in self._open if s + self.window_seconds + self.grace_seconds <= self._watermark
-        ]
-        for start in sorted(due):
-            self._close_window(start, self._open.pop(start))
-        if self._late:
-            self._flush_late()
-
-    def flush(self) -> None:
-        """Close every open window now (end of a run, shutdown)."""
-        with self._lock:
-            self._drain()
-            for start in sorted(self._open):
-                self._close_window(start, self._open.pop(start))
-            self._flush_late()
-            self._rollups(final=True)
-            self._save_pending()
-
     def close(self) -> None:
         """Flush and release the store; safe to call twice."""
         if self._closed:
@@ -645,240 +386,3 @@ class Monitor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    # -- closing windows -------------------------------------------------------------
-
-    def _key(self, start: float, seconds: float | None = None) -> WindowKey:
-        return WindowKey(self.model, self.version, start, seconds or self.window_seconds)
-
-    def _save_pending(self) -> None:
-        if self._pending:
-            pending, self._pending = self._pending, []
-            self.store.save_predictions(pending)
-
-    def _close_window(self, start: float, state: WindowState) -> None:
-        key = self._key(start)
-        now = self.clock.now()
-        self.store.save_window(key, self.writer, state.to_bytes(), now=now)
-        self._save_pending()
-        self._analyse(key)
-        self._rollups(final=False)
-        if self._watermark - self._last_purge >= min(3600.0, self.window_retention_seconds):
-            self._last_purge = self._watermark
-            self.store.purge_predictions(self.model, self._watermark - self.retention_seconds)
-            self.store.purge_windows(
-                self.model, self.window_seconds, self._watermark - self.window_retention_seconds
-            )
-
-    def _flush_late(self) -> None:
-        late, self._late = self._late, {}
-        for start, correction in sorted(late.items()):
-            key = self._key(start)
-            mine = self.store.window_partials(key).get(self.writer)
-            merged = correction if mine is None else WindowState.from_bytes(mine).merge(correction)
-            self.store.save_window(key, self.writer, merged.to_bytes(), now=self.clock.now())
-            self._save_pending()
-            self._analyse(key)
-            for seconds in self.rollup_seconds:
-                rstart = math.floor(start / seconds) * seconds
-                if rstart + seconds + self.grace_seconds <= self._watermark:
-                    self._build_rollup(self._key(rstart, seconds))
-
-    def _merged(self, key: WindowKey) -> WindowState | None:
-        states = [WindowState.from_bytes(b) for b in self.store.window_partials(key).values()]
-        return merge_states(states)
-
-    def _analyse(self, key: WindowKey) -> None:
-        state = self._merged(key)
-        if state is None:
-            return
-        reference = self._reference_by_id(state.reference_id)
-        points = analyse_window(state, key, reference, self.task)
-        labelled = self.store.labelled(self.model, self.version, key.start, key.end)
-        points += performance_points(key, labelled, state.requests, self.task)
-        self.store.write_points(points, now=self.clock.now())
-
-    def _rollups(self, *, final: bool) -> None:
-        """Build the coarser windows that have ended since the last call (with ``final``,
-        also the ones still running, from what they hold so far)."""
-        if self._first_start is None:
-            return
-        source = self.window_seconds
-        for seconds in self.rollup_seconds:
-            first = self._rolled.setdefault(
-                seconds, math.floor(self._first_start / seconds) * seconds
-            )
-            horizon = math.floor((self._watermark - self.grace_seconds) / seconds) * seconds
-            until = math.inf if final else horizon
-            if until > first:
-                starts = self.store.window_starts(
-                    self.model, self.version, source, first, min(until, 1e18)
-                )
-                for rstart in sorted({math.floor(s / seconds) * seconds for s in starts}):
-                    self._build_rollup(self._key(rstart, seconds), source)
-            if not final and horizon > first:
-                self._rolled[seconds] = horizon
-            source = seconds
-
-    def _build_rollup(self, key: WindowKey, source: float | None = None) -> None:
-        finer = [self.window_seconds, *self.rollup_seconds]
-        if source is None:
-            source = max(s for s in finer if s < key.seconds and key.seconds % s == 0)
-        starts = self.store.window_starts(self.model, self.version, source, key.start, key.end)
-        merged = merge_states(
-            s for start in starts if (s := self._merged(self._key(start, source))) is not None
-        )
-        if merged is None:
-            return
-        self.store.save_window(key, ROLLUP_WRITER, merged.to_bytes(), now=self.clock.now())
-        self._analyse(key)
-
-    # -- labels -----------------------------------------------------------------------
-
-    def log_labels(self, ids: Any, labels: Any, timestamps: Any = None) -> LabelReport:
-        """Join ground truth to earlier predictions by id, and recompute the performance
-        of the closed windows (and coarser windows) those predictions fell in.
-
-        An id with no kept prediction is reported in ``unknown_ids``; an id labelled
-        before (or twice in this call) keeps its first label and is reported in
-        ``duplicate_ids``. Never raises; a call that cannot be read at all is counted
-        in :attr:`rejected_calls`.
-        """
-        try:
-            with self._lock:
-                return self._log_labels(ids, labels, timestamps)
-        except Exception as exc:
-            self._reject("log_labels", exc)
-            return LabelReport(0, 0, (), (), 0)
-
-    def _log_labels(self, ids: Any, labels: Any, timestamps: Any) -> LabelReport:
-        self._drain()
-        self._save_pending()
-        id_list = [str(i) for i in (ids.tolist() if hasattr(ids, "tolist") else ids)]
-        values = labels.tolist() if hasattr(labels, "tolist") else list(labels)
-        if len(values) != len(id_list):
-            raise ConfigError(
-                f"labels: {len(values)} labels for {len(id_list)} ids; expected one per id",
-                field="labels",
-                value=len(values),
-                expected=str(len(id_list)),
-            )
-        texts = _inputs.as_texts(np.array(values, dtype=object), len(values))
-        ts = to_timestamps(timestamps, len(id_list), self.clock.now())
-        seen: set[str] = set()
-        duplicates: list[str] = []
-        rows: list[tuple[str, str, float]] = []
-        for pid, text, t in zip(id_list, texts, ts.tolist(), strict=True):
-            if text is None:
-                continue
-            if pid in seen:
-                duplicates.append(pid)
-                continue
-            seen.add(pid)
-            rows.append((pid, text, t))
-        found = self.store.find_predictions(self.model, [r[0] for r in rows])
-        unknown = [r[0] for r in rows if r[0] not in found]
-        known = [r for r in rows if r[0] in found]
-        new = set(self.store.save_labels(self.model, known))
-        duplicates += [r[0] for r in known if r[0] not in new]
-        keys: set[WindowKey] = set()
-        for pid in new:
-            p = found[pid]
-            if p.version != self.version:
-                continue
-            for seconds in (self.window_seconds, *self.rollup_seconds):
-                keys.add(self._key(math.floor(p.timestamp / seconds) * seconds, seconds))
-        updated = 0
-        for key in sorted(keys, key=lambda k: (k.seconds, k.start)):
-            if key.seconds == self.window_seconds and key.start in self._open:
-                continue  # analysed with its labels when it closes
-            state = self._merged(key)
-            if state is None:
-                continue
-            labelled = self.store.labelled(self.model, self.version, key.start, key.end)
-            self.store.write_points(
-                performance_points(key, labelled, state.requests, self.task),
-                now=self.clock.now(),
-            )
-            updated += 1
-        return LabelReport(
-            received=len(id_list),
-            joined=len(new),
-            unknown_ids=tuple(unknown),
-            duplicate_ids=tuple(duplicates),
-            windows_updated=updated,
-        )
-
-    # -- results ----------------------------------------------------------------------
-
-    def metrics(
-        self,
-        name: str | None = None,
-        *,
-        since: Any = None,
-        until: Any = None,
-        window: str | float | None = None,
-        version: str | None = None,
-        **labels: Any,
-    ) -> Any:
-        """Metric points of closed windows as a pandas DataFrame.
-
-        Parameters
-        ----------
-        name
-            A point name (see :mod:`watchkeeper.monitor.analysis`); ``None`` for all.
-        since, until
-            Window starts in ``[since, until)``: datetimes, ISO text or epoch seconds.
-        window
-            Window size: the base window (default) or one of the ``rollups``.
-        version
-            This monitor's version by default; ``"*"`` for every version.
-        **labels
-            Label filters, e.g. ``feature="age"``.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``window_start``, ``window_end`` (UTC), ``version``, ``name``,
-            ``value``, ``reference_id`` and one column per label.
-        """
-        import pandas as pd
-
-        seconds = self.window_seconds if window is None else parse_duration(window, "window")
-        if seconds not in (self.window_seconds, *self.rollup_seconds):
-            sizes = ", ".join(f"{s:g} s" for s in (self.window_seconds, *self.rollup_seconds))
-            raise ConfigError(
-                f"window: {window!r} is not analysed; expected one of: {sizes}",
-                field="window",
-                value=window,
-                expected=sizes,
-            )
-        points = self.store.query_points(
-            self.model,
-            name,
-            version=None if version == "*" else (version or self.version),
-            window_seconds=seconds,
-            since=None if since is None else to_epoch(since, "since"),
-            until=None if until is None else to_epoch(until, "until"),
-            labels={k: str(v) for k, v in labels.items()},
-        )
-        return _frame(pd, points)
-
-
-def _frame(pd: Any, points: list[MetricPoint]) -> Any:
-    label_names = sorted({k for p in points for k in p.labels})
-    data: dict[str, list[Any]] = {
-        "window_start": [p.window_start for p in points],
-        "window_end": [p.window_start + p.window_seconds for p in points],
-        "version": [p.version for p in points],
-        "name": [p.name for p in points],
-        "value": [p.value for p in points],
-        "reference_id": [p.reference_id for p in points],
-    }
-    for label in label_names:
-        data[label] = [p.labels.get(label) for p in points]
-    frame = pd.DataFrame(data)
-    for col in ("window_start", "window_end"):
-        frame[col] = pd.to_datetime(frame[col], unit="s", utc=True)
-    frame["reference_id"] = frame["reference_id"].astype("Int64")
-    return frame
