@@ -83,6 +83,7 @@ class Ingestion(WindowLifecycle):
         latency: np.ndarray | None,
         errors: list[str],
         tags: Sequence[Mapping[str, str] | None] | None,
+        seq: int | None = None,
     ) -> None:
         if n == 0:
             return
@@ -112,9 +113,13 @@ class Ingestion(WindowLifecycle):
             m = n if idx is None else len(idx)
             if self._too_late(start, m):
                 continue
+            state = self._state_for(start)
+            if seq is not None:
+                if seq <= state.max_seq:
+                    continue  # a replayed batch this window has already counted
+                state.max_seq = seq
             part = columns if idx is None else _inputs.take(columns, idx)
             batch = validate(part, self.schema, strict=False, allow_extra=True)
-            state = self._state_for(start)
             state.profile.update_validated(batch, timestamps=ts if idx is None else ts[idx])
             state.requests += m
             for issue in batch.issues:

@@ -30,14 +30,20 @@ class WindowLifecycle(MonitorState):
         if state is not None:
             return state
         if start + self.window_seconds + self.grace_seconds > self._watermark:
-            state = self._open[start] = self._new_state()
+            state = self._open[start] = self._resume(start)
             if self._first_start is None or start < self._first_start:
                 self._first_start = start
             return state
         late = self._late.get(start)
         if late is None:
-            late = self._late[start] = self._new_state()
+            late = self._late[start] = self._resume(start)
         return late
+
+    def _resume(self, start: float) -> WindowState:
+        """This writer's stored state of a window, or a new one: a window closed before a
+        restart (or a replay) continues from what was saved, never from zero."""
+        mine = self.store.window_partials(self._key(start)).get(self.writer)
+        return self._new_state() if mine is None else WindowState.from_bytes(mine)
 
     def _too_late(self, start: float, n: int) -> bool:
         """Rows for a window whose state is past ``window_retention`` cannot correct it
@@ -92,11 +98,9 @@ class WindowLifecycle(MonitorState):
 
     def _flush_late(self) -> None:
         late, self._late = self._late, {}
-        for start, correction in sorted(late.items()):
+        for start, corrected in sorted(late.items()):  # resumed from the stored state
             key = self._key(start)
-            mine = self.store.window_partials(key).get(self.writer)
-            merged = correction if mine is None else WindowState.from_bytes(mine).merge(correction)
-            self.store.save_window(key, self.writer, merged.to_bytes(), now=self.clock.now())
+            self.store.save_window(key, self.writer, corrected.to_bytes(), now=self.clock.now())
             self._save_pending()
             self._analyse(key)
             for seconds in self.rollup_seconds:

@@ -294,15 +294,20 @@ class Monitor(Results):
         latency: Any = None,
         error: Any = None,
         tags: Mapping[str, str] | None = None,
+        seq: int | None = None,
     ) -> None:
         """Record predictions: one row (a dict of feature values) or a batch.
+
+        ``seq`` is a write-ahead-log sequence number (the collector's): a window that has
+        already folded in a batch with this or a higher number skips it, so replaying a
+        log after a crash counts every row once. Batches with ``seq`` must come in order.
 
         Never raises: a batch that cannot be read at all is counted in
         :attr:`rejected_calls` with its reason in :attr:`recent_issues`; bad values are
         counted per column as data-quality issues.
         """
         try:
-            if isinstance(features, Mapping) and _is_row(features):
+            if seq is None and isinstance(features, Mapping) and _is_row(features):
                 ts = self.clock.now() if timestamps is None else timestamps
                 row = (features, outputs, ids, ts, latency, error, tags)
                 with self._lock:
@@ -321,6 +326,7 @@ class Monitor(Results):
                     latency=_inputs.latencies(latency, n),
                     errors=_inputs.error_kinds(error, n),
                     tags=[tags] * n if tags else None,
+                    seq=seq,
                 )
         except Exception as exc:  # the caller's request path must never see our errors
             self._reject("log", exc)

@@ -66,6 +66,9 @@ class WindowState:
         ``{tags key: count}`` of predictions per tag set.
     issues
         ``{column: {problem: [count, example]}}`` of rejected or repaired values.
+    max_seq
+        The highest write-ahead-log sequence number folded in (``-1``: none); a replayed
+        batch at or below it is already counted.
     """
 
     def __init__(self, profile: DatasetProfile, reference_id: int | None = None) -> None:
@@ -78,6 +81,7 @@ class WindowState:
         self.events: dict[str, int] = {}
         self.tagged: dict[str, int] = {}
         self.issues: dict[str, dict[str, list[Any]]] = {}
+        self.max_seq = -1
 
     # -- updates --------------------------------------------------------------------
 
@@ -131,6 +135,7 @@ class WindowState:
         ids = [i for i in (self.reference_id, other.reference_id) if i is not None]
         out = WindowState(profile, max(ids) if ids else None)
         out.requests = self.requests + other.requests
+        out.max_seq = max(self.max_seq, other.max_seq)
         out.latency.merge(self.latency)
         out.latency.merge(other.latency)
         for src in (self, other):
@@ -164,6 +169,7 @@ class WindowState:
                 "events": self.events,
                 "tagged": self.tagged,
                 "issues": self.issues,
+                "max_seq": self.max_seq,
             },
             allow_nan=True,
         ).encode()
@@ -200,6 +206,7 @@ class WindowState:
             out.events = {str(k): int(v) for k, v in header["events"].items()}
             out.tagged = {str(k): int(v) for k, v in header["tagged"].items()}
             out.issues = header["issues"]
+            out.max_seq = int(header.get("max_seq", -1))
             return out
         except ProfileFormatError:
             raise

@@ -483,3 +483,28 @@ def test_old_window_states_are_purged_and_rows_for_them_dropped_and_counted() ->
     assert requests == [50.0] * 12  # every window's figures kept; window 0 not overwritten
     with pytest.raises(ConfigError, match="window_retention"):
         _monitor(rng, window="1m", rollups=("1h",), window_retention="30m")
+
+
+def test_replaying_numbered_batches_counts_every_row_once(tmp_path: Path) -> None:
+    rng = np.random.default_rng(22)
+    url = f"sqlite:///{tmp_path / 'wk.db'}"
+    batches = []
+    for seq in range(10):
+        feats, outs = _batch(rng, 100)
+        batches.append((seq, feats, outs, seq * 25.0 + rng.uniform(0, 25, 100)))
+    first = Monitor("churn", reference=profile(_reference(rng)), store=url, clock=ManualClock(),
+                    grace=5, writer="collector", rollups=())  # fmt: skip
+    for seq, feats, outs, ts in batches[:7]:
+        first.log(feats, outs, timestamps=ts, seq=seq)
+    # crash: no flush; windows 0..1 were closed and stored, window 2 (t 120..180) open
+    second = Monitor("churn", store=url, clock=ManualClock(), grace=5, writer="collector",
+                     rollups=())  # fmt: skip
+    for seq, feats, outs, ts in batches:  # the whole log replayed, then new batches
+        second.log(feats, outs, timestamps=ts, seq=seq)
+    second.flush()
+    requests = second.metrics("requests")["value"].tolist()
+    assert sum(requests) == 1_000
+    assert requests == [
+        float(sum(np.sum((b[3] >= w * W) & (b[3] < (w + 1) * W)) for b in batches))
+        for w in range(5)
+    ]
