@@ -56,6 +56,45 @@ def drift(
     _console.print(table)
 
 
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Config file to write")] = Path("watchkeeper.yaml"),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file")] = False,
+) -> None:
+    """Write a commented example collector configuration."""
+    from watchkeeper.server.config import EXAMPLE
+
+    if path.exists() and not force:
+        _errors.print(f"error: {path} exists; use --force to overwrite", markup=False)
+        raise typer.Exit(2)
+    path.write_text(EXAMPLE)
+    _console.print(f"wrote {path}; edit it, then: watchkeeper serve --config {path}")
+
+
+@app.command()
+def serve(
+    config: Annotated[Path, typer.Option(help="YAML configuration")] = Path("watchkeeper.yaml"),
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "warning",
+) -> None:
+    """Run the collector: ingestion API, queries, and Prometheus /metrics."""
+    import uvicorn
+
+    from watchkeeper.errors import WatchkeeperError
+    from watchkeeper.server.app import create_app
+    from watchkeeper.server.config import load_config
+
+    try:
+        cfg = load_config(config)
+    except WatchkeeperError as exc:
+        _errors.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from exc
+    _console.print(f"watchkeeper {__version__} collecting on http://{host}:{port} "
+                   f"({len(cfg.models)} models, store {cfg.store})")  # fmt: skip
+    uvicorn.run(create_app(cfg), host=host, port=port, log_level=log_level)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -83,6 +83,18 @@ def _is_time(v: Any) -> bool:
     return v is None or isinstance(v, str) or _is_number(v)
 
 
+def _is_id(v: Any) -> bool:
+    return v is None or (isinstance(v, str | int) and not isinstance(v, bool))
+
+
+def _is_latency(v: Any) -> bool:
+    return v is None or (_is_number(v) and v >= 0)
+
+
+def _is_error(v: Any) -> bool:
+    return v is None or isinstance(v, str | bool)
+
+
 def _is_number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
@@ -157,10 +169,10 @@ def _decode_rows(doc: Mapping[str, Any]) -> Batch:
         for name, value in out_map.items():
             outputs.setdefault(str(name), [None] * i).append(value)
         for store, key, check, expected in (
-            (ids, "id", lambda v: v is None or isinstance(v, str | int), "a string id"),
+            (ids, "id", _is_id, "a string id"),
             (times, "timestamp", _is_time, "epoch seconds or an ISO time"),
-            (latency, "latency", lambda v: v is None or (_is_number(v) and v >= 0), "seconds >= 0"),
-            (errors, "error", lambda v: v is None or isinstance(v, str | bool), "a string kind"),
+            (latency, "latency", _is_latency, "seconds >= 0"),
+            (errors, "error", _is_error, "a string kind"),
         ):
             value = row.get(key)
             if not check(value):
@@ -213,7 +225,7 @@ def _decode_columns(doc: Mapping[str, Any]) -> Batch:
         if not _is_time(v):
             raise _bad(f"$.timestamps[{i}]", v, "epoch seconds or an ISO time")
     for i, v in enumerate(extras["latency"] or []):
-        if not (v is None or (_is_number(v) and v >= 0)):
+        if not _is_latency(v):
             raise _bad(f"$.latency[{i}]", v, "seconds >= 0")
     return Batch(
         features=dict(columns),

@@ -88,6 +88,8 @@ class WindowLifecycle(MonitorState):
         self.store.save_window(key, self.writer, state.to_bytes(), now=now)
         self._save_pending()
         self._analyse(key)
+        if self.last_closed is None or start > self.last_closed:
+            self.last_closed = start
         self._rollups(final=False)
         if self._watermark - self._last_purge >= min(3600.0, self.window_retention_seconds):
             self._last_purge = self._watermark

@@ -63,6 +63,7 @@ class MonitorState:
     _watermark: float
     _last_purge: float
     _first_start: float | None
+    last_closed: float | None
     _rolled: dict[float, float]
     _references: dict[int, ReferenceContext]
     _reference: ReferenceContext | None

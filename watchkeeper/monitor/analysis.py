@@ -3,13 +3,15 @@
 Families and the point names they write (labels in brackets):
 
 - software: ``requests``, ``throughput_per_second``, ``latency_seconds`` [quantile],
+  ``latency_count``, ``latency_sum_seconds``,
   ``errors`` [kind], ``error_rate``, ``tagged_requests`` [tags…];
 - inputs, per feature [feature]: ``missing_ratio``, ``type_errors``, ``mean``, ``std``,
   ``out_of_range_share``, ``new_category_share``, ``new_categories``, ``cardinality``,
   ``empty_ratio``; drift [feature, method]: ``feature_drift`` (the statistic),
   ``feature_drift_threshold``, ``feature_drifted`` (0/1), ``feature_drift_p_value``;
   ``dataset_drift_share``, ``dataset_drifted``, ``drifted_features``;
-- outputs [output]: ``output_quantile`` [quantile], ``output_mean``, ``class_frequency``
+- outputs [output]: ``output_quantile`` [quantile], ``output_mean``, ``output_count``,
+  ``class_frequency``
   [class], ``empty_output_ratio``, ``output_drift`` [method], ``output_drift_threshold``,
   ``output_drifted``; ``estimated_accuracy`` / ``_precision`` / ``_recall`` / ``_f1``
   from the score's distribution (binary classification with a score output);
@@ -162,6 +164,8 @@ def _software(state: WindowState, key: WindowKey, pts: _Points) -> None:
     pts.add("throughput_per_second", state.requests / key.seconds if key.seconds else math.nan)
     for q, value in zip(LATENCY_QUANTILES, state.latency_quantiles(LATENCY_QUANTILES), strict=True):
         pts.add("latency_seconds", value, quantile=str(q))
+    pts.add("latency_count", float(state.latency.n))
+    pts.add("latency_sum_seconds", state.latency_sum)
     n_errors = sum(state.errors.values())
     pts.add("error_rate", _ratio(n_errors, state.requests) if state.requests else 0.0)
     for kind, count in state.errors.items():
@@ -248,6 +252,7 @@ def _output(
         ):
             pts.add("output_quantile", value, output=name, quantile=str(q))
         pts.add("output_mean", col.mean if col.count else math.nan, output=name)
+        pts.add("output_count", col.count, output=name)
     elif isinstance(col, CategoricalProfile) and col.count:
         ranked = sorted(col.counts.items(), key=lambda kv: (-kv[1], kv[0]))
         shown = ranked[:MAX_CLASSES]

@@ -209,6 +209,7 @@ class Monitor(Results):
         self._watermark = -math.inf
         self._last_purge = -math.inf
         self._first_start: float | None = None
+        self.last_closed: float | None = None
         self._rolled: dict[float, float] = {}
         self._references: dict[int, ReferenceContext] = {}
         self._reference: ReferenceContext | None = None
@@ -378,6 +379,11 @@ class Monitor(Results):
             self._adopt_schema(Schema(()))
         start = math.floor(ts / self.window_seconds) * self.window_seconds
         return None if self._too_late(start, 1) else self._state_for(start)
+
+    @property
+    def watermark(self) -> float:
+        """Event time so far: windows ending ``grace`` before it are closed."""
+        return self._watermark
 
     def close(self) -> None:
         """Flush and release the store; safe to call twice."""

@@ -56,8 +56,8 @@ class WindowState:
         Predictions logged.
     errors
         ``{kind: count}`` of predictions logged with an error.
-    latency
-        KLL sketch of latencies in seconds.
+    latency, latency_sum
+        KLL sketch of latencies in seconds, and their sum.
     custom
         ``{series key: [count, sum, min, max]}``; the key is JSON of name and tags.
     events
@@ -82,6 +82,7 @@ class WindowState:
         self.tagged: dict[str, int] = {}
         self.issues: dict[str, dict[str, list[Any]]] = {}
         self.max_seq = -1
+        self.latency_sum = 0.0
 
     # -- updates --------------------------------------------------------------------
 
@@ -89,6 +90,7 @@ class WindowState:
         ok = seconds[np.isfinite(seconds) & (seconds >= 0)]
         if ok.size:
             self.latency.update(np.ascontiguousarray(ok, dtype=np.float64))
+            self.latency_sum += float(ok.sum())
 
     def add_errors(self, kinds: Iterable[str]) -> None:
         for kind in kinds:
@@ -136,6 +138,7 @@ class WindowState:
         out = WindowState(profile, max(ids) if ids else None)
         out.requests = self.requests + other.requests
         out.max_seq = max(self.max_seq, other.max_seq)
+        out.latency_sum = self.latency_sum + other.latency_sum
         out.latency.merge(self.latency)
         out.latency.merge(other.latency)
         for src in (self, other):
@@ -170,6 +173,7 @@ class WindowState:
                 "tagged": self.tagged,
                 "issues": self.issues,
                 "max_seq": self.max_seq,
+                "latency_sum": self.latency_sum,
             },
             allow_nan=True,
         ).encode()
@@ -207,6 +211,7 @@ class WindowState:
             out.tagged = {str(k): int(v) for k, v in header["tagged"].items()}
             out.issues = header["issues"]
             out.max_seq = int(header.get("max_seq", -1))
+            out.latency_sum = float(header.get("latency_sum", 0.0))
             return out
         except ProfileFormatError:
             raise

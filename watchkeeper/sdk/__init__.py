@@ -1,0 +1,5 @@
+"""Client SDK and ASGI middleware."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

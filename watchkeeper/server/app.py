@@ -1,0 +1,288 @@
+"""The FastAPI application of ``watchkeeper serve``: versioned JSON API and ``/metrics``."""
+
+from __future__ import annotations
+
+import hmac
+import io
+import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from starlette.concurrency import run_in_threadpool
+
+from watchkeeper import __version__, wire
+from watchkeeper.errors import ConfigError, InvalidBatchError, WatchkeeperError
+from watchkeeper.exporters import MonitorCollector
+from watchkeeper.server.collector import Ack, Collector
+from watchkeeper.server.config import ServerConfig
+
+__all__ = ["create_app"]
+
+ROWS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "rows": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["features"],
+                "properties": {
+                    "features": {"type": "object", "additionalProperties": True},
+                    "outputs": {},
+                    "id": {"type": "string"},
+                    "timestamp": {"type": "number"},
+                    "latency": {"type": "number", "minimum": 0},
+                    "error": {"type": ["string", "null"]},
+                    "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+                },
+            },
+        },
+        "columns": {"type": "object", "additionalProperties": {"type": "array"}},
+    },
+}
+LABELS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["ids", "labels"],
+    "properties": {
+        "ids": {"type": "array", "items": {"type": "string"}},
+        "labels": {"type": "array"},
+        "timestamps": {"type": "array", "items": {"type": "number"}},
+    },
+}
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
+class _HTTPError(Exception):
+    def __init__(self, status: int, path: str, message: str, expected: str | None = None):
+        self.status, self.path, self.message, self.expected = status, path, message, expected
+
+
+def _error_body(path: str | None, message: str, expected: str | None) -> dict[str, Any]:
+    return {"errors": [{"path": path, "message": message, "expected": expected}]}
+
+
+def create_app(config: ServerConfig, *, collector: Collector | None = None) -> FastAPI:
+    """The application; ``collector`` is built from ``config`` at startup unless given."""
+    state: dict[str, Collector] = {}
+    registry = CollectorRegistry(auto_describe=False)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        c = collector if collector is not None else await run_in_threadpool(Collector, config)
+        state["collector"] = c
+        exporter = MonitorCollector(c.monitors, lambda: dict(c.counts))
+        registry.register(exporter)
+        try:
+            yield
+        finally:
+            registry.unregister(exporter)
+            await run_in_threadpool(c.close)
+
+    app = FastAPI(
+        title="watchkeeper collector",
+        version=__version__,
+        description="Predictions, labels and references in; metric points and "
+        "Prometheus metrics out.",
+        lifespan=lifespan,
+    )
+
+    def get() -> Collector:
+        return state["collector"]
+
+    @app.exception_handler(_HTTPError)
+    async def _http_error(_r: Request, exc: _HTTPError) -> JSONResponse:
+        return JSONResponse(_error_body(exc.path, exc.message, exc.expected), exc.status)
+
+    @app.exception_handler(WatchkeeperError)
+    async def _wk_error(_r: Request, exc: WatchkeeperError) -> JSONResponse:
+        status = 404 if isinstance(exc, ConfigError) and exc.field == "model" else 422
+        return JSONResponse(_error_body(exc.field, exc.message, exc.expected), status)
+
+    def check_key(request: Request) -> None:
+        keys = config.api_keys
+        if not keys:
+            return
+        given = request.headers.get("x-api-key")
+        auth = request.headers.get("authorization", "")
+        if given is None and auth.lower().startswith("bearer "):
+            given = auth[7:].strip()
+        if not given:
+            raise _HTTPError(401, "headers.x-api-key", "an API key is required", "X-API-Key")
+        if not any(hmac.compare_digest(given.encode(), k.encode()) for k in keys):
+            raise _HTTPError(403, "headers.x-api-key", "the API key is not valid", "a key")
+
+    async def read_body(request: Request) -> bytes:
+        limit = config.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise _HTTPError(413, "body", f"{declared} bytes is over the limit", f"<= {limit}")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _HTTPError(413, "body", f"more than {limit} bytes", f"<= {limit}")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def ack(a: Ack) -> dict[str, Any]:
+        return {"accepted": a.rows, "seq": a.seq, "duplicate": a.duplicate}
+
+    body_doc = {
+        "requestBody": {
+            "required": True,
+            "content": {
+                wire.JSON: {"schema": ROWS_SCHEMA},
+                wire.ARROW_STREAM: BINARY,
+                wire.PARQUET: BINARY,
+            },
+        }
+    }
+
+    @app.post("/v1/models/{model}/predictions", openapi_extra=body_doc, tags=["ingest"])
+    async def post_predictions(model: str, request: Request) -> dict[str, Any]:
+        """A batch of predictions; acknowledged once durable in the write-ahead log."""
+        check_key(request)
+        get().monitor(model)
+        body = await read_body(request)
+        ctype = request.headers.get("content-type", wire.JSON)
+        key = request.headers.get("idempotency-key")
+        return ack(await run_in_threadpool(get().write_predictions, model, body, ctype, key))
+
+    labels_doc = {
+        "requestBody": {"required": True, "content": {wire.JSON: {"schema": LABELS_SCHEMA}}}
+    }
+
+    @app.post("/v1/models/{model}/labels", openapi_extra=labels_doc, tags=["ingest"])
+    async def post_labels(model: str, request: Request) -> dict[str, Any]:
+        """Ground truth for earlier predictions, joined by id."""
+        check_key(request)
+        get().monitor(model)
+        body = await read_body(request)
+        key = request.headers.get("idempotency-key")
+        return ack(await run_in_threadpool(get().write_labels, model, body, key))
+
+    reference_doc = {
+        "requestBody": {
+            "required": True,
+            "content": {wire.PARQUET: BINARY, wire.ARROW_STREAM: BINARY, "text/csv": BINARY},
+        }
+    }
+
+    @app.put("/v1/models/{model}/reference", openapi_extra=reference_doc, tags=["ingest"])
+    async def put_reference(model: str, request: Request) -> dict[str, Any]:
+        """Replace the model's reference (a table of features and outputs)."""
+        check_key(request)
+        monitor = get().monitor(model)
+        body = await read_body(request)
+        ctype = request.headers.get("content-type", "").split(";")[0].strip()
+        frame = _read_table(body, ctype)
+        ref_id = await run_in_threadpool(monitor.set_reference, frame)
+        return {"reference_id": ref_id, "rows": len(frame)}
+
+    @app.get("/v1/models", tags=["query"])
+    def list_models() -> dict[str, Any]:
+        """Every configured model, its version, window and schema."""
+        out = []
+        for name, m in get().monitors.items():
+            out.append(
+                {
+                    "model": name,
+                    "version": m.version,
+                    "window_seconds": m.window_seconds,
+                    "schema": m.schema.to_dict() if m.schema else None,
+                    "last_closed_window": m.last_closed,
+                }
+            )
+        return {"models": out}
+
+    @app.get("/v1/models/{model}/metrics", tags=["query"])
+    def get_metrics(
+        model: str,
+        metric: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        window: str | None = None,
+        version: str | None = None,
+        label: list[str] = Query(default=[]),  # noqa: B008 - FastAPI's idiom
+    ) -> dict[str, Any]:
+        """Metric points; ``label=feature:age`` filters (repeatable); times are epoch s."""
+        monitor = get().monitor(model)
+        labels = {}
+        for item in label:
+            k, sep, v = item.partition(":")
+            if not sep or not k:
+                raise _HTTPError(422, "query.label", f"{item!r} is not key:value", "key:value")
+            labels[k] = v
+        for name, value in (("since", since), ("until", until)):
+            if value is not None and not math.isfinite(value):
+                raise _HTTPError(422, f"query.{name}", f"{value!r}", "a finite epoch time")
+        frame = monitor.metrics(
+            metric, since=since, until=until, window=window, version=version, **labels
+        )
+        points = []
+        for row in frame.to_dict("records"):
+            value = row.pop("value")
+            point = {
+                "window_start": row.pop("window_start").timestamp(),
+                "window_end": row.pop("window_end").timestamp(),
+                "version": row.pop("version"),
+                "name": row.pop("name"),
+                "value": None if value is None or math.isnan(value) else value,
+                "reference_id": None if row.get("reference_id") is None
+                or str(row["reference_id"]) == "<NA>" else int(row["reference_id"]),
+                "labels": {k: v for k, v in row.items() if k != "reference_id" and v is not None
+                           and v == v},
+            }  # fmt: skip
+            points.append(point)
+        return {"model": model, "points": points}
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"])
+    def readyz() -> JSONResponse:
+        """The log is replayed and the store is open."""
+        c = state.get("collector")
+        ready = c is not None and c.ready
+        return JSONResponse(c.status() if c else {"ready": False}, 200 if ready else 503)
+
+    @app.get("/metrics", tags=["ops"])
+    def metrics() -> Response:
+        """Prometheus exposition."""
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def _read_table(body: bytes, ctype: str) -> Any:
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        if ctype == wire.PARQUET:
+            return pq.read_table(pa.BufferReader(body)).to_pandas()
+        if ctype == wire.ARROW_STREAM:
+            return pa.ipc.open_stream(pa.BufferReader(body)).read_all().to_pandas()
+        if ctype == "text/csv":
+            return pd.read_csv(io.BytesIO(body))
+    except (pa.ArrowInvalid, OSError, ValueError, pd.errors.ParserError) as exc:
+        raise InvalidBatchError(
+            f"body: not a readable {ctype} table ({exc})",
+            field="body",
+            value=len(body),
+            expected=f"a {ctype} table",
+        ) from exc
+    raise InvalidBatchError(
+        f"content-type: {ctype!r} is not a table format; expected {wire.PARQUET}, "
+        f"{wire.ARROW_STREAM} or text/csv",
+        field="content-type",
+        value=ctype,
+        expected=f"{wire.PARQUET}, {wire.ARROW_STREAM} or text/csv",
+    )

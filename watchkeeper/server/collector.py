@@ -1,0 +1,214 @@
+"""The collector: one Monitor per configured model, fed through the write-ahead log.
+
+A request is decoded and checked first (a bad body gets 4xx and is never logged), then
+appended to the write-ahead log; the log's writer thread applies each record in
+sequence order (``Monitor.log(..., seq=seq)``) and only then is the request
+acknowledged. At start the log is replayed: rows already folded into stored windows are
+skipped by their sequence number, so every acknowledged row counts exactly once. A
+record's idempotency key is remembered, so a retried batch is acknowledged again
+without being counted twice.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import logging
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from watchkeeper import wire
+from watchkeeper.errors import ConfigError, InvalidBatchError
+from watchkeeper.monitor import Monitor
+from watchkeeper.monitor._time import to_timestamps
+from watchkeeper.monitor.clock import Clock, SystemClock
+from watchkeeper.schema import Schema
+from watchkeeper.server.config import ServerConfig
+from watchkeeper.server.wal import WriteAheadLog
+from watchkeeper.store import Store, open_store
+
+__all__ = ["Ack", "Collector"]
+
+log = logging.getLogger("watchkeeper.server")
+IDEMPOTENCY_KEYS = 100_000
+"""Idempotency keys remembered (the newest ones; older retries count again)."""
+
+
+@dataclass(frozen=True)
+class Ack:
+    """The answer to an accepted write."""
+
+    seq: int
+    rows: int
+    duplicate: bool = False
+
+
+class Collector:
+    """Monitors, store and write-ahead log of a ``watchkeeper serve`` process."""
+
+    def __init__(self, config: ServerConfig, *, clock: Clock | None = None) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.store: Store = open_store(config.store)
+        self.monitors: dict[str, Monitor] = {}
+        for name, mc in config.models.items():
+            self.monitors[name] = Monitor(
+                name,
+                mc.version,
+                schema=Schema.from_dict(mc.schema) if mc.schema else None,
+                reference=mc.reference,
+                store=self.store,
+                clock=self.clock,
+                writer=config.writer,
+                **mc.options,
+            )
+        self.counts: dict[tuple[str, str], float] = collections.defaultdict(float)
+        self._keys: collections.OrderedDict[str, Ack] = collections.OrderedDict()
+        self._safe: collections.deque[tuple[int, str, float]] = collections.deque()
+        self._lock = threading.Lock()
+        self.ready = False
+        self.wal = WriteAheadLog(config.wal_dir, apply=None, fsync=config.fsync)
+        replayed = 0
+        for seq, payload in self.wal.replay():
+            self._apply(seq, payload)
+            replayed += 1
+        self.replayed = replayed
+        self.wal.apply = self._apply
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(
+            target=self._tick_loop, name="watchkeeper-tick", daemon=True
+        )
+        self._ticker.start()
+        self.ready = True
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def monitor(self, model: str) -> Monitor:
+        try:
+            return self.monitors[model]
+        except KeyError:
+            raise ConfigError(
+                f"model {model!r}: not configured; expected one of: {', '.join(self.monitors)}",
+                field="model",
+                value=model,
+                expected=", ".join(self.monitors),
+            ) from None
+
+    def _seen(self, key: str | None) -> Ack | None:
+        if key is None:
+            return None
+        with self._lock:
+            ack = self._keys.get(key)
+        return None if ack is None else Ack(ack.seq, ack.rows, duplicate=True)
+
+    def write_predictions(self, model: str, body: bytes, content_type: str, key: str | None) -> Ack:
+        """Check, log durably, apply; raises ConfigError (unknown model) or
+        InvalidBatchError (unreadable body) before anything is written."""
+        self.monitor(model)
+        batch = wire.decode_batch(body, content_type)
+        if batch.n_rows > self.config.max_rows_per_batch:
+            raise InvalidBatchError(
+                f"$.rows: {batch.n_rows} rows; expected at most "
+                f"{self.config.max_rows_per_batch} per batch",
+                field="$.rows",
+                value=batch.n_rows,
+                expected=f"<= {self.config.max_rows_per_batch} rows",
+            )
+        return self._append("predictions", model, body, content_type, key, batch.n_rows)
+
+    def write_labels(self, model: str, body: bytes, key: str | None) -> Ack:
+        self.monitor(model)
+        labels = wire.decode_labels(body)
+        return self._append("labels", model, body, wire.JSON, key, len(labels.ids))
+
+    def _append(
+        self, kind: str, model: str, body: bytes, content_type: str, key: str | None, n: int
+    ) -> Ack:
+        seen = self._seen(key)
+        if seen is not None:
+            return seen
+        header = json.dumps(
+            {"kind": kind, "model": model, "content_type": content_type, "key": key, "n": n}
+        ).encode()
+        seq = self.wal.append(len(header).to_bytes(4, "little") + header + body)
+        return Ack(seq, n)
+
+    def _apply(self, seq: int, payload: bytes) -> None:
+        size = int.from_bytes(payload[:4], "little")
+        header = json.loads(payload[4 : 4 + size])
+        body = payload[4 + size :]
+        model, kind = header["model"], header["kind"]
+        if header.get("key"):
+            with self._lock:
+                self._keys[header["key"]] = Ack(seq, header["n"])
+                while len(self._keys) > IDEMPOTENCY_KEYS:
+                    self._keys.popitem(last=False)
+        monitor = self.monitors.get(model)
+        if monitor is None:  # a model removed from the config since: its records are skipped
+            return
+        if kind == "labels":
+            labels = wire.decode_labels(body)
+            monitor.log_labels(labels.ids, labels.labels, labels.timestamps)
+            self.counts[("labels", model)] += len(labels.ids)
+            return
+        batch = wire.decode_batch(body, header["content_type"])
+        now = self.clock.now()
+        before = monitor.rejected_calls
+        monitor.log(
+            batch.features,
+            batch.outputs,
+            ids=batch.ids,
+            timestamps=batch.timestamps,
+            latency=batch.latency,
+            error=batch.errors,
+            tags=batch.tags or None,
+            seq=seq,
+        )
+        if monitor.rejected_calls > before:
+            self.counts[("rejected_rows", model)] += batch.n_rows
+        self.counts[("predictions", model)] += batch.n_rows
+        times = to_timestamps(batch.timestamps, batch.n_rows, now) if batch.n_rows else [now]
+        with self._lock:
+            self._safe.append((seq, model, float(np.max(times))))
+
+    # -- time -----------------------------------------------------------------------------
+
+    def _tick_loop(self) -> None:
+        while not self._stop.wait(self.config.tick_seconds):
+            self.tick()
+
+    def tick(self) -> None:
+        """Close windows by the clock, then drop log segments already in the store."""
+        for monitor in self.monitors.values():
+            monitor.tick()
+        with self._lock:
+            while self._safe:
+                _seq, model, newest = self._safe[0]
+                m = self.monitors[model]
+                end = math.floor(newest / m.window_seconds) * m.window_seconds + m.window_seconds
+                if end + m.grace_seconds > m.watermark:
+                    break
+                self._safe.popleft()
+            safe_before = self._safe[0][0] if self._safe else self.wal.next_seq
+        self.wal.truncate_before(safe_before)
+
+    def close(self) -> None:
+        """Stop ticking, finish the log, flush every monitor, release the store."""
+        self._stop.set()
+        self._ticker.join()
+        self.wal.close()
+        for monitor in self.monitors.values():
+            monitor.flush()
+        self.store.close()
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "ready": self.ready,
+            "replayed": self.replayed,
+            "wal_next_seq": self.wal.next_seq,
+            "models": sorted(self.monitors),
+        }
