@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from watchkeeper.monitor._state import MonitorState
+from watchkeeper.monitor._state import MonitorState, log
 from watchkeeper.monitor.analysis import ReferenceContext, analyse_window, performance_points
 from watchkeeper.monitor.window import WindowState, merge_states
 from watchkeeper.profile import DatasetProfile
@@ -115,6 +115,15 @@ class WindowLifecycle(MonitorState):
         return merge_states(states)
 
     def _analyse(self, key: WindowKey) -> None:
+        """Analyse a stored window; a failure is logged and counted, never raised: the
+        window's state is already saved, and the next correction or rollup retries."""
+        try:
+            self._analyse_now(key)
+        except Exception:
+            self.analysis_errors += 1
+            log.exception("watchkeeper: analysis of %s failed; its state is kept", key)
+
+    def _analyse_now(self, key: WindowKey) -> None:
         state = self._merged(key)
         if state is None:
             return

@@ -23,7 +23,7 @@ from watchkeeper.schema import Schema
 from watchkeeper.stats import DriftConfig
 from watchkeeper.store import Prediction, Store
 
-__all__ = ["RECENT_ISSUES", "MonitorState"]
+__all__ = ["RECENT_ISSUES", "MonitorState", "log"]
 
 log = logging.getLogger("watchkeeper.monitor")
 
@@ -51,6 +51,7 @@ class MonitorState:
     task: Task
     rejected_calls: int
     late_dropped: int
+    analysis_errors: int
     recent_issues: collections.deque[dict[str, Any]]
     _output_names: tuple[str, ...]
     _task_kind: Literal["classification", "regression"] | None

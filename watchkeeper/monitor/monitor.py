@@ -218,6 +218,7 @@ class Monitor(Results):
         self.task = Task()
         self.rejected_calls = 0
         self.late_dropped = 0
+        self.analysis_errors = 0
         self.recent_issues: collections.deque[dict[str, Any]] = collections.deque(
             maxlen=RECENT_ISSUES
         )

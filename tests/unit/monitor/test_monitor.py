@@ -508,3 +508,23 @@ def test_replaying_numbered_batches_counts_every_row_once(tmp_path: Path) -> Non
         float(sum(np.sum((b[3] >= w * W) & (b[3] < (w + 1) * W)) for b in batches))
         for w in range(5)
     ]
+
+
+def test_a_failing_analysis_keeps_the_window_and_never_reaches_the_caller() -> None:
+    from watchkeeper.store import MemoryStore
+
+    class BrokenJoin(MemoryStore):  # fault injection: the label join fails
+        def labelled(self, *args: object, **kwargs: object):  # type: ignore[override]
+            raise RuntimeError("disk on fire")
+
+    rng = np.random.default_rng(23)
+    store = BrokenJoin()
+    m = Monitor("churn", reference=_reference(rng), store=store, clock=ManualClock(), grace=0,
+                rollups=())  # fmt: skip
+    feats, outs = _batch(rng, 100)
+    m.log(feats, outs, timestamps=np.full(100, 5.0))
+    feats, outs = _batch(rng, 10)
+    m.log(feats, outs, timestamps=np.full(10, 100.0))  # closes window 0: analysis fails
+    assert m.rejected_calls == 0
+    assert m.analysis_errors == 1
+    assert store.window_starts("churn", "1", W, 0.0, 1e9) == [0.0]  # the state was saved
