@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -116,3 +116,101 @@ def postgres_server() -> Iterator[_Postgres]:
 def postgres_url(postgres_server: _Postgres) -> str:
     """A fresh database on the session's PostgreSQL server."""
     return postgres_server.create_database()
+
+
+@pytest.fixture(scope="session")
+def promtool() -> str:
+    """Path of Prometheus's promtool (Debian package prometheus)."""
+    path = shutil.which("promtool")
+    if path is None:
+        missing_component("promtool (Debian package prometheus)")
+    assert path is not None
+    return path
+
+
+def wait_http(url: str, timeout: float = 30.0) -> None:
+    """Poll ``url`` until it answers 2xx."""
+    import httpx
+
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(url, timeout=2.0).is_success:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > end:
+            raise TimeoutError(f"{url} did not answer within {timeout} s")
+        time.sleep(0.1)
+
+
+class Prometheus:
+    """A real Prometheus server on 127.0.0.1 scraping the given targets every second."""
+
+    def __init__(self, binary: str, targets: list[str], workdir: Path) -> None:
+        import yaml
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = {
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "scrape_configs": [
+                {"job_name": f"t{i}", "static_configs": [{"targets": [t]}]}
+                for i, t in enumerate(targets)
+            ],
+        }
+        (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
+        self.log = open(workdir / "prometheus.log", "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={workdir / 'prometheus.yml'}",
+                f"--storage.tsdb.path={workdir / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_http(f"{self.url}/-/ready")
+
+    def query(self, promql: str) -> list[dict]:
+        import httpx
+
+        r = httpx.get(f"{self.url}/api/v1/query", params={"query": promql}, timeout=10.0)
+        r.raise_for_status()
+        return list(r.json()["data"]["result"])
+
+    def wait_for(self, promql: str, timeout: float = 60.0) -> list[dict]:
+        end = time.monotonic() + timeout
+        while True:
+            result = self.query(promql)
+            if result:
+                return result
+            if time.monotonic() > end:
+                raise TimeoutError(f"no result for {promql} within {timeout} s")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        self.log.close()
+
+
+@pytest.fixture
+def prometheus(tmp_path: Path) -> Iterator[Callable[[list[str]], Prometheus]]:
+    """Start a Prometheus scraping the given ``host:port`` targets (stopped after)."""
+    binary = shutil.which("prometheus")
+    if binary is None:
+        missing_component("Prometheus (Debian package prometheus)")
+    assert binary is not None
+    started: list[Prometheus] = []
+
+    def start(targets: list[str]) -> Prometheus:
+        work = Path(tempfile.mkdtemp(prefix="wk-prom-", dir=tmp_path))
+        server = Prometheus(binary, targets, work)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -243,7 +243,10 @@ def _families(text: str) -> dict:
     return {f.name: f for f in text_string_to_metric_families(text)}
 
 
-def test_metrics_exposition_is_valid_and_bounded(client: TestClient, tmp_path: Path) -> None:
+@pytest.mark.integration
+def test_metrics_exposition_is_valid_and_bounded(
+    client: TestClient, tmp_path: Path, promtool: str
+) -> None:
     rng = np.random.default_rng(6)
     for w in range(4):  # high-cardinality input: unique ids, tags and category values
         rows = _rows(200, w * W + 1, rng, prefix=f"w{w}")
@@ -271,6 +274,6 @@ def test_metrics_exposition_is_valid_and_bounded(client: TestClient, tmp_path: P
     metrics_file = tmp_path / "metrics.txt"
     metrics_file.write_text(text)
     promtool = subprocess.run(
-        ["promtool", "check", "metrics"], input=text, capture_output=True, text=True
+        [promtool, "check", "metrics"], input=text, capture_output=True, text=True
     )
     assert promtool.returncode == 0, promtool.stdout + promtool.stderr
