@@ -89,7 +89,7 @@ def _batch(seq: int, n: int, t0: float, rng: np.random.Generator, shift: float =
                 "features": {
                     "age": float(rng.normal(40 + shift, 10)),
                     "plan": str(rng.choice(["free", "pro"])),
-                },  # fmt: skip
+                },
                 "outputs": {"prediction": "stay"},
                 "id": f"b{seq}-{i}",
                 "timestamp": t0 + i * 1e-3,

@@ -105,6 +105,8 @@ class WindowLifecycle(MonitorState):
             self.store.save_window(key, self.writer, corrected.to_bytes(), now=self.clock.now())
             self._save_pending()
             self._analyse(key)
+            if self.last_closed is None or start > self.last_closed:
+                self.last_closed = start
             for seconds in self.rollup_seconds:
                 rstart = math.floor(start / seconds) * seconds
                 if rstart + seconds + self.grace_seconds <= self._watermark:
