@@ -1,0 +1,142 @@
+"""The SDK client against a real collector over HTTP on 127.0.0.1, including outages."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import uvicorn
+from conftest import free_port, wait_http
+
+from watchkeeper.sdk.client import Client
+from watchkeeper.server.app import create_app
+from watchkeeper.server.config import parse_config
+
+
+class Collector:
+    """`watchkeeper serve`'s app under uvicorn in a thread; can be stopped and restarted."""
+
+    def __init__(self, tmp_path: Path, port: int) -> None:
+        rng = np.random.default_rng(0)
+        ref = tmp_path / "reference.parquet"
+        if not ref.exists():
+            pd.DataFrame(
+                {"age": rng.normal(40, 10, 2_000), "prediction": rng.choice(["a", "b"], 2_000)}
+            ).to_parquet(ref)
+        doc = {
+            "store": "sqlite:///wk.db",
+            "wal_dir": "wal",
+            "fsync": False,
+            "tick_seconds": 0.2,
+            "models": {"m": {"reference": "reference.parquet", "grace": "1s", "rollups": []}},
+        }
+        self.config = parse_config(doc, base=tmp_path)
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.server: uvicorn.Server | None = None
+
+    def start(self) -> None:
+        cfg = uvicorn.Config(create_app(self.config), host="127.0.0.1", port=self.port,
+                             log_level="warning")  # fmt: skip
+        self.server = uvicorn.Server(cfg)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        wait_http(f"{self.url}/readyz")
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.should_exit = True
+            self.thread.join(30)
+            self.server = None
+
+    def requests(self) -> float:
+        import httpx
+
+        points = httpx.get(f"{self.url}/v1/models/m/metrics", params={"metric": "requests"})
+        return sum(p["value"] for p in points.json()["points"])
+
+
+@pytest.fixture
+def collector(tmp_path: Path) -> Iterator[Collector]:
+    c = Collector(tmp_path, free_port())
+    yield c
+    c.stop()
+
+
+def _rows(client: Client, n: int, t0: float) -> None:
+    for i in range(n):
+        client.log({"age": 40.0 + i % 9}, "a", ids=f"r{t0}-{i}", timestamps=t0 + i * 1e-3,
+                   latency=0.005)  # fmt: skip
+
+
+def test_rows_batches_and_labels_arrive(collector: Collector) -> None:
+    collector.start()
+    t0 = time.time() - 300  # windows the collector's clock has already closed
+    with Client(collector.url, "m", batch_size=100, flush_interval=0.05) as client:
+        _rows(client, 250, t0)
+        client.log(
+            pd.DataFrame({"age": np.linspace(30, 50, 40)}),
+            np.array(["b"] * 40),
+            ids=[f"batch-{i}" for i in range(40)],
+            timestamps=np.full(40, t0 + 1),
+            latency=0.01,
+        )
+        client.log_labels([f"batch-{i}" for i in range(40)], ["b"] * 40)
+        assert client.flush(20)
+        assert client.sent_rows == 290 and client.dropped == 0 and client.rejected == 0
+    deadline = time.time() + 20
+    while collector.requests() < 290 and time.time() < deadline:
+        time.sleep(0.2)
+    assert collector.requests() == 290
+
+
+def test_an_outage_loses_nothing_and_counts_nothing_twice(
+    collector: Collector, tmp_path: Path
+) -> None:
+    t0 = time.time() - 300
+    client = Client(collector.url, "m", batch_size=50, flush_interval=0.05,
+                    spool_dir=tmp_path / "spool", max_backoff=0.5)  # fmt: skip
+    _rows(client, 400, t0)  # the collector is not up yet: bodies go to the spool
+    time.sleep(1.0)
+    assert client.sent_rows == 0 and len(list((tmp_path / "spool").glob("*.body"))) >= 1
+    collector.start()
+    assert client.flush(30)
+    assert client.sent_rows == 400
+    client.close()
+    deadline = time.time() + 20
+    while collector.requests() < 400 and time.time() < deadline:
+        time.sleep(0.2)
+    assert collector.requests() == 400
+    assert not list((tmp_path / "spool").glob("*.body"))
+
+
+def test_a_full_queue_drops_the_oldest_and_counts(tmp_path: Path) -> None:
+    client = Client(f"http://127.0.0.1:{free_port()}", "m", queue_size=100, batch_size=10_000,
+                    flush_interval=60)  # fmt: skip
+    for i in range(250):
+        client.log({"age": float(i)})
+    assert client.dropped == 150
+    client.close(timeout=0.5)
+
+
+def test_an_unreadable_batch_is_dropped_alone(collector: Collector) -> None:
+    collector.start()
+    with Client(collector.url, "m", flush_interval=0.05) as client:
+        client.log({"age": 1.0}, timestamps=time.time() - 300)
+        client.log(object())  # not a batch: dropped and counted when encoded, never raised
+        client.log({"age": 2.0}, timestamps=time.time() - 300)
+        assert client.flush(10)
+        assert client.sent_rows == 2 and client.dropped == 1
+
+
+def test_a_rejected_body_is_counted_not_retried(collector: Collector) -> None:
+    collector.start()
+    with Client(collector.url, "no-such-model", flush_interval=0.05) as client:
+        client.log({"age": 1.0})
+        assert client.flush(10)
+        assert client.rejected == 1 and "404" in (client.last_error or "")
