@@ -37,8 +37,10 @@ __all__ = [
     "PARQUET",
     "Batch",
     "LabelBatch",
+    "SignalBatch",
     "decode_batch",
     "decode_labels",
+    "decode_signals",
     "encode_batch",
 ]
 
@@ -299,6 +301,51 @@ def decode_labels(body: bytes) -> LabelBatch:
     if times is not None and (not isinstance(times, list) or len(times) != len(ids)):
         raise _bad("$.timestamps", times, f"a list of {len(ids)} times")
     return LabelBatch([str(i) for i in ids], labels, times)
+
+
+@dataclass
+class SignalBatch:
+    """Decoded custom metrics ``(name, value, tags, time)`` and events ``(name, time)``."""
+
+    metrics: list[tuple[str, float, dict[str, str], Any]]
+    events: list[tuple[str, Any]]
+
+
+def decode_signals(body: bytes) -> SignalBatch:
+    """Decode ``{"metrics": [{"name", "value", "tags", "timestamp"}], "events": [{"name",
+    "timestamp"}]}`` (either list may be absent).
+
+    Examples
+    --------
+    >>> decode_signals(b'{"metrics": [{"name": "typing", "value": 1}]}').metrics
+    [('typing', 1.0, {}, None)]
+    """
+    doc = _parse_json(body)
+    if not isinstance(doc, Mapping):
+        raise _bad("$", doc, 'an object with "metrics" and/or "events"')
+    metrics: list[tuple[str, float, dict[str, str], Any]] = []
+    events: list[tuple[str, Any]] = []
+    for key in ("metrics", "events"):
+        entries = doc.get(key, [])
+        if not isinstance(entries, list):
+            raise _bad(f"$.{key}", entries, "a list of objects")
+        for i, entry in enumerate(entries):
+            path = f"$.{key}[{i}]"
+            if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+                raise _bad(f"{path}.name", entry, "an object with a string name")
+            ts = entry.get("timestamp")
+            if not _is_time(ts):
+                raise _bad(f"{path}.timestamp", ts, "epoch seconds or an ISO time")
+            if key == "events":
+                events.append((entry["name"], ts))
+                continue
+            value: Any = entry.get("value")
+            if not _is_number(value):
+                raise _bad(f"{path}.value", value, "a finite number")
+            metrics.append(
+                (entry["name"], float(value), _tags(entry.get("tags"), f"{path}.tags"), ts)
+            )
+    return SignalBatch(metrics, events)
 
 
 def encode_batch(rows: Sequence[Mapping[str, Any]], tags: Mapping[str, str] | None = None) -> bytes:

@@ -94,6 +94,7 @@ SUMMARIES = {
 COUNTERS = {
     "predictions": ("watchkeeper_predictions", "Predictions received."),
     "labels": ("watchkeeper_labels", "Labels received."),
+    "signals": ("watchkeeper_signals", "Custom metric values and events received."),
     "rejected_rows": ("watchkeeper_rejected_rows", "Rows in batches the monitor rejected."),
 }
 

@@ -342,44 +342,68 @@ class Monitor(Results):
         timestamp: Any = None,
     ) -> None:
         """Record a custom metric value (business or user signal), aggregated per window."""
-        try:
-            ts = self.clock.now() if timestamp is None else to_epoch(timestamp, "timestamp")
-            number = float(value)
-            if not math.isfinite(number):
-                raise ConfigError(
-                    f"log_metric {name!r}: expected a finite number, got {value!r}",
-                    field="value",
-                    value=value,
-                    expected="a finite number",
-                )
-            key = labels_key(
-                {"metric": str(name), **{str(k): str(v) for k, v in (tags or {}).items()}}
-            )
-            with self._lock:
-                state = self._side_state(ts)
-                if state is not None:
-                    state.add_custom(key, number)
-                self._advance(ts)
-        except Exception as exc:
-            self._reject("log_metric", exc)
+        self.log_signals(metrics=[(name, value, tags, timestamp)])
 
     def log_event(self, name: str, *, timestamp: Any = None) -> None:
         """Count an event (e.g. "user switched from voice to typing") in its window."""
-        try:
-            ts = self.clock.now() if timestamp is None else to_epoch(timestamp, "timestamp")
-            with self._lock:
-                state = self._side_state(ts)
-                if state is not None:
-                    state.add_event(str(name))
-                self._advance(ts)
-        except Exception as exc:
-            self._reject("log_event", exc)
+        self.log_signals(events=[(name, timestamp)])
 
-    def _side_state(self, ts: float) -> WindowState | None:
+    def log_signals(
+        self,
+        metrics: Sequence[tuple[str, float, Mapping[str, str] | None, Any]] = (),
+        events: Sequence[tuple[str, Any]] = (),
+        *,
+        seq: int | None = None,
+    ) -> None:
+        """Record many custom metrics ``(name, value, tags, time)`` and events
+        ``(name, time)`` at once; ``seq`` as in :meth:`log`. Never raises: a bad entry
+        rejects the call, counted with its reason."""
+        try:
+            now = self.clock.now()
+            items: dict[float, list[tuple[str, str, float]]] = {}
+            newest = -math.inf
+            for name, value, tags, timestamp in metrics:
+                ts = now if timestamp is None else to_epoch(timestamp, "timestamp")
+                number = float(value)
+                if not math.isfinite(number):
+                    raise ConfigError(
+                        f"log_metric {name!r}: expected a finite number, got {value!r}",
+                        field="value",
+                        value=value,
+                        expected="a finite number",
+                    )
+                key = labels_key(
+                    {"metric": str(name), **{str(k): str(v) for k, v in (tags or {}).items()}}
+                )
+                start = math.floor(ts / self.window_seconds) * self.window_seconds
+                items.setdefault(start, []).append(("metric", key, number))
+                newest = max(newest, ts)
+            for name, timestamp in events:
+                ts = now if timestamp is None else to_epoch(timestamp, "timestamp")
+                start = math.floor(ts / self.window_seconds) * self.window_seconds
+                items.setdefault(start, []).append(("event", str(name), 1.0))
+                newest = max(newest, ts)
+            with self._lock:
+                for start, entries in sorted(items.items()):
+                    state = self._side_state(start, len(entries))
+                    if state is None or (seq is not None and seq <= state.max_seq):
+                        continue
+                    for kind, key, number in entries:
+                        if kind == "metric":
+                            state.add_custom(key, number)
+                        else:
+                            state.add_event(key)
+                    if seq is not None:
+                        state.max_seq = seq
+                if items:
+                    self._advance(newest)
+        except Exception as exc:
+            self._reject("log_signals", exc)
+
+    def _side_state(self, start: float, n: int) -> WindowState | None:
         if self.schema is None:
             self._adopt_schema(Schema(()))
-        start = math.floor(ts / self.window_seconds) * self.window_seconds
-        return None if self._too_late(start, 1) else self._state_for(start)
+        return None if self._too_late(start, n) else self._state_for(start)
 
     @property
     def watermark(self) -> float:

@@ -161,12 +161,35 @@ class Client:
             self.dropped += 1
             self.last_error = f"log_labels: {exc}"
 
+    def log_metric(
+        self,
+        name: str,
+        value: float,
+        tags: Mapping[str, str] | None = None,
+        *,
+        timestamp: float | None = None,
+    ) -> None:
+        """Queue a custom metric value (aggregated per window by the collector)."""
+        entry = {"name": str(name), "value": _plain(value), "tags": dict(tags or {}),
+                 "timestamp": time.time() if timestamp is None else timestamp}  # fmt: skip
+        self._put(("metric", entry))
+
+    def log_event(self, name: str, *, timestamp: float | None = None) -> None:
+        """Queue an event (counted per window by the collector)."""
+        self._put(
+            (
+                "event",
+                {"name": str(name), "timestamp": time.time() if timestamp is None else timestamp},
+            )
+        )
+
     # -- the sender thread ----------------------------------------------------------------
 
     def _bodies(self) -> list[tuple[str, bytes]]:
         """Drain the queue into request bodies: ``(path, body)``."""
         bodies: list[tuple[str, bytes]] = []
         rows: list[dict[str, Any]] = []
+        signals: dict[str, list[Any]] = {"metrics": [], "events": []}
         base = f"/v1/models/{self.model}"
 
         def flush_rows() -> None:
@@ -190,6 +213,8 @@ class Client:
                 except Exception as exc:  # an unreadable batch: counted, the rest goes on
                     self.dropped += 1
                     self.last_error = f"log: batch not encodable: {exc}"
+            elif kind in ("metric", "event"):
+                signals[f"{kind}s"].append(item)
             else:
                 flush_rows()
                 ids, labels, ts = item
@@ -198,6 +223,8 @@ class Client:
                     doc["timestamps"] = [_plain(t) for t in ts]
                 bodies.append((f"{base}/labels", json.dumps(doc).encode()))
         flush_rows()
+        if signals["metrics"] or signals["events"]:
+            bodies.append((f"{base}/signals", json.dumps(signals, default=_plain).encode()))
         return bodies
 
     def _spool(self, path: str, body: bytes) -> None:

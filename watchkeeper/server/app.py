@@ -53,6 +53,32 @@ LABELS_SCHEMA: dict[str, Any] = {
         "timestamps": {"type": "array", "items": {"type": "number"}},
     },
 }
+SIGNALS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "metrics": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "value"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "value": {"type": "number"},
+                    "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "timestamp": {"type": "number"},
+                },
+            },
+        },
+        "events": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name"],
+                "properties": {"name": {"type": "string"}, "timestamp": {"type": "number"}},
+            },
+        },
+    },
+}
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 
 
@@ -164,6 +190,19 @@ def create_app(config: ServerConfig, *, collector: Collector | None = None) -> F
         body = await read_body(request)
         key = request.headers.get("idempotency-key")
         return ack(await run_in_threadpool(get().write_labels, model, body, key))
+
+    signals_doc = {
+        "requestBody": {"required": True, "content": {wire.JSON: {"schema": SIGNALS_SCHEMA}}}
+    }
+
+    @app.post("/v1/models/{model}/signals", openapi_extra=signals_doc, tags=["ingest"])
+    async def post_signals(model: str, request: Request) -> dict[str, Any]:
+        """Custom metrics and events (business or user signals), counted per window."""
+        check_key(request)
+        get().monitor(model)
+        body = await read_body(request)
+        key = request.headers.get("idempotency-key")
+        return ack(await run_in_threadpool(get().write_signals, model, body, key))
 
     reference_doc = {
         "requestBody": {

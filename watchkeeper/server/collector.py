@@ -125,6 +125,12 @@ class Collector:
         labels = wire.decode_labels(body)
         return self._append("labels", model, body, wire.JSON, key, len(labels.ids))
 
+    def write_signals(self, model: str, body: bytes, key: str | None) -> Ack:
+        self.monitor(model)
+        signals = wire.decode_signals(body)
+        n = len(signals.metrics) + len(signals.events)
+        return self._append("signals", model, body, wire.JSON, key, n)
+
     def _append(
         self, kind: str, model: str, body: bytes, content_type: str, key: str | None, n: int
     ) -> Ack:
@@ -149,6 +155,11 @@ class Collector:
                     self._keys.popitem(last=False)
         monitor = self.monitors.get(model)
         if monitor is None:  # a model removed from the config since: its records are skipped
+            return
+        if kind == "signals":
+            signals = wire.decode_signals(body)
+            monitor.log_signals(signals.metrics, signals.events, seq=seq)
+            self.counts[("signals", model)] += len(signals.metrics) + len(signals.events)
             return
         if kind == "labels":
             labels = wire.decode_labels(body)

@@ -528,3 +528,17 @@ def test_a_failing_analysis_keeps_the_window_and_never_reaches_the_caller() -> N
     assert m.rejected_calls == 0
     assert m.analysis_errors == 1
     assert store.window_starts("churn", "1", W, 0.0, 1e9) == [0.0]  # the state was saved
+
+
+def test_replayed_signals_count_once() -> None:
+    rng = np.random.default_rng(24)
+    m = _monitor(rng, rollups=())
+    record = ([("clicks", 2.0, {"app": "web"}, 5.0), ("clicks", 3.0, {"app": "web"}, 70.0)],
+              [("switched", 6.0)])  # fmt: skip
+    m.log_signals(*record, seq=7)
+    m.log_signals(*record, seq=7)  # the same log record replayed
+    m.log_signals([("clicks", 1.0, {"app": "web"}, 8.0)], seq=8)
+    m.flush()
+    sums = m.metrics("custom_metric", metric="clicks", stat="sum")["value"].tolist()
+    assert sums == [3.0, 3.0]
+    assert m.metrics("event_count")["value"].tolist() == [1.0]

@@ -140,3 +140,30 @@ def test_a_rejected_body_is_counted_not_retried(collector: Collector) -> None:
         client.log({"age": 1.0})
         assert client.flush(10)
         assert client.rejected == 1 and "404" in (client.last_error or "")
+
+
+def test_custom_metrics_and_events_arrive_once(collector: Collector) -> None:
+    collector.start()
+    t0 = time.time() - 300
+    with Client(collector.url, "m", flush_interval=0.05) as client:
+        for i in range(5):
+            client.log_metric("typing_share", i / 10, {"app": "ios"}, timestamp=t0 + i)
+        client.log_event("switched_to_typing", timestamp=t0)
+        client.log({"age": 40.0}, "a", timestamps=t0)
+        assert client.flush(10)
+    import httpx
+
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        points = httpx.get(
+            f"{collector.url}/v1/models/m/metrics",
+            params={"metric": "custom_metric", "label": "stat:count"},
+        ).json()
+        if points["points"]:
+            break
+        time.sleep(0.2)
+    assert [p["value"] for p in points["points"]] == [5.0]
+    events = httpx.get(
+        f"{collector.url}/v1/models/m/metrics", params={"metric": "event_count"}
+    ).json()["points"]
+    assert [p["value"] for p in events] == [1.0]
