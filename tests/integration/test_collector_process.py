@@ -150,3 +150,57 @@ def test_prometheus_scrapes_the_collector(serve: Callable[..., Server], promethe
     latency = prom.wait_for('watchkeeper_latency_seconds{model="churn",quantile="0.99"}')
     assert float(latency[0]["value"][1]) == pytest.approx(0.01)
     assert os.environ.get("CI") != "true" or prom.query("up == 1")
+
+
+def test_prometheus_rates_a_model_server_with_the_middleware(prometheus) -> None:
+    """A FastAPI model server with the middleware, scraped every second: the classic
+    `rate(http_request_count_total[1m])` gives the traffic that was sent."""
+    import threading
+
+    import uvicorn
+    from fastapi import FastAPI
+    from fastapi.responses import PlainTextResponse
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from watchkeeper.sdk.middleware import WatchkeeperMiddleware
+
+    registry = CollectorRegistry()
+    model = FastAPI()
+
+    @model.post("/predict/{version}")
+    def predict(version: str) -> dict[str, float]:
+        return {"score": 0.5}
+
+    @model.get("/metrics")
+    def metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest(registry).decode())
+
+    model.add_middleware(WatchkeeperMiddleware, registry=registry)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(model, host="127.0.0.1", port=port,
+                                           log_level="warning"))  # fmt: skip
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_http(f"http://127.0.0.1:{port}/metrics")
+        prom: Prometheus = prometheus([f"127.0.0.1:{port}"])
+        sent = 0
+        end = time.monotonic() + 20  # 20 s of steady traffic, ~20 requests/s
+        with httpx.Client() as client:
+            while time.monotonic() < end:
+                client.post(f"http://127.0.0.1:{port}/predict/v{sent % 3}")
+                sent += 1
+                time.sleep(0.05)
+        query = 'sum(rate(http_request_count_total{route="/predict/{version}",status="200"}[1m]))'
+        time.sleep(2)  # the last requests' scrape
+        rate = float(prom.wait_for(query)[0]["value"][1])
+        # all the traffic lies inside the last minute: rate x 60 s is what was sent (up to
+        # Prometheus's extrapolation to the window edges and the 1 s scrape granularity)
+        assert 0.6 * sent < rate * 60 < 1.3 * sent, (rate, sent)
+        recent = float(prom.query(query.replace("[1m]", "[10s]"))[0]["value"][1])
+        assert 0.4 * sent / 20 < recent < 1.6 * sent / 20, (recent, sent)
+        routes = prom.query("count by (route) (http_request_count_total)")
+        assert {r["metric"]["route"] for r in routes} <= {"/predict/{version}", "/metrics"}
+    finally:
+        server.should_exit = True
+        thread.join(30)
