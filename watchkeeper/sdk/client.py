@@ -315,7 +315,8 @@ class Client:
         self._stop = True
         self._wake.set()
         self._thread.join(timeout)
-        self._http.close()
+        if not self._thread.is_alive():  # else it still sends; it is a daemon thread
+            self._http.close()
 
     def __enter__(self) -> Client:
         return self

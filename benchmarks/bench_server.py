@@ -1,0 +1,248 @@
+"""Collector benchmark: HTTP ingestion on loopback, the SDK's cost to the caller, and the
+middleware's added latency.
+
+A real ``watchkeeper serve`` process (write-ahead log with fsync, SQLite store) gets
+batches of 1,000 rows x 25 features from a bounded load generator (4 threads, a fixed
+duration): JSON (columnar and row shapes) and Arrow IPC bodies. Printed: rows/s and the
+p50/p99 latency of a request. Baseline: the same bodies decoded in-process
+(``json.loads`` / ``pyarrow`` reading), the floor for any server. Then the SDK's
+``Client.log`` cost per call in the caller's thread (vs ``list.append``), and the
+middleware's added latency per request through uvicorn (with vs without).
+
+Run: ``python benchmarks/bench_server.py`` (``--seconds N`` per format, default 20).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pyarrow as pa
+import yaml
+
+sys.path.insert(0, os.path.dirname(__file__))
+from bench_core import make_frame  # the same 25-column data
+
+from watchkeeper import wire
+from watchkeeper.sdk.client import Client
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait(url: str) -> None:
+    for _ in range(600):
+        try:
+            if httpx.get(url).is_success:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(url)
+
+
+def bodies(n: int = 1_000) -> dict[str, tuple[bytes, str]]:
+    frame = make_frame(n, seed=7)
+    now = time.time()
+    ts = np.linspace(now - 1, now, n)
+    columns = {
+        "columns": {c: frame[c].tolist() for c in frame.columns},
+        "outputs": np.random.default_rng(7).random(n).tolist(),
+        "timestamps": ts.tolist(),
+    }
+    rows = {
+        "rows": [
+            {"features": rec, "outputs": 0.5, "timestamp": t}
+            for rec, t in zip(frame.to_dict("records"), ts.tolist(), strict=True)
+        ]
+    }
+    table = pa.Table.from_pandas(
+        frame.assign(**{"output.prediction": 0.5, "_timestamp": ts}), preserve_index=False
+    )
+    sink = io.BytesIO()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return {
+        "JSON columns": (json.dumps(columns).encode(), wire.JSON),
+        "JSON rows": (json.dumps(rows).encode(), wire.JSON),
+        "Arrow IPC": (sink.getvalue(), wire.ARROW_STREAM),
+    }
+
+
+def load(url: str, body: bytes, ctype: str, seconds: float, threads: int = 4) -> tuple:
+    latencies: list[float] = []
+    count = [0]
+    lock = threading.Lock()
+    end = time.monotonic() + seconds
+
+    def worker() -> None:
+        with httpx.Client(timeout=30) as client:
+            while time.monotonic() < end:
+                t0 = time.perf_counter()
+                r = client.post(url, content=body, headers={"content-type": ctype})
+                dt = time.perf_counter() - t0
+                r.raise_for_status()
+                with lock:
+                    latencies.append(dt)
+                    count[0] += int(r.json()["accepted"])
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    t0 = time.perf_counter()
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    return count[0] / elapsed, np.quantile(latencies, 0.5), np.quantile(latencies, 0.99)
+
+
+def bench_ingestion(seconds: float) -> None:
+    work = Path(tempfile.mkdtemp(prefix="wk-bench-serve-"))
+    ref = make_frame(20_000, seed=1).assign(prediction=np.random.default_rng(1).random(20_000))
+    ref.to_parquet(work / "ref.parquet")
+    (work / "wk.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "store": "sqlite:///wk.db",
+                "wal_dir": "wal",
+                "models": {"m": {"reference": "ref.parquet", "window": "1m"}},
+            }
+        )
+    )
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "watchkeeper.cli",
+            "serve",
+            "--config",
+            str(work / "wk.yaml"),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait(f"http://127.0.0.1:{port}/readyz")
+        url = f"http://127.0.0.1:{port}/v1/models/m/predictions"
+        for name, (body, ctype) in bodies().items():
+            rate, p50, p99 = load(url, body, ctype, seconds)
+            t0 = time.perf_counter()
+            for _ in range(20):
+                if ctype == wire.JSON:
+                    json.loads(body)
+                else:
+                    pa.ipc.open_stream(pa.BufferReader(body)).read_all().to_pylist()
+            decode = 20_000 / (time.perf_counter() - t0)
+            print(
+                f"HTTP ingestion, {name}, 1,000-row batches x 25 features, 4 clients: "
+                f"{rate:,.0f} rows/s, request p50 {p50 * 1e3:.0f} ms, p99 {p99 * 1e3:.0f} ms "
+                f"| baseline in-process decode only: {decode:,.0f} rows/s"
+            )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=120)
+
+
+def bench_sdk() -> None:
+    rows = make_frame(100_000, seed=3).to_dict("records")
+    client = Client(
+        f"http://127.0.0.1:{free_port()}",
+        "m",
+        flush_interval=3600,
+        batch_size=10**9,
+        queue_size=10**6,
+    )
+    costs = np.empty(len(rows))
+    for i, row in enumerate(rows):
+        t0 = time.perf_counter_ns()
+        client.log(row, 0.5, latency=0.01)
+        costs[i] = time.perf_counter_ns() - t0
+    base = []
+    t_base = np.empty(len(rows))
+    for i, row in enumerate(rows):
+        t0 = time.perf_counter_ns()
+        base.append((row, 0.5, 0.01))
+        t_base[i] = time.perf_counter_ns() - t0
+    client.close(timeout=0.1)
+    print(
+        f"SDK Client.log() one row, caller's thread: median {np.median(costs) / 1e3:.1f} us, "
+        f"p99 {np.quantile(costs, 0.99) / 1e3:.1f} us, max {costs.max() / 1e3:.0f} us "
+        f"| baseline list.append median {np.median(t_base) / 1e3:.2f} us"
+    )
+
+
+def bench_middleware(n: int = 2_000) -> None:
+    import uvicorn
+    from fastapi import FastAPI
+    from prometheus_client import CollectorRegistry
+
+    from watchkeeper.sdk.middleware import WatchkeeperMiddleware
+
+    def app(with_middleware: bool) -> FastAPI:
+        a = FastAPI()
+
+        @a.post("/predict/{v}")
+        def predict(v: str) -> dict[str, float]:
+            return {"score": 0.5}
+
+        if with_middleware:
+            a.add_middleware(WatchkeeperMiddleware, registry=CollectorRegistry())
+        return a
+
+    results = {}
+    for flag in (False, True):
+        port = free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(app(flag), host="127.0.0.1", port=port, log_level="warning")
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        wait_up = time.monotonic() + 30
+        while not server.started and time.monotonic() < wait_up:
+            time.sleep(0.05)
+        with httpx.Client() as c:
+            for _ in range(200):
+                c.post(f"http://127.0.0.1:{port}/predict/a")
+            times = []
+            for i in range(n):
+                t0 = time.perf_counter()
+                c.post(f"http://127.0.0.1:{port}/predict/{i % 7}")
+                times.append(time.perf_counter() - t0)
+        server.should_exit = True
+        thread.join(30)
+        results[flag] = np.median(times)
+    print(
+        f"middleware: request median {results[True] * 1e6:.0f} us with, "
+        f"{results[False] * 1e6:.0f} us without: +{(results[True] - results[False]) * 1e6:.0f} us "
+        f"per request"
+    )
+
+
+def main() -> None:
+    seconds = 20.0
+    if "--seconds" in sys.argv:
+        seconds = float(sys.argv[sys.argv.index("--seconds") + 1])
+    bench_sdk()
+    bench_middleware()
+    bench_ingestion(seconds)
+
+
+if __name__ == "__main__":
+    main()
