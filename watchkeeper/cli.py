@@ -83,16 +83,18 @@ def serve(
 
     from watchkeeper.errors import WatchkeeperError
     from watchkeeper.server.app import create_app
+    from watchkeeper.server.collector import Collector
     from watchkeeper.server.config import load_config
 
     try:
         cfg = load_config(config)
+        collector = Collector(cfg)  # opens the store, replays the log: fails before serving
     except WatchkeeperError as exc:
         _errors.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from exc
     _console.print(f"watchkeeper {__version__} collecting on http://{host}:{port} "
                    f"({len(cfg.models)} models, store {cfg.store})")  # fmt: skip
-    uvicorn.run(create_app(cfg), host=host, port=port, log_level=log_level)
+    uvicorn.run(create_app(cfg, collector=collector), host=host, port=port, log_level=log_level)
 
 
 def main() -> None:

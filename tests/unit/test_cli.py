@@ -52,3 +52,31 @@ def test_readme_python_examples_run_as_written(
     for code in blocks:
         exec(compile(code, "README.md", "exec"), {})
     assert (tmp_path / "watchkeeper.db").exists()
+
+
+def test_init_writes_a_config_that_serve_accepts(tmp_path: Path) -> None:
+    from watchkeeper.server.config import load_config
+
+    path = tmp_path / "watchkeeper.yaml"
+    result = runner.invoke(app, ["init", str(path)])
+    assert result.exit_code == 0, result.output
+    cfg = load_config(path)
+    assert list(cfg.models) == ["churn"] and cfg.models["churn"].schema is not None
+    again = runner.invoke(app, ["init", str(path)])
+    assert again.exit_code == 2 and "exists" in again.output
+
+
+def test_serve_with_a_bad_config_names_the_key_and_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("models:\n  churn:\n    window: soon\n    colour: blue\n")
+    result = runner.invoke(app, ["serve", "--config", str(path)])
+    assert result.exit_code == 2
+    assert "models.churn.colour" in result.output
+
+
+def test_serve_names_a_bad_model_option_by_its_key(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("store: memory://\nwal_dir: wal\nmodels:\n  churn:\n    window: soon\n")
+    result = runner.invoke(app, ["serve", "--config", str(path)])
+    assert result.exit_code == 2
+    assert "models.churn.window" in result.output and "'soon'" in result.output

@@ -1,5 +1,12 @@
-"""Client SDK and ASGI middleware."""
+"""Client SDK and ASGI middleware.
+
+``Client`` sends the Monitor's calls to a collector (``watchkeeper serve``) in the
+background; ``WatchkeeperMiddleware`` instruments a FastAPI/Starlette model server.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from watchkeeper.sdk.client import Client
+from watchkeeper.sdk.middleware import WatchkeeperMiddleware
+
+__all__ = ["Client", "WatchkeeperMiddleware"]

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from watchkeeper import wire
-from watchkeeper.errors import ConfigError, InvalidBatchError
+from watchkeeper.errors import ConfigError, InvalidBatchError, WatchkeeperError
 from watchkeeper.monitor import Monitor
 from watchkeeper.monitor._time import to_timestamps
 from watchkeeper.monitor.clock import Clock, SystemClock
@@ -56,16 +56,22 @@ class Collector:
         self.store: Store = open_store(config.store)
         self.monitors: dict[str, Monitor] = {}
         for name, mc in config.models.items():
-            self.monitors[name] = Monitor(
-                name,
-                mc.version,
-                schema=Schema.from_dict(mc.schema) if mc.schema else None,
-                reference=mc.reference,
-                store=self.store,
-                clock=self.clock,
-                writer=config.writer,
-                **mc.options,
-            )
+            try:
+                self.monitors[name] = Monitor(
+                    name,
+                    mc.version,
+                    schema=Schema.from_dict(mc.schema) if mc.schema else None,
+                    reference=mc.reference,
+                    store=self.store,
+                    clock=self.clock,
+                    writer=config.writer,
+                    **mc.options,
+                )
+            except WatchkeeperError as exc:  # name the key in the config file
+                key = f"models.{name}.{exc.field}" if exc.field else f"models.{name}"
+                raise ConfigError(
+                    f"{key}: {exc.message}", field=key, value=exc.value, expected=exc.expected
+                ) from exc
         self.counts: dict[tuple[str, str], float] = collections.defaultdict(float)
         self._keys: collections.OrderedDict[str, Ack] = collections.OrderedDict()
         self._safe: collections.deque[tuple[int, str, float]] = collections.deque()
