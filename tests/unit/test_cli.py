@@ -80,3 +80,21 @@ def test_serve_names_a_bad_model_option_by_its_key(tmp_path: Path) -> None:
     result = runner.invoke(app, ["serve", "--config", str(path)])
     assert result.exit_code == 2
     assert "models.churn.window" in result.output and "'soon'" in result.output
+
+
+def test_serve_accepts_drift_settings_and_names_bad_ones(tmp_path: Path) -> None:
+    from watchkeeper.server.collector import Collector
+    from watchkeeper.server.config import load_config
+
+    good = tmp_path / "good.yaml"
+    good.write_text(
+        "store: memory://\nwal_dir: wal\nmodels:\n  churn:\n"
+        "    schema: {age: numeric}\n    drift: {false_alarm_rate: 0.001, method: psi}\n"
+    )
+    collector = Collector(load_config(good))
+    assert collector.monitors["churn"].drift_config.false_alarm_rate == 0.001
+    collector.close()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("store: memory://\nwal_dir: wal\nmodels:\n  churn:\n    drift: {alpha: 1}\n")
+    result = runner.invoke(app, ["serve", "--config", str(bad)])
+    assert result.exit_code == 2 and "models.churn.drift.alpha" in result.output

@@ -12,6 +12,7 @@ without being counted twice.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import json
 import logging
 import math
@@ -29,6 +30,7 @@ from watchkeeper.monitor.clock import Clock, SystemClock
 from watchkeeper.schema import Schema
 from watchkeeper.server.config import ServerConfig
 from watchkeeper.server.wal import WriteAheadLog
+from watchkeeper.stats import DriftConfig
 from watchkeeper.store import Store, open_store
 
 __all__ = ["Ack", "Collector"]
@@ -47,6 +49,27 @@ class Ack:
     duplicate: bool = False
 
 
+def _drift_config(spec: Any) -> DriftConfig:
+    """``drift:`` settings of a model (the fields of :class:`DriftConfig`)."""
+    if not isinstance(spec, dict):
+        raise ConfigError(f"drift: expected a mapping of settings, got {spec!r}",
+                          field="drift", value=spec, expected="a mapping")  # fmt: skip
+    known = {f.name for f in dataclasses.fields(DriftConfig)}
+    for key in spec:
+        if key not in known:
+            raise ConfigError(
+                f"drift.{key}: unknown setting; expected one of: {', '.join(sorted(known))}",
+                field=f"drift.{key}",
+                value=key,
+                expected=", ".join(sorted(known)),
+            )
+    try:
+        return DriftConfig(**spec)
+    except ConfigError as exc:
+        raise ConfigError(f"drift.{exc.field}: {exc.message}", field=f"drift.{exc.field}",
+                          value=exc.value, expected=exc.expected) from exc  # fmt: skip
+
+
 class Collector:
     """Monitors, store and write-ahead log of a ``watchkeeper serve`` process."""
 
@@ -57,6 +80,9 @@ class Collector:
         self.monitors: dict[str, Monitor] = {}
         for name, mc in config.models.items():
             try:
+                options = dict(mc.options)
+                if "drift" in options:
+                    options["drift"] = _drift_config(options["drift"])
                 self.monitors[name] = Monitor(
                     name,
                     mc.version,
@@ -65,7 +91,7 @@ class Collector:
                     store=self.store,
                     clock=self.clock,
                     writer=config.writer,
-                    **mc.options,
+                    **options,
                 )
             except WatchkeeperError as exc:  # name the key in the config file
                 key = f"models.{name}.{exc.field}" if exc.field else f"models.{name}"
