@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -45,12 +47,11 @@ _bodies = st.one_of(
     st.fixed_dictionaries({"metrics": _json, "events": _json}),
 )
 
-_state: dict[str, Any] = {}
 
-
-def _client() -> TestClient:
-    if "client" not in _state:
-        tmp = Path(tempfile.mkdtemp(prefix="wk-fuzz-"))
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient]:
+    with tempfile.TemporaryDirectory(prefix="wk-fuzz-") as name:
+        tmp = Path(name)
         rng = np.random.default_rng(0)
         pd.DataFrame(
             {
@@ -61,11 +62,8 @@ def _client() -> TestClient:
         ).to_parquet(tmp / "ref.parquet")
         doc = {"store": "sqlite:///wk.db", "wal_dir": "wal", "fsync": False,
                "models": {"m": {"reference": "ref.parquet", "rollups": []}}}  # fmt: skip
-        client = TestClient(create_app(parse_config(doc, base=tmp)))
-        client.__enter__()
-        _state["client"] = client
-    client: TestClient = _state["client"]
-    return client
+        with TestClient(create_app(parse_config(doc, base=tmp))) as c:
+            yield c
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -74,10 +72,12 @@ def _client() -> TestClient:
     endpoint=st.sampled_from(["predictions", "labels", "signals"]),
     model=st.sampled_from(["m", "m", "unknown", "%00", "a b"]),
 )
-def test_json_bodies_never_get_a_server_error(body: Any, endpoint: str, model: str) -> None:
+def test_json_bodies_never_get_a_server_error(
+    client: TestClient, body: Any, endpoint: str, model: str
+) -> None:
     # json.dumps writes NaN and Infinity, which Python's parser (the server's) accepts
     content = json.dumps(body).encode()
-    r = _client().post(f"/v1/models/{model}/{endpoint}", content=content,
+    r = client.post(f"/v1/models/{model}/{endpoint}", content=content,
                        headers={"content-type": "application/json"})  # fmt: skip
     assert r.status_code < 500, (r.status_code, r.text, body)
     if r.status_code >= 400:
@@ -91,9 +91,11 @@ def test_json_bodies_never_get_a_server_error(body: Any, endpoint: str, model: s
                            "application/vnd.apache.parquet", "text/csv", "image/png", ""]),
     endpoint=st.sampled_from(["predictions", "labels", "signals", "reference"]),
 )  # fmt: skip
-def test_raw_bytes_never_get_a_server_error(raw: bytes, ctype: str, endpoint: str) -> None:
+def test_raw_bytes_never_get_a_server_error(
+    client: TestClient, raw: bytes, ctype: str, endpoint: str
+) -> None:
     method = "PUT" if endpoint == "reference" else "POST"
-    r = _client().request(method, f"/v1/models/m/{endpoint}", content=raw,
+    r = client.request(method, f"/v1/models/m/{endpoint}", content=raw,
                           headers={"content-type": ctype})  # fmt: skip
     assert r.status_code < 500, (r.status_code, r.text, raw, ctype)
 
@@ -106,6 +108,6 @@ def test_raw_bytes_never_get_a_server_error(raw: bytes, ctype: str, endpoint: st
         max_size=4,
     )
 )
-def test_queries_never_get_a_server_error(params: dict[str, str]) -> None:
-    r = _client().get("/v1/models/m/metrics", params=params)
+def test_queries_never_get_a_server_error(client: TestClient, params: dict[str, str]) -> None:
+    r = client.get("/v1/models/m/metrics", params=params)
     assert r.status_code < 500, (r.status_code, r.text, params)
