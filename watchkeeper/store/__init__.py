@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from watchkeeper.store.base import (
+    AlertRecord,
     Labelled,
     MetricPoint,
     Prediction,
@@ -18,6 +19,7 @@ from watchkeeper.store.base import (
 from watchkeeper.store.memory import MemoryStore
 
 __all__ = [
+    "AlertRecord",
     "Labelled",
     "MemoryStore",
     "MetricPoint",

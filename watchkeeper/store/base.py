@@ -15,9 +15,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
+    "AlertRecord",
     "Labelled",
     "MetricPoint",
     "Prediction",
@@ -103,6 +104,20 @@ class VersionInfo:
     created_at: float
 
 
+@dataclass(frozen=True)
+class AlertRecord:
+    """One alert of one rule and label set: when it fired, why, and when it resolved."""
+
+    id: int
+    model: str
+    rule: str
+    labels: Mapping[str, str]
+    state: str
+    started_at: float
+    resolved_at: float | None
+    evidence: Mapping[str, Any]
+
+
 @runtime_checkable
 class Store(Protocol):
     """Where the monitor keeps what it learns; every method is safe to call concurrently
@@ -177,6 +192,30 @@ class Store(Protocol):
 
     def purge_predictions(self, model: str, before: float) -> int:
         """Delete predictions (and their labels) older than ``before``; returns how many."""
+
+    def save_alert(
+        self,
+        model: str,
+        rule: str,
+        labels: Mapping[str, str],
+        state: str,
+        started_at: float,
+        evidence: Mapping[str, Any],
+    ) -> int:
+        """Record a new alert; returns its id."""
+
+    def update_alert(
+        self,
+        alert_id: int,
+        *,
+        state: str,
+        resolved_at: float | None,
+        evidence: Mapping[str, Any],
+    ) -> None:
+        """Change an alert's state (e.g. to ``resolved``) and evidence."""
+
+    def alerts(self, model: str | None = None, state: str | None = None) -> list[AlertRecord]:
+        """Alerts, newest first, optionally of one model and state."""
 
     def close(self) -> None:
         """Release connections."""

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
 
 from watchkeeper.errors import StoreError
 from watchkeeper.store.base import (
+    AlertRecord,
     Labelled,
     MetricPoint,
     Prediction,
@@ -42,6 +45,7 @@ class MemoryStore:
         self._points: dict[tuple[str, str, float, float, str, str], MetricPoint] = {}
         self._predictions: dict[tuple[str, str], Prediction] = {}
         self._labels: dict[tuple[str, str], tuple[str, float]] = {}
+        self._alerts: dict[int, AlertRecord] = {}
 
     def register_version(
         self, model: str, version: str, schema: Mapping[str, object], *, now: float
@@ -197,6 +201,52 @@ class MemoryStore:
                 del self._predictions[k]
                 self._labels.pop(k, None)
         return len(old)
+
+    def save_alert(
+        self,
+        model: str,
+        rule: str,
+        labels: Mapping[str, str],
+        state: str,
+        started_at: float,
+        evidence: Mapping[str, Any],
+    ) -> int:
+        with self._lock:
+            alert_id = len(self._alerts) + 1
+            self._alerts[alert_id] = AlertRecord(
+                alert_id, model, rule, dict(labels), state, started_at, None, dict(evidence)
+            )
+            return alert_id
+
+    def update_alert(
+        self,
+        alert_id: int,
+        *,
+        state: str,
+        resolved_at: float | None,
+        evidence: Mapping[str, Any],
+    ) -> None:
+        with self._lock:
+            old = self._alerts.get(alert_id)
+            if old is None:
+                raise StoreError(
+                    f"alert {alert_id!r}: not in the store; expected a saved id",
+                    field="alert_id",
+                    value=alert_id,
+                    expected="an id returned by save_alert",
+                )
+            self._alerts[alert_id] = replace(
+                old, state=state, resolved_at=resolved_at, evidence=dict(evidence)
+            )
+
+    def alerts(self, model: str | None = None, state: str | None = None) -> list[AlertRecord]:
+        with self._lock:
+            found = [
+                a
+                for a in self._alerts.values()
+                if (model is None or a.model == model) and (state is None or a.state == state)
+            ]
+        return sorted(found, key=lambda a: -a.id)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from watchkeeper.errors import StoreError
 from watchkeeper.store import _tables as t
 from watchkeeper.store.base import (
+    AlertRecord,
     Labelled,
     MetricPoint,
     Prediction,
@@ -422,6 +423,78 @@ class SQLStore:
             return int(result.rowcount)
 
         return self._run(work, "purge_predictions")
+
+    # -- alerts -------------------------------------------------------------------------
+
+    def save_alert(
+        self,
+        model: str,
+        rule: str,
+        labels: Mapping[str, str],
+        state: str,
+        started_at: float,
+        evidence: Mapping[str, Any],
+    ) -> int:
+        stmt = (
+            sa.insert(t.alerts)
+            .values(
+                model=model,
+                rule=rule,
+                labels=labels_key(labels),
+                state=state,
+                started_at=started_at,
+                resolved_at=None,
+                evidence=json.dumps(evidence, default=str),
+            )
+            .returning(t.alerts.c.id)
+        )
+        return int(self._run(lambda c: c.execute(stmt).scalar_one(), "save_alert"))
+
+    def update_alert(
+        self,
+        alert_id: int,
+        *,
+        state: str,
+        resolved_at: float | None,
+        evidence: Mapping[str, Any],
+    ) -> None:
+        stmt = (
+            sa.update(t.alerts)
+            .where(t.alerts.c.id == alert_id)
+            .values(
+                state=state, resolved_at=resolved_at, evidence=json.dumps(evidence, default=str)
+            )
+        )
+        count = self._run(lambda c: c.execute(stmt).rowcount, "update_alert")
+        if not count:
+            raise StoreError(
+                f"alert {alert_id!r}: not in the store; expected a saved id",
+                field="alert_id",
+                value=alert_id,
+                expected="an id returned by save_alert",
+            )
+
+    def alerts(self, model: str | None = None, state: str | None = None) -> list[AlertRecord]:
+        a = t.alerts.c
+        q = sa.select(t.alerts).order_by(a.id.desc())
+        if model is not None:
+            q = q.where(a.model == model)
+        if state is not None:
+            q = q.where(a.state == state)
+        rows = self._run(lambda c: c.execute(q).all(), "alerts")
+        return [
+            AlertRecord(
+                int(r.id),
+                r.model,
+                r.rule,
+                json.loads(r.labels),
+                r.state,
+                float(r.started_at),
+                None if r.resolved_at is None else float(r.resolved_at),
+                json.loads(r.evidence),
+            )
+            for r in rows
+        ]
 
     def close(self) -> None:
         self.engine.dispose()

@@ -179,3 +179,19 @@ def test_label_filters_match_whole_values_only(store: Store) -> None:
     found = store.query_points("m", labels={"feature": 'q"uote', "method": "ks"})
     assert [p.value for p in found] == [0.4]
     assert store.query_points("m", labels={"feature": "num"}) == []
+
+
+def test_alert_history_is_kept_and_updated(store: Store) -> None:
+    first = store.save_alert("m", "Drift", {"feature": "age"}, "firing", 60.0, {"value": 0.4})
+    second = store.save_alert("m", "Errors", {}, "firing", 120.0, {"value": 0.1})
+    store.save_alert("other", "Drift", {}, "firing", 1.0, {})
+    store.update_alert(first, state="resolved", resolved_at=300.0, evidence={"value": 0.01})
+    found = store.alerts("m")
+    assert [a.id for a in found] == [second, first]
+    resolved = store.alerts("m", state="resolved")
+    assert [(a.rule, dict(a.labels), a.resolved_at, dict(a.evidence)) for a in resolved] == [
+        ("Drift", {"feature": "age"}, 300.0, {"value": 0.01})
+    ]
+    assert len(store.alerts()) == 3
+    with pytest.raises(StoreError, match="alert"):
+        store.update_alert(999, state="resolved", resolved_at=1.0, evidence={})
