@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +31,7 @@ from watchkeeper.errors import RuleError
 
 __all__ = ["AGGREGATES", "OPS", "Baseline", "Guard", "Rule", "parse_rules"]
 
-OPS = {
+OPS: dict[str, Callable[[float, float], bool]] = {
     ">": lambda a, b: a > b,
     ">=": lambda a, b: a >= b,
     "<": lambda a, b: a < b,
@@ -39,7 +39,7 @@ OPS = {
     "==": lambda a, b: a == b,
     "!=": lambda a, b: a != b,
 }
-AGGREGATES = {
+AGGREGATES: dict[str, Callable[[Sequence[float]], float]] = {
     "last": lambda v: v[-1],
     "avg": lambda v: sum(v) / len(v),
     "min": min,

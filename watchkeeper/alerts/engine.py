@@ -1,0 +1,224 @@
+"""Evaluating alert rules when windows close: inactive -> pending -> firing -> resolved.
+
+For each rule and each label set its matchers select, the engine reads the rule's metric
+over the last ``over`` analysed windows (and the ``baseline`` windows before them),
+reduces them, and compares. A condition that holds starts a *pending* alert; one that
+has held for ``for`` seconds of event time *fires* (recorded in the store with its
+evidence); a firing alert whose condition has been false for ``resolve_after`` seconds
+*resolves*. A flapping condition therefore neither fires early nor resolves early.
+Time is event time: the end of the newest analysed window.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from watchkeeper.alerts.rules import AGGREGATES, OPS, Rule, _matches
+from watchkeeper.store import MetricPoint, Store, labels_key
+
+__all__ = ["AlertEngine", "AlertEvent"]
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    """A change of an alert's state, for notifiers and actions."""
+
+    kind: str  # "firing" or "resolved"
+    alert_id: int
+    model: str
+    version: str
+    rule: Rule
+    labels: Mapping[str, str]
+    at: float
+    evidence: Mapping[str, Any]
+
+
+@dataclass
+class _Active:
+    since: float
+    last_true: float
+    fired: bool = False
+    alert_id: int | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _render(template: str, values: Mapping[str, Any]) -> str:
+    try:
+        return string.Formatter().vformat(template, (), _Blank(values))
+    except (ValueError, IndexError, AttributeError):
+        return template
+
+
+class AlertEngine:
+    """Rules evaluated against a store's metric points.
+
+    Parameters
+    ----------
+    rules
+        Validated rules (:func:`~watchkeeper.alerts.rules.parse_rules`).
+    store
+        Where the points are read and the alert history written.
+    notify
+        Called with every :class:`AlertEvent`; its failures are the caller's to record.
+    """
+
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        store: Store,
+        *,
+        notify: Callable[[AlertEvent], None] | None = None,
+    ) -> None:
+        self.rules = list(rules)
+        self.store = store
+        self.notify = notify
+        self._active: dict[tuple[str, str, str], _Active] = {}
+
+    def evaluate(
+        self, model: str, version: str, window_seconds: float, now: float
+    ) -> list[AlertEvent]:
+        """Evaluate every rule for one model at event time ``now``; returns the changes."""
+        events: list[AlertEvent] = []
+        for rule in self.rules:
+            if rule.model not in ("*", model):
+                continue
+            depth = rule.over + (rule.baseline.over if rule.baseline else 0)
+            since = now - (depth + 1) * window_seconds
+            points = [
+                p
+                for p in self.store.query_points(
+                    model,
+                    rule.metric,
+                    version=version,
+                    window_seconds=window_seconds,
+                    since=since,
+                    until=now,
+                )
+                if rule.matches(p.labels) and not math.isnan(p.value)
+            ]
+            series: dict[str, list[MetricPoint]] = {}
+            for p in points:
+                series.setdefault(labels_key(p.labels), []).append(p)
+            guard_ok = self._guard(rule, model, version, window_seconds, since, now)
+            seen: set[str] = set()
+            for key, pts in series.items():
+                pts.sort(key=lambda p: p.window_start)
+                recent = pts[-rule.over :]
+                if len(recent) < rule.over:
+                    continue
+                value = float(AGGREGATES[rule.aggregate]([p.value for p in recent]))
+                baseline = None
+                if rule.baseline is not None:
+                    before = pts[: -rule.over][-rule.baseline.over :]
+                    if not before:
+                        continue
+                    agg = AGGREGATES[rule.baseline.aggregate]([p.value for p in before])
+                    baseline = float(agg) * rule.baseline.factor
+                seen.add(key)
+                holds = guard_ok and rule.holds(value, baseline)
+                evidence = {
+                    "metric": rule.metric,
+                    "labels": dict(recent[-1].labels),
+                    "value": value,
+                    "threshold": rule.threshold if baseline is None else baseline,
+                    "op": rule.op,
+                    "windows": [[p.window_start, p.value] for p in recent],
+                    "reference_id": recent[-1].reference_id,
+                }
+                events += self._step(rule, model, version, key, holds, now, evidence)
+            for key in [k for (m, r, k) in self._active if m == model and r == rule.name]:
+                if key not in seen:  # no data any more: treat as not holding
+                    events += self._step(rule, model, version, key, False, now, None)
+        if self.notify is not None:
+            for event in events:
+                self.notify(event)
+        return events
+
+    def _guard(
+        self, rule: Rule, model: str, version: str, window_seconds: float, since: float, now: float
+    ) -> bool:
+        if rule.when is None:
+            return True
+        guard = rule.when
+        points = [
+            p
+            for p in self.store.query_points(
+                model,
+                guard.metric,
+                version=version,
+                window_seconds=window_seconds,
+                since=since,
+                until=now,
+            )
+            if _matches(guard.labels, p.labels) and not math.isnan(p.value)
+        ]
+        if not points:
+            return False
+        latest = max(points, key=lambda p: p.window_start)
+        return bool(OPS[guard.op](latest.value, guard.threshold))
+
+    def _step(
+        self,
+        rule: Rule,
+        model: str,
+        version: str,
+        key: str,
+        holds: bool,
+        now: float,
+        evidence: dict[str, Any] | None,
+    ) -> list[AlertEvent]:
+        ident = (model, rule.name, key)
+        active = self._active.get(ident)
+        labels = (evidence or {}).get("labels") or (active.evidence["labels"] if active else {})
+        if holds:
+            assert evidence is not None
+            if active is None:
+                active = self._active[ident] = _Active(since=now, last_true=now)
+            active.last_true = now
+            active.evidence = evidence
+            if not active.fired and now - active.since >= rule.for_seconds:
+                active.fired = True
+                evidence = {
+                    **evidence,
+                    "summary": _render(rule.summary, {**labels, **evidence}),
+                    "runbook": rule.runbook,
+                    "severity": rule.severity,
+                }
+                active.evidence = evidence
+                active.alert_id = self.store.save_alert(
+                    model, rule.name, labels, "firing", now, evidence
+                )
+                return [
+                    AlertEvent(
+                        "firing", active.alert_id, model, version, rule, labels, now, evidence
+                    )
+                ]
+            return []
+        if active is None:
+            return []
+        if not active.fired:
+            del self._active[ident]  # pending that did not last: nothing happened
+            return []
+        if now - active.last_true < rule.resolve_after_seconds:
+            return []
+        del self._active[ident]
+        assert active.alert_id is not None
+        final = {**active.evidence, "resolved_value": (evidence or {}).get("value")}
+        self.store.update_alert(active.alert_id, state="resolved", resolved_at=now, evidence=final)
+        return [AlertEvent("resolved", active.alert_id, model, version, rule, labels, now, final)]
+
+    def active(self) -> list[tuple[str, str, Mapping[str, str], str]]:
+        """``(model, rule, labels, "pending" | "firing")`` of every active alert."""
+        return [
+            (m, r, a.evidence.get("labels", {}), "firing" if a.fired else "pending")
+            for (m, r, _k), a in self._active.items()
+        ]
