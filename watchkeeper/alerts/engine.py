@@ -192,6 +192,7 @@ class AlertEngine:
                     "summary": _render(rule.summary, {**labels, **evidence}),
                     "runbook": rule.runbook,
                     "severity": rule.severity,
+                    "started_at": now,
                 }
                 active.evidence = evidence
                 active.alert_id = self.store.save_alert(
