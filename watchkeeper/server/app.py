@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import io
+import json
 import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from watchkeeper import __version__, wire
 from watchkeeper.errors import ConfigError, InvalidBatchError, WatchkeeperError
 from watchkeeper.exporters import MonitorCollector
+from watchkeeper.monitor._time import parse_duration
 from watchkeeper.server.collector import Ack, Collector
 from watchkeeper.server.config import ServerConfig
 
@@ -271,13 +273,91 @@ def create_app(config: ServerConfig, *, collector: Collector | None = None) -> F
                 "version": row.pop("version"),
                 "name": row.pop("name"),
                 "value": None if value is None or math.isnan(value) else value,
-                "reference_id": None if row.get("reference_id") is None
-                or str(row["reference_id"]) == "<NA>" else int(row["reference_id"]),
-                "labels": {k: v for k, v in row.items() if k != "reference_id" and v is not None
-                           and v == v},
-            }  # fmt: skip
+                "reference_id": None
+                if row.get("reference_id") is None or str(row["reference_id"]) == "<NA>"
+                else int(row["reference_id"]),
+                "labels": {
+                    k: v for k, v in row.items() if k != "reference_id" and v is not None and v == v
+                },
+            }
             points.append(point)
         return {"model": model, "points": points}
+
+    @app.get("/v1/alerts", tags=["alerts"])
+    def list_alerts(model: str | None = None, state: str | None = None) -> dict[str, Any]:
+        """Alert history (firing and resolved, newest first) and the pending ones."""
+        c = get()
+        records = c.store.alerts(model, state)
+        return {
+            "alerts": [
+                {
+                    "id": a.id,
+                    "model": a.model,
+                    "rule": a.rule,
+                    "labels": dict(a.labels),
+                    "state": a.state,
+                    "started_at": a.started_at,
+                    "resolved_at": a.resolved_at,
+                    "silenced": "silenced_by" in a.evidence,
+                    "evidence": _jsonable(dict(a.evidence)),
+                }
+                for a in records
+            ],
+            "pending": [
+                {"model": m, "rule": r, "labels": dict(labels)}
+                for m, r, labels, st in c.alerts.active()
+                if st == "pending" and (model is None or m == model)
+            ],
+        }
+
+    @app.post("/v1/silences", tags=["alerts"])
+    async def post_silence(request: Request) -> dict[str, Any]:
+        """Hold back notifications of alerts matching every label until it expires:
+        ``{"matchers": {"alertname": "FeatureDrifting"}, "duration": "2h", "comment": ""}``."""
+        check_key(request)
+        body = await read_body(request)
+        try:
+            doc = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise _HTTPError(422, "$", f"not JSON ({exc})", "a JSON object") from exc
+        if not isinstance(doc, dict):
+            raise _HTTPError(422, "$", "not an object", '{"matchers": ..., "duration": ...}')
+        matchers = doc.get("matchers")
+        if (
+            not isinstance(matchers, dict)
+            or not matchers
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in matchers.items())
+        ):
+            raise _HTTPError(422, "$.matchers", f"got {matchers!r}", "an object of label: value")
+        c = get()
+        try:
+            seconds = parse_duration(doc.get("duration", "1h"), "$.duration")
+        except WatchkeeperError as exc:
+            raise _HTTPError(422, "$.duration", exc.message, "a duration such as '2h'") from exc
+        silence = c.silence(
+            matchers,
+            c.clock.now() + seconds,
+            str(doc.get("comment", "")),
+            str(doc.get("created_by", "")),
+        )
+        return {"id": silence.id, "matchers": silence.matchers, "ends_at": silence.ends_at}
+
+    @app.get("/v1/silences", tags=["alerts"])
+    def list_silences() -> dict[str, Any]:
+        """Silences, including expired ones."""
+        now = get().clock.now()
+        return {
+            "silences": [
+                {
+                    "id": s.id,
+                    "matchers": s.matchers,
+                    "ends_at": s.ends_at,
+                    "comment": s.comment,
+                    "active": s.ends_at > now,
+                }
+                for s in get().silences
+            ]
+        }
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
@@ -297,6 +377,16 @@ def create_app(config: ServerConfig, *, collector: Collector | None = None) -> F
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
 
 
 def _read_table(body: bytes, ctype: str) -> Any:

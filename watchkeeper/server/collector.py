@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 
 from watchkeeper import wire
+from watchkeeper.alerts.engine import AlertEngine, AlertEvent
+from watchkeeper.alerts.notifiers import Dispatcher, build_notifier
 from watchkeeper.errors import ConfigError, InvalidBatchError, WatchkeeperError
 from watchkeeper.monitor import Monitor
 from watchkeeper.monitor._time import to_timestamps
@@ -33,11 +35,23 @@ from watchkeeper.server.wal import WriteAheadLog
 from watchkeeper.stats import DriftConfig
 from watchkeeper.store import Store, open_store
 
-__all__ = ["Ack", "Collector"]
+__all__ = ["Ack", "Collector", "Silence"]
 
 log = logging.getLogger("watchkeeper.server")
 IDEMPOTENCY_KEYS = 100_000
 """Idempotency keys remembered (the newest ones; older retries count again)."""
+
+
+@dataclass(frozen=True)
+class Silence:
+    """Notifications of matching alerts are held back until ``ends_at`` (epoch s)."""
+
+    id: int
+    matchers: dict[str, str]
+    ends_at: float
+    comment: str
+    created_by: str
+    created_at: float
 
 
 @dataclass(frozen=True)
@@ -52,8 +66,12 @@ class Ack:
 def _drift_config(spec: Any) -> DriftConfig:
     """``drift:`` settings of a model (the fields of :class:`DriftConfig`)."""
     if not isinstance(spec, dict):
-        raise ConfigError(f"drift: expected a mapping of settings, got {spec!r}",
-                          field="drift", value=spec, expected="a mapping")  # fmt: skip
+        raise ConfigError(
+            f"drift: expected a mapping of settings, got {spec!r}",
+            field="drift",
+            value=spec,
+            expected="a mapping",
+        )
     known = {f.name for f in dataclasses.fields(DriftConfig)}
     for key in spec:
         if key not in known:
@@ -66,8 +84,12 @@ def _drift_config(spec: Any) -> DriftConfig:
     try:
         return DriftConfig(**spec)
     except ConfigError as exc:
-        raise ConfigError(f"drift.{exc.field}: {exc.message}", field=f"drift.{exc.field}",
-                          value=exc.value, expected=exc.expected) from exc  # fmt: skip
+        raise ConfigError(
+            f"drift.{exc.field}: {exc.message}",
+            field=f"drift.{exc.field}",
+            value=exc.value,
+            expected=exc.expected,
+        ) from exc
 
 
 class Collector:
@@ -99,6 +121,13 @@ class Collector:
                     f"{key}: {exc.message}", field=key, value=exc.value, expected=exc.expected
                 ) from exc
         self.counts: dict[tuple[str, str], float] = collections.defaultdict(float)
+        notifiers = [
+            build_notifier(spec, f"notifiers[{i}]") for i, spec in enumerate(config.notifiers)
+        ]
+        self.dispatcher = Dispatcher(notifiers, self.store) if notifiers else None
+        self.silences: list[Silence] = []
+        self.alerts = AlertEngine(config.rules, self.store, notify=self._notify)
+        self._evaluated: dict[str, float] = {}
         self._keys: collections.OrderedDict[str, Ack] = collections.OrderedDict()
         self._safe: collections.deque[tuple[int, str, float]] = collections.deque()
         self._decoded: dict[int, wire.Batch] = {}
@@ -244,9 +273,22 @@ class Collector:
             self.tick()
 
     def tick(self) -> None:
-        """Close windows by the clock, then drop log segments already in the store."""
-        for monitor in self.monitors.values():
+        """Close windows by the clock, evaluate alert rules on newly closed windows, then
+        drop log segments already in the store."""
+        for name, monitor in self.monitors.items():
             monitor.tick()
+            closed = monitor.last_closed
+            if closed is not None and closed != self._evaluated.get(name):
+                self._evaluated[name] = closed
+                try:
+                    self.alerts.evaluate(
+                        name,
+                        monitor.version,
+                        monitor.window_seconds,
+                        now=closed + monitor.window_seconds,
+                    )
+                except Exception:  # rules must not stop ingestion; the log says why
+                    log.exception("watchkeeper: evaluating alert rules for %s failed", name)
         with self._lock:
             while self._safe:
                 _seq, model, newest = self._safe[0]
@@ -258,6 +300,47 @@ class Collector:
             safe_before = self._safe[0][0] if self._safe else self.wal.next_seq
         self.wal.truncate_before(safe_before)
 
+    # -- alerts ---------------------------------------------------------------------------
+
+    def silence(
+        self, matchers: dict[str, str], ends_at: float, comment: str = "", created_by: str = ""
+    ) -> Silence:
+        """Stop notifications of alerts whose labels match until ``ends_at``."""
+        silence = Silence(
+            len(self.silences) + 1,
+            dict(matchers),
+            float(ends_at),
+            comment,
+            created_by,
+            self.clock.now(),
+        )
+        with self._lock:
+            self.silences.append(silence)
+        return silence
+
+    def silenced_by(self, labels: dict[str, str], at: float) -> Silence | None:
+        with self._lock:
+            for s in self.silences:
+                if s.ends_at > at and all(labels.get(k) == v for k, v in s.matchers.items()):
+                    return s
+        return None
+
+    def _notify(self, event: AlertEvent) -> None:
+        labels = {"alertname": event.rule.name, "model": event.model, **event.labels}
+        silence = self.silenced_by(labels, self.clock.now())
+        if silence is not None:
+            record = next(
+                (a for a in self.store.alerts(event.model) if a.id == event.alert_id), None
+            )
+            if record is not None:
+                evidence = {**record.evidence, "silenced_by": silence.id}
+                self.store.update_alert(
+                    record.id, state=record.state, resolved_at=record.resolved_at, evidence=evidence
+                )
+            return
+        if self.dispatcher is not None:
+            self.dispatcher(event)
+
     def close(self) -> None:
         """Stop ticking, finish the log, flush every monitor, release the store."""
         self._stop.set()
@@ -265,6 +348,9 @@ class Collector:
         self.wal.close()
         for monitor in self.monitors.values():
             monitor.flush()
+        if self.dispatcher is not None:
+            self.dispatcher.join(10)
+            self.dispatcher.close()
         self.store.close()
 
     def status(self) -> dict[str, Any]:

@@ -27,7 +27,18 @@ MODEL_KEYS = {
     "version", "reference", "schema", "window", "grace", "rollups", "outputs", "task",
     "positive", "drift", "column_methods", "retention", "window_retention",
 }  # fmt: skip
-TOP_KEYS = {"store", "wal_dir", "api_keys", "writer", "limits", "models", "tick_seconds", "fsync"}
+TOP_KEYS = {
+    "store",
+    "wal_dir",
+    "api_keys",
+    "writer",
+    "limits",
+    "models",
+    "tick_seconds",
+    "fsync",
+    "rules",
+    "notifiers",
+}
 LIMIT_KEYS = {"max_body_bytes", "max_rows_per_batch"}
 
 
@@ -55,6 +66,8 @@ class ServerConfig:
     max_rows_per_batch: int = 100_000
     tick_seconds: float = 1.0
     fsync: bool = True
+    rules: tuple[Any, ...] = ()
+    notifiers: tuple[dict[str, Any], ...] = ()
 
 
 def _error(key: str, value: Any, expected: str) -> ConfigError:
@@ -142,7 +155,16 @@ def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
     fsync = doc.get("fsync", True)
     if not isinstance(fsync, bool):
         raise _error("fsync", fsync, "true or false")
+    from watchkeeper.alerts.rules import parse_rules
+    from watchkeeper.monitor.analysis import POINT_NAMES
+
+    rules = tuple(parse_rules(doc.get("rules") or [], known_metrics=set(POINT_NAMES)))
+    notifiers = doc.get("notifiers") or []
+    if not isinstance(notifiers, list) or not all(isinstance(n, Mapping) for n in notifiers):
+        raise _error("notifiers", notifiers, "a list of notifier mappings")
     return ServerConfig(
+        rules=rules,
+        notifiers=tuple(dict(n) for n in notifiers),
         models=models,
         store=store,
         wal_dir=wal_dir,

@@ -542,3 +542,22 @@ def test_replayed_signals_count_once() -> None:
     sums = m.metrics("custom_metric", metric="clicks", stat="sum")["value"].tolist()
     assert sums == [3.0, 3.0]
     assert m.metrics("event_count")["value"].tolist() == [1.0]
+
+
+def test_point_names_list_every_name_the_analysis_writes() -> None:
+    from watchkeeper.monitor.analysis import POINT_NAMES
+
+    rng = np.random.default_rng(25)
+    m = _monitor(rng, rollups=())
+    feats, outs = _batch(rng, 300)
+    ids = [str(i) for i in range(300)]
+    m.log(feats, outs, ids=ids, timestamps=np.full(300, 5.0), latency=0.01, error="x",
+          tags={"a": "b"})  # fmt: skip
+    m.log({"age": "bad"}, timestamps=6.0)
+    m.log_labels(ids, outs["prediction"])
+    m.log_metric("c", 1.0, timestamp=5.0)
+    m.log_event("e", timestamp=5.0)
+    m.flush()
+    written = set(m.metrics()["name"])
+    assert written <= POINT_NAMES
+    assert len(POINT_NAMES - written) <= 8  # regression-only and text-only names

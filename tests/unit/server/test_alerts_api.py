@@ -1,0 +1,88 @@
+"""Alert rules in the collector: evaluation as windows close, notifications, silences."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import webhook_receiver as receivers
+from fastapi.testclient import TestClient
+from test_api import _config, _post, _rows
+
+from watchkeeper.errors import RuleError
+from watchkeeper.monitor import ManualClock
+from watchkeeper.server.app import create_app
+from watchkeeper.server.collector import Collector
+from watchkeeper.server.config import parse_config
+
+RULES = [
+    {"name": "AgeDrifting", "metric": "feature_drifted", "labels": {"feature": "age"},
+     "op": ">=", "threshold": 1, "severity": "warning", "summary": "{feature} drifted"},
+    {"name": "ManyErrors", "metric": "error_rate", "op": ">", "threshold": 0.05},
+]  # fmt: skip
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Iterator[tuple[TestClient, Collector, receivers.Receiver]]:
+    receiver = receivers.Receiver()
+    doc = _config(tmp_path, rules=RULES,
+                  notifiers=[{"type": "webhook", "url": receiver.url}])  # fmt: skip
+    cfg = parse_config(doc, base=tmp_path)
+    collector = Collector(cfg, clock=ManualClock(0.0))
+    with TestClient(create_app(cfg, collector=collector)) as client:
+        yield client, collector, receiver
+    receiver.close()
+
+
+def _drifted(rng: np.random.Generator, n: int, start: float, errors: bool = False) -> list[dict]:
+    rows = _rows(n, start, rng)
+    for row in rows:
+        row["features"]["age"] += 25.0
+        if errors:
+            row["error"] = "timeout"
+    return rows
+
+
+def test_a_rule_fires_notifies_and_shows_in_the_api(setup) -> None:
+    client, collector, receiver = setup
+    rng = np.random.default_rng(1)
+    _post(client, _drifted(rng, 300, 1.0))
+    _post(client, _rows(1, 200.0, rng))  # closes window 0
+    collector.tick()
+    assert collector.dispatcher is not None and collector.dispatcher.join(20)
+    (body,) = receiver.bodies
+    assert body["status"] == "firing"
+    assert body["alerts"][0]["labels"]["alertname"] == "AgeDrifting"
+    assert body["alerts"][0]["annotations"]["summary"] == "age drifted"
+    alerts = client.get("/v1/alerts", params={"model": "churn"}).json()["alerts"]
+    assert [(a["rule"], a["state"], a["labels"]) for a in alerts] == [
+        ("AgeDrifting", "firing", {"feature": "age", "method": "ks"})
+    ]
+    assert alerts[0]["evidence"]["notifications"][0]["ok"] is True
+
+
+def test_a_silence_holds_back_notifications_but_keeps_the_record(setup) -> None:
+    client, collector, receiver = setup
+    r = client.post("/v1/silences", json={"matchers": {"alertname": "ManyErrors"},
+                                          "duration": "2h", "comment": "known outage"})  # fmt: skip
+    assert r.status_code == 200 and r.json()["id"] == 1
+    rng = np.random.default_rng(2)
+    _post(client, [{**row, "error": "timeout"} for row in _rows(100, 1.0, rng)])
+    _post(client, _rows(1, 200.0, rng))
+    collector.tick()
+    assert collector.dispatcher is not None and collector.dispatcher.join(20)
+    assert receiver.bodies == []
+    alerts = client.get("/v1/alerts").json()["alerts"]
+    assert [(a["rule"], a["silenced"]) for a in alerts] == [("ManyErrors", True)]
+    assert client.get("/v1/silences").json()["silences"][0]["active"] is True
+    bad = client.post("/v1/silences", json={"matchers": {}, "duration": "2h"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["path"] == "$.matchers"
+
+
+def test_rules_in_the_config_are_checked_at_load(tmp_path: Path) -> None:
+    doc = _config(tmp_path, rules=[{"name": "X", "metric": "accuracyy", "op": "<",
+                                    "threshold": 0.8}])  # fmt: skip
+    with pytest.raises(RuleError, match=r"rules\[0\] \(X\)\.metric: unknown metric 'accuracyy'"):
+        parse_config(doc, base=tmp_path)
