@@ -86,3 +86,47 @@ def test_rules_in_the_config_are_checked_at_load(tmp_path: Path) -> None:
                                     "threshold": 0.8}])  # fmt: skip
     with pytest.raises(RuleError, match=r"rules\[0\] \(X\)\.metric: unknown metric 'accuracyy'"):
         parse_config(doc, base=tmp_path)
+
+
+def test_the_alerts_and_silence_commands_talk_to_a_running_collector(tmp_path: Path) -> None:
+    import threading
+
+    import uvicorn
+    from conftest import free_port, wait_http
+    from typer.testing import CliRunner
+
+    from watchkeeper.cli import app as cli
+
+    cfg = parse_config(_config(tmp_path, rules=RULES), base=tmp_path)
+    collector = Collector(cfg, clock=ManualClock(0.0))
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(cfg, collector=collector), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{url}/readyz")
+        rng = np.random.default_rng(3)
+        import httpx
+
+        for rows in (_drifted(rng, 300, 1.0), _rows(1, 200.0, rng)):
+            httpx.post(f"{url}/v1/models/churn/predictions", json={"rows": rows}).raise_for_status()
+        collector.tick()
+        runner = CliRunner()
+        listed = runner.invoke(cli, ["alerts", "--url", url])
+        assert listed.exit_code == 0, listed.output
+        assert "AgeDrifting" in listed.output and "firing" in listed.output
+        made = runner.invoke(
+            cli, ["silence", "--match", "alertname=AgeDrifting", "--for", "30m", "--url", url]
+        )
+        assert made.exit_code == 0, made.output
+        assert collector.silences[0].matchers == {"alertname": "AgeDrifting"}
+        bad = runner.invoke(cli, ["silence", "--match", "nolabel", "--url", url])
+        assert bad.exit_code == 2 and "expected label=value" in bad.output
+    finally:
+        server.should_exit = True
+        thread.join(30)
