@@ -98,3 +98,18 @@ def test_serve_accepts_drift_settings_and_names_bad_ones(tmp_path: Path) -> None
     bad.write_text("store: memory://\nwal_dir: wal\nmodels:\n  churn:\n    drift: {alpha: 1}\n")
     result = runner.invoke(app, ["serve", "--config", str(bad)])
     assert result.exit_code == 2 and "models.churn.drift.alpha" in result.output
+
+
+def test_readme_alert_rules_load_as_written() -> None:
+    import yaml
+
+    from watchkeeper.alerts.notifiers import build_notifier
+    from watchkeeper.alerts.rules import parse_rules
+    from watchkeeper.monitor.analysis import POINT_NAMES
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    doc = yaml.safe_load(readme.split("```yaml\n", 1)[1].split("```", 1)[0])
+    rules = parse_rules(doc["rules"], known_metrics=set(POINT_NAMES))
+    assert len(rules) == 9
+    for i, spec in enumerate(doc["notifiers"]):
+        build_notifier(spec, f"notifiers[{i}]")

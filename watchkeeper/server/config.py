@@ -228,4 +228,65 @@ models:
     grace: 15s                       # wait for late rows
     rollups: [1h, 1d]                # coarser windows merged from finer ones
     retention: 7d                    # predictions kept for late labels
+
+# Where alerts go: webhook (Alertmanager's JSON, so existing receivers work), slack,
+# email (host, port, from, to) or log.
+notifiers:
+  - {type: log}
+  # - {type: webhook, url: "http://127.0.0.1:9000/alerts"}
+
+# Alert rules, evaluated as windows close. Fields: metric, labels (exact, "*" any,
+# "~regex"), over (last N windows) + aggregate (last/avg/min/max/sum), op, threshold or
+# baseline, when (a guard), for (held this long before firing), resolve_after, severity,
+# summary ({label} and {value} are filled in), runbook.
+rules:
+  # golden signals
+  - name: HighErrorRate
+    metric: error_rate
+    op: ">"
+    threshold: 0.05
+    for: 5m
+    severity: critical
+    summary: "error rate {value:.1%} above 5% for 5 minutes"
+  - name: SlowPredictions
+    metric: latency_seconds
+    labels: {quantile: "0.99"}
+    op: ">"
+    threshold: 0.5
+    for: 5m
+    summary: "p99 latency {value:.3f} s above 0.5 s"
+  # inputs
+  - name: FeatureDrifting
+    metric: feature_drifted
+    labels: {feature: "*"}
+    over: 2
+    aggregate: min
+    op: ">="
+    threshold: 1
+    summary: "{feature} drifted for 2 windows in a row"
+  - name: DatasetDrift
+    metric: dataset_drift_share
+    op: ">"
+    threshold: 0.3
+    summary: "{value:.0%} of features drifted"
+  - name: FeatureMissing
+    metric: missing_ratio
+    labels: {feature: "*"}
+    op: ">"
+    threshold: 0.2
+    summary: "{feature} missing in {value:.0%} of rows"
+  # outputs
+  - name: EmptyOutputs
+    metric: empty_output_ratio
+    labels: {output: "*"}
+    op: ">"
+    threshold: 0.1
+    summary: "{value:.0%} of {output} outputs are empty"
+  # performance, once enough labels arrived
+  - name: LowAccuracy
+    metric: accuracy
+    op: "<"
+    threshold: 0.8
+    when: {metric: label_coverage, op: ">", threshold: 0.3}
+    summary: "accuracy {value:.2f} below 0.8"
 """
