@@ -113,3 +113,44 @@ def test_readme_alert_rules_load_as_written() -> None:
     assert len(rules) == 9
     for i, spec in enumerate(doc["notifiers"]):
         build_notifier(spec, f"notifiers[{i}]")
+
+
+@pytest.mark.integration
+def test_exported_prometheus_rules_pass_promtool(tmp_path: Path, promtool: str) -> None:
+    import subprocess
+
+    import yaml
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    rules = yaml.safe_load(readme.split("```yaml\n", 1)[1].split("```", 1)[0])["rules"]
+    config = tmp_path / "watchkeeper.yaml"
+    config.write_text(yaml.safe_dump({"models": {"churn": {}}, "rules": rules}))
+    out = tmp_path / "rules.yml"
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            "prometheus-rules",
+            "--config",
+            str(config),
+            "--output",
+            str(out),
+            "--window",
+            "1m",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert "not expressible over /metrics (left to watchkeeper): ServerLoad, TypingSurge" in text
+    doc = yaml.safe_load(text)
+    exprs = {r["alert"]: r["expr"] for r in doc["groups"][0]["rules"]}
+    assert exprs["FeatureDrifting"] == (
+        'min_over_time(watchkeeper_feature_drifted{feature!=""}[120s]) >= 1'
+    )
+    assert exprs["LowAccuracy"] == (
+        '(watchkeeper_performance{metric="accuracy"} < 0.8) and on(model, version) '
+        "(watchkeeper_label_coverage_ratio > 0.3)"
+    )
+    check = subprocess.run([promtool, "check", "rules", str(out)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "SUCCESS: 7 rules found" in check.stdout
