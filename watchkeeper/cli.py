@@ -179,6 +179,46 @@ def silence(
     _console.print(f"silence {r.json()['id']} until {r.json()['ends_at']:.0f}: {matchers}")
 
 
+models_app = typer.Typer(help="Model versions in a running collector.")
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("promote")
+def models_promote(
+    model: Annotated[str, typer.Argument(help="Model name")],
+    version: Annotated[str, typer.Option(help="The new version")],
+    reference: Annotated[Path | None, typer.Option(help="Its reference data (.parquet)")] = None,
+    url: Annotated[str, typer.Option(help="Collector URL")] = "http://127.0.0.1:8000",
+    api_key: Annotated[str | None, typer.Option(help="API key for writes")] = None,
+) -> None:
+    """Register a new version with its reference; the collector then monitors it."""
+    import httpx
+
+    body = b""
+    if reference is not None:
+        import io as _io
+
+        from watchkeeper.io import read_table
+
+        buffer = _io.BytesIO()
+        read_table(reference).to_parquet(buffer)
+        body = buffer.getvalue()
+    try:
+        with _api(url, api_key) as client:
+            r = client.put(
+                f"/v1/models/{model}/versions/{version}",
+                content=body,
+                headers={"content-type": "application/vnd.apache.parquet"},
+            )
+    except (httpx.HTTPError, OSError) as exc:
+        _errors.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from exc
+    if r.status_code != 200:
+        _errors.print(f"error: {r.status_code}: {r.text}", markup=False, highlight=False)
+        raise typer.Exit(2)
+    _console.print(f"{model}: now monitoring version {r.json()['version']}")
+
+
 export_app = typer.Typer(help="Write configuration for other tools.")
 app.add_typer(export_app, name="export")
 

@@ -8,6 +8,7 @@ import json
 import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
@@ -223,6 +224,29 @@ def create_app(config: ServerConfig, *, collector: Collector | None = None) -> F
         frame = _read_table(body, ctype)
         ref_id = await run_in_threadpool(monitor.set_reference, frame)
         return {"reference_id": ref_id, "rows": len(frame)}
+
+    @app.put("/v1/models/{model}/versions/{version}", openapi_extra=reference_doc, tags=["ingest"])
+    async def put_version(model: str, version: str, request: Request) -> dict[str, Any]:
+        """Register and monitor a new version (after a retraining), with its reference
+        table as the body (an empty body keeps the current reference)."""
+        check_key(request)
+        c = get()
+        c.monitor(model)
+        body = await read_body(request)
+        ref_path = None
+        if body:
+            ctype = request.headers.get("content-type", "").split(";")[0].strip()
+            frame = _read_table(body, ctype)
+            directory = Path(c.config.wal_dir).parent / "references"
+            directory.mkdir(parents=True, exist_ok=True)
+            ref_path = str(directory / f"{model}-{version}.parquet")
+            frame.to_parquet(ref_path)
+        monitor = await run_in_threadpool(c.promote, model, version, ref_path)
+        return {
+            "model": model,
+            "version": monitor.version,
+            "reference_id": monitor._reference.id if monitor._reference else None,
+        }
 
     @app.get("/v1/models", tags=["query"])
     def list_models() -> dict[str, Any]:

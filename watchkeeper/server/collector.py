@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from watchkeeper import wire
+from watchkeeper.alerts.actions import ActionRunner
 from watchkeeper.alerts.engine import AlertEngine, AlertEvent
 from watchkeeper.alerts.notifiers import Dispatcher, build_notifier
 from watchkeeper.errors import ConfigError, InvalidBatchError, WatchkeeperError
@@ -127,6 +128,9 @@ class Collector:
         self.dispatcher = Dispatcher(notifiers, self.store) if notifiers else None
         self.silences: list[Silence] = []
         self.alerts = AlertEngine(config.rules, self.store, notify=self._notify)
+        self.actions = ActionRunner(
+            config.actions, self.store, promote=self.promote, clock=self.clock.now
+        )
         self._evaluated: dict[str, float] = {}
         self._keys: collections.OrderedDict[str, Ack] = collections.OrderedDict()
         self._safe: collections.deque[tuple[int, str, float]] = collections.deque()
@@ -325,9 +329,37 @@ class Collector:
                     return s
         return None
 
+    def promote(self, model: str, version: str, reference: str | None = None) -> Monitor:
+        """Make ``version`` the monitored version of ``model`` (its reference from the
+        given data file, else the current version's); the old version's windows are
+        flushed first. Returns the new monitor."""
+        old = self.monitor(model)
+        old.flush()
+        options = dict(self.config.models[model].options)
+        if "drift" in options:
+            options["drift"] = _drift_config(options["drift"])
+        ref: Any = reference
+        if ref is None and old._reference is not None:
+            ref = old._reference.profile
+        new = Monitor(
+            model,
+            version,
+            schema=None if ref is not None else old.schema,
+            reference=ref,
+            store=self.store,
+            clock=self.clock,
+            writer=self.config.writer,
+            **options,
+        )
+        self.monitors[model] = new
+        log.warning("watchkeeper: %s now monitors version %s", model, version)
+        return new
+
     def _notify(self, event: AlertEvent) -> None:
         labels = {"alertname": event.rule.name, "model": event.model, **event.labels}
         silence = self.silenced_by(labels, self.clock.now())
+        if silence is None:
+            self.actions(event)  # a silenced alert starts no retraining either
         if silence is not None:
             record = next(
                 (a for a in self.store.alerts(event.model) if a.id == event.alert_id), None

@@ -24,9 +24,20 @@ from watchkeeper.errors import ConfigError
 __all__ = ["ModelConfig", "ServerConfig", "load_config", "parse_config"]
 
 MODEL_KEYS = {
-    "version", "reference", "schema", "window", "grace", "rollups", "outputs", "task",
-    "positive", "drift", "column_methods", "retention", "window_retention",
-}  # fmt: skip
+    "version",
+    "reference",
+    "schema",
+    "window",
+    "grace",
+    "rollups",
+    "outputs",
+    "task",
+    "positive",
+    "drift",
+    "column_methods",
+    "retention",
+    "window_retention",
+}
 TOP_KEYS = {
     "store",
     "wal_dir",
@@ -38,6 +49,7 @@ TOP_KEYS = {
     "fsync",
     "rules",
     "notifiers",
+    "actions",
 }
 LIMIT_KEYS = {"max_body_bytes", "max_rows_per_batch"}
 
@@ -67,12 +79,14 @@ class ServerConfig:
     tick_seconds: float = 1.0
     fsync: bool = True
     rules: tuple[Any, ...] = ()
+    actions: dict[str, Any] = field(default_factory=dict)
     notifiers: tuple[dict[str, Any], ...] = ()
 
 
 def _error(key: str, value: Any, expected: str) -> ConfigError:
-    return ConfigError(f"{key}: expected {expected}, got {value!r}", field=key, value=value,
-                       expected=expected)  # fmt: skip
+    return ConfigError(
+        f"{key}: expected {expected}, got {value!r}", field=key, value=value, expected=expected
+    )
 
 
 def _unknown(keys: Any, allowed: set[str], where: str) -> None:
@@ -130,8 +144,9 @@ def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
             raise _error(f"{where}.schema", schema, "a mapping of column to kind")
         options = {k: v for k, v in spec.items() if k not in ("version", "reference", "schema")}
         version = spec.get("version", "1")
-        models[name] = ModelConfig(name, str(version), reference, dict(schema or {}) or None,
-                                   options)  # fmt: skip
+        models[name] = ModelConfig(
+            name, str(version), reference, dict(schema or {}) or None, options
+        )
     keys = doc.get("api_keys") or []
     if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
         raise _error("api_keys", keys, "a list of non-empty strings")
@@ -162,7 +177,18 @@ def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
     notifiers = doc.get("notifiers") or []
     if not isinstance(notifiers, list) or not all(isinstance(n, Mapping) for n in notifiers):
         raise _error("notifiers", notifiers, "a list of notifier mappings")
+    from watchkeeper.alerts.actions import parse_actions
+
+    actions = parse_actions(doc.get("actions"))
+    for rule in rules:
+        if rule.action is not None and rule.action not in actions:
+            raise _error(
+                f"rules ({rule.name}).action",
+                rule.action,
+                "one of the actions: " + (", ".join(actions) or "none declared"),
+            )
     return ServerConfig(
+        actions=actions,
         rules=rules,
         notifiers=tuple(dict(n) for n in notifiers),
         models=models,
