@@ -292,6 +292,8 @@ rules:
     summary: "{feature} drifted for 2 windows in a row"
   - name: DatasetDrift
     metric: dataset_drift_share
+    over: 2                          # two windows: one false alarm among few features
+    aggregate: min                   # would otherwise be a third of them
     op: ">"
     threshold: 0.3
     summary: "{value:.0%} of features drifted"
