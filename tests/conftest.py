@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,17 +67,34 @@ class _Postgres:
     def start(self) -> None:
         d = self.datadir
         self._run(
-            self.bindir / "initdb", "-D", str(d), "-U", "postgres", "--auth=trust",
-            "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
-        )  # fmt: skip
+            self.bindir / "initdb",
+            "-D",
+            str(d),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        )
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {d} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
         self._run(
-            self.bindir / "pg_ctl", "-D", str(d), "-l", str(d / "server.log"),
-            "-w", "-t", "60", "-o", options, "start",
-        )  # fmt: skip
+            self.bindir / "pg_ctl",
+            "-D",
+            str(d),
+            "-l",
+            str(d / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            options,
+            "start",
+        )
 
     def stop(self) -> None:
         try:
@@ -147,18 +165,32 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
 class Prometheus:
     """A real Prometheus server on 127.0.0.1 scraping the given targets every second."""
 
-    def __init__(self, binary: str, targets: list[str], workdir: Path) -> None:
+    def __init__(
+        self,
+        binary: str,
+        targets: list[str],
+        workdir: Path,
+        *,
+        rule_file: Path | None = None,
+        alertmanager: str | None = None,
+    ) -> None:
         import yaml
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = {
+        config: dict = {
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
             "scrape_configs": [
                 {"job_name": f"t{i}", "static_configs": [{"targets": [t]}]}
                 for i, t in enumerate(targets)
             ],
         }
+        if rule_file is not None:
+            config["rule_files"] = [str(rule_file)]
+        if alertmanager is not None:
+            config["alerting"] = {
+                "alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]
+            }
         (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
         self.log = open(workdir / "prometheus.log", "w")  # noqa: SIM115
         self.proc = subprocess.Popen(
@@ -167,6 +199,7 @@ class Prometheus:
                 f"--config.file={workdir / 'prometheus.yml'}",
                 f"--storage.tsdb.path={workdir / 'tsdb'}",
                 f"--web.listen-address=127.0.0.1:{self.port}",
+                "--rules.alert.resend-delay=1s",
             ],
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -197,7 +230,7 @@ class Prometheus:
 
 
 @pytest.fixture
-def prometheus(tmp_path: Path) -> Iterator[Callable[[list[str]], Prometheus]]:
+def prometheus(tmp_path: Path) -> Iterator[Callable[..., Prometheus]]:
     """Start a Prometheus scraping the given ``host:port`` targets (stopped after)."""
     binary = shutil.which("prometheus")
     if binary is None:
@@ -205,12 +238,62 @@ def prometheus(tmp_path: Path) -> Iterator[Callable[[list[str]], Prometheus]]:
     assert binary is not None
     started: list[Prometheus] = []
 
-    def start(targets: list[str]) -> Prometheus:
+    def start(targets: list[str], **options: Any) -> Prometheus:
         work = Path(tempfile.mkdtemp(prefix="wk-prom-", dir=tmp_path))
-        server = Prometheus(binary, targets, work)
+        server = Prometheus(binary, targets, work, **options)
         started.append(server)
         return server
 
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def alertmanager(tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """Start a real Alertmanager routing every alert to the webhook ``url`` at once;
+    returns its ``host:port``."""
+    binary = shutil.which("prometheus-alertmanager")
+    if binary is None:
+        missing_component("Alertmanager (Debian package prometheus-alertmanager)")
+    assert binary is not None
+    procs: list[tuple[subprocess.Popen[bytes], Any]] = []
+
+    def start(webhook_url: str) -> str:
+        import yaml
+
+        work = Path(tempfile.mkdtemp(prefix="wk-am-", dir=tmp_path))
+        config = {
+            "route": {
+                "receiver": "hook",
+                "group_wait": "0s",
+                "group_interval": "1s",
+                "repeat_interval": "1h",
+            },
+            "receivers": [
+                {"name": "hook", "webhook_configs": [{"url": webhook_url, "send_resolved": True}]}
+            ],
+        }
+        (work / "alertmanager.yml").write_text(yaml.safe_dump(config))
+        port = free_port()
+        log = open(work / "alertmanager.log", "w")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={work / 'alertmanager.yml'}",
+                f"--storage.path={work / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--cluster.listen-address=",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        procs.append((proc, log))
+        wait_http(f"http://127.0.0.1:{port}/-/ready")
+        return f"127.0.0.1:{port}"
+
+    yield start
+    for proc, log in procs:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
