@@ -27,7 +27,7 @@ __all__ = ["AlertEngine", "AlertEvent"]
 class AlertEvent:
     """A change of an alert's state, for notifiers and actions."""
 
-    kind: str  # "firing" or "resolved"
+    kind: str  # "firing", "reminder" (still firing after repeat) or "resolved"
     alert_id: int
     model: str
     version: str
@@ -42,6 +42,7 @@ class _Active:
     since: float
     last_true: float
     fired: bool = False
+    notified_at: float = 0.0
     alert_id: int | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
 
@@ -184,9 +185,29 @@ class AlertEngine:
             if active is None:
                 active = self._active[ident] = _Active(since=now, last_true=now)
             active.last_true = now
+            if active.fired:
+                # keep what was recorded at firing (summary, started_at), refresh the values
+                active.evidence = {**active.evidence, **evidence}
+                if rule.repeat_seconds and now - active.notified_at >= rule.repeat_seconds:
+                    active.notified_at = now
+                    assert active.alert_id is not None
+                    return [
+                        AlertEvent(
+                            "reminder",
+                            active.alert_id,
+                            model,
+                            version,
+                            rule,
+                            labels,
+                            now,
+                            active.evidence,
+                        )
+                    ]
+                return []
             active.evidence = evidence
-            if not active.fired and now - active.since >= rule.for_seconds:
+            if now - active.since >= rule.for_seconds:
                 active.fired = True
+                active.notified_at = now
                 evidence = {
                     **evidence,
                     "summary": _render(rule.summary, {**labels, **evidence}),

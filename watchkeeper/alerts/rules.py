@@ -11,6 +11,7 @@ A rule, as written in the config YAML::
       threshold: 1                     # or baseline: {over: 60, aggregate: avg, factor: 1.5}
       when: {metric: label_coverage, op: ">", threshold: 0.3}   # optional guard
       for: 0s                          # condition true this long before firing
+      repeat: 4h                       # remind while it keeps firing (0: never)
       severity: warning
       summary: "{feature} drifted for 2 windows"
       runbook: https://wiki/runbooks/drift
@@ -61,6 +62,7 @@ RULE_KEYS = {
     "when",
     "for",
     "resolve_after",
+    "repeat",
     "severity",
     "summary",
     "runbook",
@@ -104,6 +106,7 @@ class Rule:
     when: Guard | None = None
     for_seconds: float = 0.0
     resolve_after_seconds: float = 0.0
+    repeat_seconds: float = 0.0
     severity: str = "warning"
     summary: str = ""
     runbook: str = ""
@@ -322,6 +325,7 @@ def parse_rules(doc: Any, known_metrics: set[str] | None = None) -> list[Rule]:
                 resolve_after_seconds=_seconds(
                     spec.get("resolve_after", 0), f"{where}.resolve_after"
                 ),
+                repeat_seconds=_seconds(spec.get("repeat", 0), f"{where}.repeat"),
                 severity=_choice(spec.get("severity", "warning"), SEVERITIES, f"{where}.severity"),
                 summary=str(spec.get("summary", "")),
                 runbook=str(spec.get("runbook", "")),

@@ -28,24 +28,46 @@ def _setup(rules: list[dict]) -> tuple[Monitor, AlertEngine, list[AlertEvent], n
     return monitor, engine, events, rng
 
 
-def _window(monitor: Monitor, engine: AlertEngine, rng: np.random.Generator, w: int, *,
-            shift: float = 0.0, error_share: float = 0.0, n: int = 1_000,
-            ids: bool = False) -> None:  # fmt: skip
+def _window(
+    monitor: Monitor,
+    engine: AlertEngine,
+    rng: np.random.Generator,
+    w: int,
+    *,
+    shift: float = 0.0,
+    error_share: float = 0.0,
+    n: int = 1_000,
+    ids: bool = False,
+) -> None:
     feats = {"age": rng.normal(40 + shift, 10, n), "city": rng.choice(["a", "b", "c"], n)}
     preds = rng.choice(["no", "yes"], n, p=[0.7, 0.3])
     errors = np.where(rng.random(n) < error_share, "timeout", None)
-    monitor.log(feats, preds, timestamps=w * W + rng.uniform(0, W, n), error=errors,
-                ids=[f"{w}-{i}" for i in range(n)] if ids else None)  # fmt: skip
+    monitor.log(
+        feats,
+        preds,
+        timestamps=w * W + rng.uniform(0, W, n),
+        error=errors,
+        ids=[f"{w}-{i}" for i in range(n)] if ids else None,
+    )
     monitor.tick((w + 1) * W)  # the window closes at its end (grace 0)
     engine.evaluate("m", "1", W, now=(w + 1) * W)
 
 
 def test_a_feature_drifting_two_windows_in_a_row_fires_then_resolves() -> None:
-    monitor, engine, events, rng = _setup([{
-        "name": "FeatureDrifting", "metric": "feature_drifted", "labels": {"feature": "*"},
-        "over": 2, "aggregate": "min", "op": ">=", "threshold": 1,
-        "summary": "{feature} drifted for 2 windows (value {value})",
-    }])  # fmt: skip
+    monitor, engine, events, rng = _setup(
+        [
+            {
+                "name": "FeatureDrifting",
+                "metric": "feature_drifted",
+                "labels": {"feature": "*"},
+                "over": 2,
+                "aggregate": "min",
+                "op": ">=",
+                "threshold": 1,
+                "summary": "{feature} drifted for 2 windows (value {value})",
+            }
+        ]
+    )
     for w in range(14):
         _window(monitor, engine, rng, w, shift=6.0 if 6 <= w < 10 else 0.0)
         if w == 6:
@@ -62,10 +84,18 @@ def test_a_feature_drifting_two_windows_in_a_row_fires_then_resolves() -> None:
 
 
 def test_for_duration_keeps_short_blips_quiet() -> None:
-    monitor, engine, events, rng = _setup([{
-        "name": "HighErrorRate", "metric": "error_rate", "op": ">", "threshold": 0.05,
-        "for": "5m", "severity": "critical",
-    }])  # fmt: skip
+    monitor, engine, events, rng = _setup(
+        [
+            {
+                "name": "HighErrorRate",
+                "metric": "error_rate",
+                "op": ">",
+                "threshold": 0.05,
+                "for": "5m",
+                "severity": "critical",
+            }
+        ]
+    )
     for w in range(20):
         blip = w in (2, 3)  # two bad minutes: shorter than 5m
         sustained = 8 <= w < 16
@@ -76,10 +106,17 @@ def test_for_duration_keeps_short_blips_quiet() -> None:
 
 
 def test_a_guard_holds_accuracy_back_until_labels_cover_enough() -> None:
-    monitor, engine, events, rng = _setup([{
-        "name": "LowAccuracy", "metric": "accuracy", "op": "<", "threshold": 0.8,
-        "when": {"metric": "label_coverage", "op": ">", "threshold": 0.3},
-    }])  # fmt: skip
+    monitor, engine, events, rng = _setup(
+        [
+            {
+                "name": "LowAccuracy",
+                "metric": "accuracy",
+                "op": "<",
+                "threshold": 0.8,
+                "when": {"metric": "label_coverage", "op": ">", "threshold": 0.3},
+            }
+        ]
+    )
     for w in range(3):
         _window(monitor, engine, rng, w, ids=True)
     # labels for 10% of window 0 (all wrong), later 50% of window 1 (all wrong)
@@ -92,11 +129,17 @@ def test_a_guard_holds_accuracy_back_until_labels_cover_enough() -> None:
 
 
 def test_a_custom_metric_above_its_baseline() -> None:
-    monitor, engine, events, rng = _setup([{
-        "name": "TypingSurge", "metric": "custom_metric",
-        "labels": {"metric": "typing_share", "stat": "mean"}, "op": ">",
-        "baseline": {"over": 5, "aggregate": "avg", "factor": 1.5},
-    }])  # fmt: skip
+    monitor, engine, events, rng = _setup(
+        [
+            {
+                "name": "TypingSurge",
+                "metric": "custom_metric",
+                "labels": {"metric": "typing_share", "stat": "mean"},
+                "op": ">",
+                "baseline": {"over": 5, "aggregate": "avg", "factor": 1.5},
+            }
+        ]
+    )
     for w in range(10):
         share = 0.6 if w == 8 else 0.2 + 0.01 * (w % 2)
         monitor.log_metric("typing_share", share, timestamp=w * W + 1)
@@ -140,3 +183,28 @@ def test_rule_errors_name_the_rule_and_the_field(rule: dict, message: str) -> No
     with pytest.raises(RuleError) as info:
         parse_rules([rule], known_metrics={"error_rate", "accuracy"})
     assert str(info.value).startswith(message)
+
+
+def test_a_long_firing_alert_reminds_every_repeat_interval() -> None:
+    monitor, engine, events, rng = _setup(
+        [
+            {
+                "name": "HighErrorRate",
+                "metric": "error_rate",
+                "op": ">",
+                "threshold": 0.05,
+                "repeat": "3m",
+            }
+        ]
+    )
+    for w in range(12):
+        _window(monitor, engine, rng, w, error_share=0.3 if 2 <= w < 10 else 0.0)
+    assert [(e.kind, e.at) for e in events] == [
+        ("firing", 3 * W),
+        ("reminder", 6 * W),
+        ("reminder", 9 * W),
+        ("resolved", 11 * W),
+    ]
+    assert events[-1].evidence["started_at"] == 3 * W  # the resolution knows when it began
+    (record,) = monitor.store.alerts("m")
+    assert record.state == "resolved"
