@@ -34,25 +34,13 @@ from watchkeeper.schema import Schema
 from watchkeeper.server.config import ServerConfig
 from watchkeeper.server.wal import WriteAheadLog
 from watchkeeper.stats import DriftConfig
-from watchkeeper.store import Store, open_store
+from watchkeeper.store import SilenceRecord, Store, open_store
 
-__all__ = ["Ack", "Collector", "Silence"]
+__all__ = ["Ack", "Collector"]
 
 log = logging.getLogger("watchkeeper.server")
 IDEMPOTENCY_KEYS = 100_000
 """Idempotency keys remembered (the newest ones; older retries count again)."""
-
-
-@dataclass(frozen=True)
-class Silence:
-    """Notifications of matching alerts are held back until ``ends_at`` (epoch s)."""
-
-    id: int
-    matchers: dict[str, str]
-    ends_at: float
-    comment: str
-    created_by: str
-    created_at: float
 
 
 @dataclass(frozen=True)
@@ -126,7 +114,7 @@ class Collector:
             build_notifier(spec, f"notifiers[{i}]") for i, spec in enumerate(config.notifiers)
         ]
         self.dispatcher = Dispatcher(notifiers, self.store) if notifiers else None
-        self.silences: list[Silence] = []
+        self.silences: list[SilenceRecord] = self.store.silences()  # survive restarts
         self.alerts = AlertEngine(config.rules, self.store, notify=self._notify)
         self.actions = ActionRunner(
             config.actions, self.store, promote=self.promote, clock=self.clock.now
@@ -308,21 +296,21 @@ class Collector:
 
     def silence(
         self, matchers: dict[str, str], ends_at: float, comment: str = "", created_by: str = ""
-    ) -> Silence:
-        """Stop notifications of alerts whose labels match until ``ends_at``."""
-        silence = Silence(
-            len(self.silences) + 1,
-            dict(matchers),
+    ) -> SilenceRecord:
+        """Stop notifications of alerts whose labels match until ``ends_at`` (kept in the
+        store, so it survives a restart)."""
+        record = self.store.save_silence(
+            matchers,
             float(ends_at),
-            comment,
-            created_by,
-            self.clock.now(),
+            comment=comment,
+            created_by=created_by,
+            created_at=self.clock.now(),
         )
         with self._lock:
-            self.silences.append(silence)
-        return silence
+            self.silences.append(record)
+        return record
 
-    def silenced_by(self, labels: dict[str, str], at: float) -> Silence | None:
+    def silenced_by(self, labels: dict[str, str], at: float) -> SilenceRecord | None:
         with self._lock:
             for s in self.silences:
                 if s.ends_at > at and all(labels.get(k) == v for k, v in s.matchers.items()):

@@ -88,4 +88,15 @@ alerts = sa.Table(
     sa.Column("evidence", sa.Text, nullable=False),
 )
 
-TABLES = (versions, references, windows, points, predictions, labels, alerts)
+silences = sa.Table(
+    "wk_silences",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("matchers", sa.Text, nullable=False),
+    sa.Column("ends_at", DOUBLE, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", DOUBLE, nullable=False),
+)
+
+TABLES = (versions, references, windows, points, predictions, labels, alerts, silences)

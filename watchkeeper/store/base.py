@@ -22,6 +22,7 @@ __all__ = [
     "Labelled",
     "MetricPoint",
     "Prediction",
+    "SilenceRecord",
     "Store",
     "VersionInfo",
     "WindowKey",
@@ -116,6 +117,19 @@ class AlertRecord:
     started_at: float
     resolved_at: float | None
     evidence: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class SilenceRecord:
+    """Notifications of alerts whose labels match every matcher are held back until
+    ``ends_at`` (epoch seconds)."""
+
+    id: int
+    matchers: Mapping[str, str]
+    ends_at: float
+    comment: str
+    created_by: str
+    created_at: float
 
 
 @runtime_checkable
@@ -216,6 +230,20 @@ class Store(Protocol):
 
     def alerts(self, model: str | None = None, state: str | None = None) -> list[AlertRecord]:
         """Alerts, newest first, optionally of one model and state."""
+
+    def save_silence(
+        self,
+        matchers: Mapping[str, str],
+        ends_at: float,
+        *,
+        comment: str,
+        created_by: str,
+        created_at: float,
+    ) -> SilenceRecord:
+        """Keep a silence; returns it with its id."""
+
+    def silences(self) -> list[SilenceRecord]:
+        """Every silence, oldest first (expired ones included)."""
 
     def close(self) -> None:
         """Release connections."""

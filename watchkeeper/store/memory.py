@@ -16,6 +16,7 @@ from watchkeeper.store.base import (
     Labelled,
     MetricPoint,
     Prediction,
+    SilenceRecord,
     VersionInfo,
     WindowKey,
     labels_key,
@@ -46,6 +47,7 @@ class MemoryStore:
         self._predictions: dict[tuple[str, str], Prediction] = {}
         self._labels: dict[tuple[str, str], tuple[str, float]] = {}
         self._alerts: dict[int, AlertRecord] = {}
+        self._silences: list[SilenceRecord] = []
 
     def register_version(
         self, model: str, version: str, schema: Mapping[str, object], *, now: float
@@ -247,6 +249,31 @@ class MemoryStore:
                 if (model is None or a.model == model) and (state is None or a.state == state)
             ]
         return sorted(found, key=lambda a: -a.id)
+
+    def save_silence(
+        self,
+        matchers: Mapping[str, str],
+        ends_at: float,
+        *,
+        comment: str,
+        created_by: str,
+        created_at: float,
+    ) -> SilenceRecord:
+        with self._lock:
+            record = SilenceRecord(
+                len(self._silences) + 1,
+                dict(matchers),
+                float(ends_at),
+                comment,
+                created_by,
+                created_at,
+            )
+            self._silences.append(record)
+        return record
+
+    def silences(self) -> list[SilenceRecord]:
+        with self._lock:
+            return list(self._silences)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -25,6 +25,7 @@ from watchkeeper.store.base import (
     Labelled,
     MetricPoint,
     Prediction,
+    SilenceRecord,
     VersionInfo,
     WindowKey,
     labels_key,
@@ -492,6 +493,46 @@ class SQLStore:
                 float(r.started_at),
                 None if r.resolved_at is None else float(r.resolved_at),
                 json.loads(r.evidence),
+            )
+            for r in rows
+        ]
+
+    def save_silence(
+        self,
+        matchers: Mapping[str, str],
+        ends_at: float,
+        *,
+        comment: str,
+        created_by: str,
+        created_at: float,
+    ) -> SilenceRecord:
+        stmt = (
+            sa.insert(t.silences)
+            .values(
+                matchers=labels_key(matchers),
+                ends_at=ends_at,
+                comment=comment,
+                created_by=created_by,
+                created_at=created_at,
+            )
+            .returning(t.silences.c.id)
+        )
+        silence_id = int(self._run(lambda c: c.execute(stmt).scalar_one(), "save_silence"))
+        return SilenceRecord(
+            silence_id, dict(matchers), float(ends_at), comment, created_by, created_at
+        )
+
+    def silences(self) -> list[SilenceRecord]:
+        q = sa.select(t.silences).order_by(t.silences.c.id)
+        rows = self._run(lambda c: c.execute(q).all(), "silences")
+        return [
+            SilenceRecord(
+                int(r.id),
+                json.loads(r.matchers),
+                float(r.ends_at),
+                r.comment,
+                r.created_by,
+                float(r.created_at),
             )
             for r in rows
         ]

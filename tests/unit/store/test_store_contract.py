@@ -148,7 +148,7 @@ def test_sqlite_reopens_a_migrated_file(tmp_path: Path) -> None:
     assert [p.value for p in again.query_points("m", "requests")] == [5.0]
     with again.connection() as conn:
         version = conn.exec_driver_sql("select version_num from wk_alembic_version").scalar()
-    assert version == "0001"
+    assert version == "0002"
     again.close()
 
 
@@ -195,3 +195,41 @@ def test_alert_history_is_kept_and_updated(store: Store) -> None:
     assert len(store.alerts()) == 3
     with pytest.raises(StoreError, match="alert"):
         store.update_alert(999, state="resolved", resolved_at=1.0, evidence={})
+
+
+def test_silences_are_kept(store: Store) -> None:
+    first = store.save_silence(
+        {"alertname": "Drift"}, 500.0, comment="known", created_by="ann", created_at=100.0
+    )
+    store.save_silence({"feature": "age"}, 900.0, comment="", created_by="", created_at=200.0)
+    found = store.silences()
+    assert [(s.id, dict(s.matchers), s.ends_at) for s in found] == [
+        (first.id, {"alertname": "Drift"}, 500.0),
+        (found[1].id, {"feature": "age"}, 900.0),
+    ]
+    assert found[0].comment == "known" and found[0].created_by == "ann"
+
+
+def test_a_store_at_an_older_schema_is_upgraded_in_place(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    from watchkeeper.store.sql import MIGRATIONS
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")  # a store written by the first release
+        conn.exec_driver_sql(
+            "insert into wk_points values ('m', 'requests', 60, 0, '1', '{}', 7, null, 0)"
+        )
+        assert not sa.inspect(conn).has_table("wk_silences")
+    engine.dispose()
+    store = SQLStore(url)  # opening migrates to head, keeping the data
+    assert [p.value for p in store.query_points("m", "requests")] == [7.0]
+    assert store.silences() == []
+    store.close()
