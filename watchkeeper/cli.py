@@ -94,7 +94,18 @@ def serve(
         raise typer.Exit(2) from exc
     _console.print(f"watchkeeper {__version__} collecting on http://{host}:{port} "
                    f"({len(cfg.models)} models, store {cfg.store})")  # fmt: skip
-    uvicorn.run(create_app(cfg, collector=collector), host=host, port=port, log_level=log_level)
+    import signal
+
+    def reload_rules(*_: object) -> None:  # SIGHUP: re-read rules, notifiers, actions
+        try:
+            collector.reload(load_config(config))
+            _console.print(f"reloaded rules from {config}")
+        except WatchkeeperError as exc:
+            _errors.print(f"reload failed, old rules kept: {exc}", markup=False)
+
+    signal.signal(signal.SIGHUP, reload_rules)
+    app_ = create_app(cfg, collector=collector, config_path=config)
+    uvicorn.run(app_, host=host, port=port, log_level=log_level)
 
 
 def _api(url: str, api_key: str | None) -> Any:

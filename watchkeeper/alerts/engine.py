@@ -238,6 +238,13 @@ class AlertEngine:
         self.store.update_alert(active.alert_id, state="resolved", resolved_at=now, evidence=final)
         return [AlertEvent("resolved", active.alert_id, model, version, rule, labels, now, final)]
 
+    def replace_rules(self, rules: Sequence[Rule]) -> None:
+        """New rules; active alerts of rules whose name is kept stay active."""
+        self.rules = list(rules)
+        names = {r.name for r in rules}
+        for ident in [i for i in self._active if i[1] not in names]:
+            del self._active[ident]
+
     def active(self) -> list[tuple[str, str, Mapping[str, str], str]]:
         """``(model, rule, labels, "pending" | "firing")`` of every active alert."""
         return [

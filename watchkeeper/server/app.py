@@ -94,8 +94,14 @@ def _error_body(path: str | None, message: str, expected: str | None) -> dict[st
     return {"errors": [{"path": path, "message": message, "expected": expected}]}
 
 
-def create_app(config: ServerConfig, *, collector: Collector | None = None) -> FastAPI:
-    """The application; ``collector`` is built from ``config`` at startup unless given."""
+def create_app(
+    config: ServerConfig,
+    *,
+    collector: Collector | None = None,
+    config_path: Path | None = None,
+) -> FastAPI:
+    """The application; ``collector`` is built from ``config`` at startup unless given.
+    With ``config_path``, ``POST /v1/reload`` re-reads rules, notifiers and actions."""
     state: dict[str, Collector] = {}
     registry = CollectorRegistry(auto_describe=False)
 
@@ -382,6 +388,22 @@ def create_app(config: ServerConfig, *, collector: Collector | None = None) -> F
                 for s in get().silences
             ]
         }
+
+    @app.post("/v1/reload", tags=["alerts"])
+    async def reload(request: Request) -> dict[str, Any]:
+        """Re-read the config file's rules, notifiers and actions (no restart)."""
+        check_key(request)
+        if config_path is None:
+            raise _HTTPError(
+                409,
+                "config",
+                "the collector was not started from a file",
+                "watchkeeper serve --config FILE",
+            )
+        from watchkeeper.server.config import load_config
+
+        new = await run_in_threadpool(load_config, config_path)  # errors name the key: 422
+        return await run_in_threadpool(get().reload, new)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -317,6 +317,28 @@ class Collector:
                     return s
         return None
 
+    def reload(self, config: ServerConfig) -> dict[str, Any]:
+        """Take new rules, notifiers and actions without a restart (models, store and
+        limits need one). Alerts of rules that are kept keep their state."""
+        notifiers = [
+            build_notifier(spec, f"notifiers[{i}]") for i, spec in enumerate(config.notifiers)
+        ]
+        old_dispatcher = self.dispatcher
+        self.dispatcher = Dispatcher(notifiers, self.store) if notifiers else None
+        if old_dispatcher is not None:
+            old_dispatcher.join(10)
+            old_dispatcher.close()
+        self.actions.actions = dict(config.actions)
+        self.alerts.replace_rules(config.rules)
+        self.config = dataclasses.replace(
+            self.config, rules=config.rules, notifiers=config.notifiers, actions=config.actions
+        )
+        return {
+            "rules": [r.name for r in config.rules],
+            "notifiers": len(notifiers),
+            "actions": sorted(config.actions),
+        }
+
     def promote(self, model: str, version: str, reference: str | None = None) -> Monitor:
         """Make ``version`` the monitored version of ``model`` (its reference from the
         given data file, else the current version's); the old version's windows are

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import webhook_receiver as receivers
+import yaml
 from fastapi.testclient import TestClient
 from test_api import _config, _post, _rows
 
@@ -18,17 +19,23 @@ from watchkeeper.server.collector import Collector
 from watchkeeper.server.config import parse_config
 
 RULES = [
-    {"name": "AgeDrifting", "metric": "feature_drifted", "labels": {"feature": "age"},
-     "op": ">=", "threshold": 1, "severity": "warning", "summary": "{feature} drifted"},
+    {
+        "name": "AgeDrifting",
+        "metric": "feature_drifted",
+        "labels": {"feature": "age"},
+        "op": ">=",
+        "threshold": 1,
+        "severity": "warning",
+        "summary": "{feature} drifted",
+    },
     {"name": "ManyErrors", "metric": "error_rate", "op": ">", "threshold": 0.05},
-]  # fmt: skip
+]
 
 
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[tuple[TestClient, Collector, receivers.Receiver]]:
     receiver = receivers.Receiver()
-    doc = _config(tmp_path, rules=RULES,
-                  notifiers=[{"type": "webhook", "url": receiver.url}])  # fmt: skip
+    doc = _config(tmp_path, rules=RULES, notifiers=[{"type": "webhook", "url": receiver.url}])
     cfg = parse_config(doc, base=tmp_path)
     collector = Collector(cfg, clock=ManualClock(0.0))
     with TestClient(create_app(cfg, collector=collector)) as client:
@@ -65,8 +72,10 @@ def test_a_rule_fires_notifies_and_shows_in_the_api(setup) -> None:
 
 def test_a_silence_holds_back_notifications_but_keeps_the_record(setup) -> None:
     client, collector, receiver = setup
-    r = client.post("/v1/silences", json={"matchers": {"alertname": "ManyErrors"},
-                                          "duration": "2h", "comment": "known outage"})  # fmt: skip
+    r = client.post(
+        "/v1/silences",
+        json={"matchers": {"alertname": "ManyErrors"}, "duration": "2h", "comment": "known outage"},
+    )
     assert r.status_code == 200 and r.json()["id"] == 1
     rng = np.random.default_rng(2)
     _post(client, [{**row, "error": "timeout"} for row in _rows(100, 1.0, rng)])
@@ -82,8 +91,9 @@ def test_a_silence_holds_back_notifications_but_keeps_the_record(setup) -> None:
 
 
 def test_rules_in_the_config_are_checked_at_load(tmp_path: Path) -> None:
-    doc = _config(tmp_path, rules=[{"name": "X", "metric": "accuracyy", "op": "<",
-                                    "threshold": 0.8}])  # fmt: skip
+    doc = _config(
+        tmp_path, rules=[{"name": "X", "metric": "accuracyy", "op": "<", "threshold": 0.8}]
+    )
     with pytest.raises(RuleError, match=r"rules\[0\] \(X\)\.metric: unknown metric 'accuracyy'"):
         parse_config(doc, base=tmp_path)
 
@@ -145,3 +155,40 @@ def test_silences_survive_a_restart(tmp_path: Path) -> None:
         assert second.silenced_by(labels, 20_000.0) is None  # expired
     finally:
         second.close()
+
+
+def test_rules_reload_without_a_restart_and_bad_ones_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "watchkeeper.yaml"
+    doc = _config(tmp_path, rules=RULES)
+    path.write_text(yaml.safe_dump(doc))
+    cfg = parse_config(doc, base=tmp_path)
+    collector = Collector(cfg, clock=ManualClock(0.0))
+    with TestClient(create_app(cfg, collector=collector, config_path=path)) as client:
+        path.write_text(
+            yaml.safe_dump(
+                {
+                    **doc,
+                    "rules": [
+                        *RULES,
+                        {
+                            "name": "Slow",
+                            "metric": "latency_seconds",
+                            "labels": {"quantile": "0.99"},
+                            "op": ">",
+                            "threshold": 1,
+                        },
+                    ],
+                }
+            )
+        )
+        r = client.post("/v1/reload")
+        assert r.status_code == 200 and r.json()["rules"] == ["AgeDrifting", "ManyErrors", "Slow"]
+        assert [rule.name for rule in collector.alerts.rules][-1] == "Slow"
+        path.write_text(
+            yaml.safe_dump(
+                {**doc, "rules": [{"name": "Bad", "metric": "nope", "op": ">", "threshold": 1}]}
+            )
+        )
+        r = client.post("/v1/reload")
+        assert r.status_code == 422 and r.json()["errors"][0]["path"] == "rules[0] (Bad).metric"
+        assert len(collector.alerts.rules) == 3  # the old rules stay
