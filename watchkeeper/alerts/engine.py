@@ -20,7 +20,19 @@ from typing import Any
 from watchkeeper.alerts.rules import AGGREGATES, OPS, Rule, _matches
 from watchkeeper.store import MetricPoint, Store, labels_key
 
-__all__ = ["AlertEngine", "AlertEvent"]
+__all__ = ["DRIFT_METRICS", "AlertEngine", "AlertEvent"]
+
+DRIFT_METRICS = frozenset(
+    {
+        "feature_drift",
+        "feature_drifted",
+        "dataset_drift_share",
+        "dataset_drifted",
+        "drifted_features",
+    }
+)
+"""Rules on these points carry the drifted features (statistic, threshold, method) in
+their evidence."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +147,10 @@ class AlertEngine:
                     "windows": [[p.window_start, p.value] for p in recent],
                     "reference_id": recent[-1].reference_id,
                 }
+                if holds and rule.metric in DRIFT_METRICS:
+                    evidence["drifted_features"] = self._drifted(
+                        model, version, window_seconds, recent[-1].window_start
+                    )
                 events += self._step(rule, model, version, key, holds, now, evidence)
             for key in [k for (m, r, k) in self._active if m == model and r == rule.name]:
                 if key not in seen:  # no data any more: treat as not holding
@@ -143,6 +159,35 @@ class AlertEngine:
             for event in events:
                 self.notify(event)
         return events
+
+    def _drifted(
+        self, model: str, version: str, window_seconds: float, start: float
+    ) -> list[dict[str, Any]]:
+        """The features drifted in a window, with their statistic, threshold and method."""
+        points = self.store.query_points(
+            model,
+            version=version,
+            window_seconds=window_seconds,
+            since=start,
+            until=start + window_seconds,
+        )
+        by_feature: dict[tuple[str, str], dict[str, Any]] = {}
+        for p in points:
+            if p.name in ("feature_drift", "feature_drift_threshold", "feature_drifted"):
+                ident = (p.labels.get("feature", ""), p.labels.get("method", ""))
+                row = by_feature.setdefault(ident, {"feature": ident[0], "method": ident[1]})
+                row[
+                    {
+                        "feature_drift": "statistic",
+                        "feature_drift_threshold": "threshold",
+                        "feature_drifted": "drifted",
+                    }[p.name]
+                ] = p.value
+        return [
+            {k: v for k, v in row.items() if k != "drifted"}
+            for row in sorted(by_feature.values(), key=lambda r: -r.get("statistic", 0.0))
+            if row.get("drifted") == 1.0
+        ]
 
     def _guard(
         self, rule: Rule, model: str, version: str, window_seconds: float, since: float, now: float

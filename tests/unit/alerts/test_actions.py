@@ -174,3 +174,20 @@ def test_promote_over_the_api_and_the_cli(tmp_path: Path) -> None:
         r = client.put("/v1/models/churn/versions/3", content=b"")
         assert r.status_code == 200 and r.json()["version"] == "3"
         assert client.get("/v1/models").json()["models"][0]["version"] == "3"
+
+
+def test_a_webhook_action_gets_the_context() -> None:
+    from webhook_receiver import Receiver
+
+    receiver = Receiver()
+    store = MemoryStore()
+    try:
+        runner = ActionRunner(parse_actions({"retrain": {"webhook": receiver.url}}), store)
+        runner(_event(store))
+        runner.wait(30)
+    finally:
+        receiver.close()
+    (body,) = receiver.bodies
+    assert body["model"] == "churn" and body["rule"] == "Drift"
+    assert body["labels"] == {"feature": "age"}
+    assert store.alerts("churn")[0].evidence["action"]["http_status"] == 200

@@ -76,6 +76,8 @@ def test_a_feature_drifting_two_windows_in_a_row_fires_then_resolves() -> None:
     assert kinds == [("firing", "age", 8 * W), ("resolved", "age", 11 * W)]
     fired = events[0]
     assert fired.evidence["windows"] == [[6 * W, 1.0], [7 * W, 1.0]]
+    (drifted,) = fired.evidence["drifted_features"]  # the evidence names the statistic
+    assert drifted["feature"] == "age" and drifted["statistic"] > drifted["threshold"]
     assert fired.evidence["summary"] == "age drifted for 2 windows (value 1.0)"
     history = monitor.store.alerts("m")
     assert [(a.rule, a.state, a.started_at, a.resolved_at) for a in history] == [
