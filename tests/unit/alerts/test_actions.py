@@ -191,3 +191,61 @@ def test_a_webhook_action_gets_the_context() -> None:
     assert body["model"] == "churn" and body["rule"] == "Drift"
     assert body["labels"] == {"feature": "age"}
     assert store.alerts("churn")[0].evidence["action"]["http_status"] == 200
+
+
+def test_models_promote_on_the_command_line(tmp_path: Path) -> None:
+    import threading
+
+    import uvicorn
+    from conftest import free_port, wait_http
+    from typer.testing import CliRunner
+
+    from watchkeeper.cli import app as cli
+
+    rng = np.random.default_rng(7)
+    ref = pd.DataFrame({"age": rng.normal(40, 10, 1_000)})
+    ref.to_parquet(tmp_path / "reference.parquet")
+    ref.assign(age=ref["age"] + 5).to_parquet(tmp_path / "v2.parquet")
+    doc = {
+        "store": "sqlite:///wk.db",
+        "wal_dir": "wal",
+        "fsync": False,
+        "models": {"churn": {"reference": "reference.parquet"}},
+    }
+    cfg = parse_config(doc, base=tmp_path)
+    collector = Collector(cfg, clock=ManualClock(0.0))
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(cfg, collector=collector), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_http(f"http://127.0.0.1:{port}/readyz")
+        result = CliRunner().invoke(
+            cli,
+            [
+                "models",
+                "promote",
+                "churn",
+                "--version",
+                "2",
+                "--reference",
+                str(tmp_path / "v2.parquet"),
+                "--url",
+                f"http://127.0.0.1:{port}",
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        assert "now monitoring version 2" in result.output
+        monitor = collector.monitors["churn"]
+        assert monitor.version == "2"
+        assert monitor._reference is not None
+        assert monitor._reference.profile.columns["age"].mean == pytest.approx(
+            ref["age"].mean() + 5
+        )
+    finally:
+        server.should_exit = True
+        thread.join(30)
