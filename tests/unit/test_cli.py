@@ -110,7 +110,7 @@ def test_readme_alert_rules_load_as_written() -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     doc = yaml.safe_load(readme.split("```yaml\n", 1)[1].split("```", 1)[0])
     rules = parse_rules(doc["rules"], known_metrics=set(POINT_NAMES))
-    assert len(rules) == 9
+    assert len(rules) == 10
     for i, spec in enumerate(doc["notifiers"]):
         build_notifier(spec, f"notifiers[{i}]")
 
@@ -153,4 +153,4 @@ def test_exported_prometheus_rules_pass_promtool(tmp_path: Path, promtool: str) 
     )
     check = subprocess.run([promtool, "check", "rules", str(out)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
-    assert "SUCCESS: 7 rules found" in check.stdout
+    assert "SUCCESS: 8 rules found" in check.stdout

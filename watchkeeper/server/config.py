@@ -281,6 +281,20 @@ rules:
     threshold: 0.5
     for: 5m
     summary: "p99 latency {value:.3f} s above 0.5 s"
+  - name: TrafficDrop
+    metric: requests
+    over: 5
+    aggregate: avg
+    op: "<"
+    baseline: {over: 60, aggregate: avg, factor: 0.5}
+    summary: "traffic {value:.0f}/window, under half of the last hour's"
+  - name: ServerLoad                 # saturation: log_metric("server_load", load)
+    metric: custom_metric
+    labels: {metric: server_load, stat: max}
+    op: ">"
+    threshold: 0.91
+    for: 2m
+    summary: "server load {value:.2f} above 0.91"
   # inputs
   - name: FeatureDrifting
     metric: feature_drifted

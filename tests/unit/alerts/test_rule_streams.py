@@ -65,6 +65,11 @@ def _window(
     }
     if breaker is not None:
         breaker(feats, preds, extra)
+    if "keep" in extra:  # traffic drops: only the first rows arrive
+        n = int(n * extra["keep"])
+        feats = {k: v[:n] for k, v in feats.items()}
+        preds = preds[:n]
+        extra["latency"] = extra["latency"][:n]
     ids = [f"{w}-{i}" for i in range(n)]
     m.log(
         feats,
@@ -98,6 +103,7 @@ BREAKERS: dict[str, Breaker] = {
     "FeatureMissing": lambda f, p, e: f["age"].__setitem__(slice(0, len(p) // 3), np.nan),
     "LowAccuracy": lambda f, p, e: e.update(truth=np.where(p == "yes", "no", "yes")),
     "TypingSurge": lambda f, p, e: e.update(typing_share=0.6),
+    "TrafficDrop": lambda f, p, e: e.update(keep=0.2),
 }
 
 
