@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 
 from watchkeeper.alerts.engine import AlertEvent
+from watchkeeper.alerts.history import amend_alert
 from watchkeeper.errors import ConfigError
 from watchkeeper.store import Store
 
@@ -232,13 +233,11 @@ class ActionRunner:
 
     def _record(self, event: AlertEvent, outcome: dict[str, Any]) -> None:
         self.runs.append(outcome)
-        record = next((a for a in self.store.alerts(event.model) if a.id == event.alert_id), None)
-        if record is None:
-            return
-        evidence = dict(record.evidence)
-        evidence["action"] = {**evidence.get("action", {}), **outcome}
-        self.store.update_alert(
-            record.id, state=record.state, resolved_at=record.resolved_at, evidence=evidence
+        amend_alert(
+            self.store,
+            event.model,
+            event.alert_id,
+            lambda ev: {**ev, "action": {**ev.get("action", {}), **outcome}},
         )
 
     def wait(self, timeout: float = 60.0) -> None:

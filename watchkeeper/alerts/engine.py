@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from watchkeeper.alerts.history import amend_alert
 from watchkeeper.alerts.rules import AGGREGATES, OPS, Rule, _matches
 from watchkeeper.store import MetricPoint, Store, labels_key
 
@@ -280,7 +281,15 @@ class AlertEngine:
         del self._active[ident]
         assert active.alert_id is not None
         final = {**active.evidence, "resolved_value": (evidence or {}).get("value")}
-        self.store.update_alert(active.alert_id, state="resolved", resolved_at=now, evidence=final)
+        # keep what notifiers and actions added to the stored evidence meanwhile
+        amend_alert(
+            self.store,
+            model,
+            active.alert_id,
+            lambda ev: {**ev, **final},
+            state="resolved",
+            resolved_at=now,
+        )
         return [AlertEvent("resolved", active.alert_id, model, version, rule, labels, now, final)]
 
     def replace_rules(self, rules: Sequence[Rule]) -> None:

@@ -25,6 +25,7 @@ import numpy as np
 from watchkeeper import wire
 from watchkeeper.alerts.actions import ActionRunner
 from watchkeeper.alerts.engine import AlertEngine, AlertEvent
+from watchkeeper.alerts.history import amend_alert
 from watchkeeper.alerts.notifiers import Dispatcher, build_notifier
 from watchkeeper.errors import ConfigError, InvalidBatchError, WatchkeeperError
 from watchkeeper.monitor import Monitor
@@ -371,14 +372,12 @@ class Collector:
         if silence is None:
             self.actions(event)  # a silenced alert starts no retraining either
         if silence is not None:
-            record = next(
-                (a for a in self.store.alerts(event.model) if a.id == event.alert_id), None
+            amend_alert(
+                self.store,
+                event.model,
+                event.alert_id,
+                lambda ev: {**ev, "silenced_by": silence.id},
             )
-            if record is not None:
-                evidence = {**record.evidence, "silenced_by": silence.id}
-                self.store.update_alert(
-                    record.id, state=record.state, resolved_at=record.resolved_at, evidence=evidence
-                )
             return
         if self.dispatcher is not None:
             self.dispatcher(event)

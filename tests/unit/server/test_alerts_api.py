@@ -192,3 +192,21 @@ def test_rules_reload_without_a_restart_and_bad_ones_are_refused(tmp_path: Path)
         r = client.post("/v1/reload")
         assert r.status_code == 422 and r.json()["errors"][0]["path"] == "rules[0] (Bad).metric"
         assert len(collector.alerts.rules) == 3  # the old rules stay
+
+
+def test_a_resolution_keeps_the_notification_history(setup) -> None:
+    client, collector, receiver = setup
+    rng = np.random.default_rng(4)
+    _post(client, _drifted(rng, 300, 1.0))
+    _post(client, _rows(1, 70.0, rng))  # closes window 0: fires
+    collector.tick()
+    assert collector.dispatcher is not None and collector.dispatcher.join(20)
+    _post(client, _rows(300, 75.0, rng))  # window 1 is normal
+    _post(client, _rows(1, 200.0, rng))  # closes window 1: resolves
+    collector.tick()
+    assert collector.dispatcher.join(20)
+    (alert,) = collector.store.alerts("churn")
+    assert alert.state == "resolved"
+    events = [n["event"] for n in alert.evidence["notifications"]]
+    assert events == ["firing", "resolved"]
+    assert [b["status"] for b in receiver.bodies] == ["firing", "resolved"]

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from watchkeeper.alerts.engine import AlertEvent
+from watchkeeper.alerts.history import amend_alert
 from watchkeeper.errors import ConfigError
 from watchkeeper.store import Store
 
@@ -134,13 +135,12 @@ class Dispatcher:
                     "at": time.time(),
                 }
             )
-        record = next((a for a in self.store.alerts(event.model) if a.id == event.alert_id), None)
-        if record is not None:
-            evidence = dict(record.evidence)
-            evidence["notifications"] = [*evidence.get("notifications", []), *outcomes]
-            self.store.update_alert(
-                record.id, state=record.state, resolved_at=record.resolved_at, evidence=evidence
-            )
+        amend_alert(
+            self.store,
+            event.model,
+            event.alert_id,
+            lambda ev: {**ev, "notifications": [*ev.get("notifications", []), *outcomes]},
+        )
 
     def join(self, timeout: float = 30.0) -> bool:
         """Wait until every queued event is delivered (or given up); True if done."""
