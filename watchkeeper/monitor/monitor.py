@@ -323,7 +323,7 @@ class Monitor(Results):
                     columns,
                     _inputs.batch_outputs(outputs, n),
                     n,
-                    ids=None if ids is None else [str(i) for i in ids],
+                    ids=None if ids is None else [None if i is None else str(i) for i in ids],
                     ts=to_timestamps(timestamps, n, self.clock.now()),
                     latency=_inputs.latencies(latency, n),
                     errors=_inputs.error_kinds(error, n),

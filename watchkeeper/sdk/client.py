@@ -194,7 +194,7 @@ class Client:
 
         def flush_rows() -> None:
             if rows:
-                bodies.append((f"{base}/predictions", _encode_rows(rows)))
+                bodies.extend((f"{base}/predictions", body) for body in _encode_rows(rows))
                 rows.clear()
 
         while self._queue:
@@ -325,20 +325,44 @@ class Client:
         self.close()
 
 
-def _encode_rows(rows: list[dict[str, Any]]) -> bytes:
-    clean = [
-        {
-            **row,
-            "features": {k: _plain(v) for k, v in row["features"].items()},
-            **(
-                {"outputs": {k: _plain(v) for k, v in row["outputs"].items()}
-                 if isinstance(row.get("outputs"), Mapping) else _plain(row["outputs"])}
-                if "outputs" in row else {}
-            ),
-        }
-        for row in rows
-    ]  # fmt: skip
-    return json.dumps({"rows": clean}, allow_nan=False, default=_plain).encode()
+def _encode_rows(rows: list[dict[str, Any]]) -> list[bytes]:
+    """Rows as columnar JSON bodies (one per distinct tag set): the collector decodes
+    columns about three times faster than row objects."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(json.dumps(row.get("tags") or {}, sort_keys=True), []).append(row)
+    bodies = []
+    for tags, group in groups.items():
+        n = len(group)
+        features: dict[str, list[Any]] = {}
+        outputs: dict[str, list[Any]] = {}
+        for i, row in enumerate(group):
+            for k, v in row["features"].items():
+                features.setdefault(str(k), [None] * n)[i] = _plain(v)
+            out = row.get("outputs")
+            out_map = (
+                out if isinstance(out, Mapping) else ({} if out is None else {"prediction": out})
+            )
+            for k, v in out_map.items():
+                outputs.setdefault(str(k), [None] * n)[i] = _plain(v)
+        doc: dict[str, Any] = {"columns": features}
+        if outputs:
+            doc["outputs"] = outputs
+        for key, field in (
+            ("ids", "id"),
+            ("timestamps", "timestamp"),
+            ("latency", "latency"),
+            ("errors", "error"),
+        ):
+            values = [_plain(row.get(field)) for row in group]
+            if any(v is not None for v in values):
+                doc[key] = (
+                    [None if v is None else str(v) for v in values] if key == "ids" else values
+                )
+        if json.loads(tags):
+            doc["tags"] = json.loads(tags)
+        bodies.append(json.dumps(doc, allow_nan=False, default=_plain).encode())
+    return bodies
 
 
 def _column(values: Any) -> list[Any]:

@@ -561,3 +561,12 @@ def test_point_names_list_every_name_the_analysis_writes() -> None:
     written = set(m.metrics()["name"])
     assert written <= POINT_NAMES
     assert len(POINT_NAMES - written) <= 8  # regression-only and text-only names
+
+
+def test_rows_without_an_id_in_a_batch_are_not_kept_for_labels() -> None:
+    rng = np.random.default_rng(26)
+    m = _monitor(rng, rollups=())
+    feats, outs = _batch(rng, 3)
+    m.log(feats, outs, ids=["a", None, "c"], timestamps=np.full(3, 5.0))
+    report = m.log_labels(["a", "None", "c"], ["yes", "no", "no"])
+    assert report.joined == 2 and report.unknown_ids == ("None",)

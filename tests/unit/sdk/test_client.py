@@ -167,3 +167,30 @@ def test_custom_metrics_and_events_arrive_once(collector: Collector) -> None:
         f"{collector.url}/v1/models/m/metrics", params={"metric": "event_count"}
     ).json()["points"]
     assert [p["value"] for p in events] == [1.0]
+
+
+def test_rows_with_different_tags_and_missing_fields_arrive_as_sent(collector: Collector) -> None:
+    collector.start()
+    t0 = time.time() - 300
+    with Client(collector.url, "m", flush_interval=0.05) as client:
+        for i in range(30):
+            client.log(
+                {"age": 40.0 + i} if i % 3 else {"other": 1.0},
+                "a" if i % 2 else None,
+                ids=f"t{i}" if i % 5 else None,
+                timestamps=t0 + i * 1e-3,
+                tags={"region": "eu"} if i < 10 else None,
+            )
+        assert client.flush(10)
+        assert client.sent_rows == 30 and client.rejected == 0
+    import httpx
+
+    deadline = time.time() + 20
+    tagged: list = []
+    while time.time() < deadline and not tagged:
+        tagged = httpx.get(
+            f"{collector.url}/v1/models/m/metrics", params={"metric": "tagged_requests"}
+        ).json()["points"]
+        time.sleep(0.2)
+    assert [(p["labels"], p["value"]) for p in tagged] == [({"region": "eu"}, 10.0)]
+    assert collector.requests() == 30
