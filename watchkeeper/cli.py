@@ -267,6 +267,32 @@ def export_prometheus_rules(
         _console.print(f"wrote {len(doc['groups'][0]['rules'])} rules to {output}")
 
 
+@export_app.command("grafana-dashboard")
+def export_grafana_dashboard(
+    output: Annotated[Path | None, typer.Option(help="File to write (default: stdout)")] = None,
+    title: Annotated[str, typer.Option(help="Dashboard title (its uid is derived from it)")] = (
+        "watchkeeper"
+    ),
+    model: Annotated[
+        list[str] | None,
+        typer.Option(metavar="NAME", help="Offer only this model (repeat for several)"),
+    ] = None,
+) -> None:
+    """Write a Grafana dashboard (JSON) over the /metrics names, for a Prometheus source."""
+    import json
+
+    from watchkeeper.exporters.grafana import grafana_dashboard
+
+    text = json.dumps(grafana_dashboard(title=title, models=model), indent=2) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    partial = output.with_name(output.name + ".partial")
+    partial.write_text(text)
+    partial.replace(output)  # a provisioning Grafana never reads half a file
+    typer.echo(f"wrote the dashboard to {output}")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

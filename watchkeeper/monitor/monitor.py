@@ -406,6 +406,11 @@ class Monitor(Results):
         return None if self._too_late(start, n) else self._state_for(start)
 
     @property
+    def reference(self) -> ReferenceContext | None:
+        """The current reference: its store id, profile and fitted drift detector."""
+        return self._reference
+
+    @property
     def watermark(self) -> float:
         """Event time so far: windows ending ``grace`` before it are closed."""
         return self._watermark

@@ -22,6 +22,7 @@ from watchkeeper.exporters import MonitorCollector
 from watchkeeper.monitor._time import parse_duration
 from watchkeeper.server.collector import Ack, Collector
 from watchkeeper.server.config import ServerConfig
+from watchkeeper.server.dashboard import add_dashboard
 
 __all__ = ["create_app"]
 
@@ -404,6 +405,8 @@ def create_app(
 
         new = await run_in_threadpool(load_config, config_path)  # errors name the key: 422
         return await run_in_threadpool(get().reload, new)
+
+    add_dashboard(app, get)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""Dashboard templates (Jinja2) and static assets, served by ``watchkeeper serve``."""

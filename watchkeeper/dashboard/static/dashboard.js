@@ -1,0 +1,541 @@
+// watchkeeper dashboard: fetch the JSON API, draw Plotly charts, fill tables.
+// Text goes into the page through textContent, and into Plotly escaped (Plotly reads a
+// few HTML tags in labels), so a feature named <script>…</script> shows as text.
+"use strict";
+
+const PAGE = JSON.parse(document.getElementById("page-data").textContent);
+const PARAMS = new URLSearchParams(location.search);
+const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
+const CONFIG = { displaylogo: false, responsive: true };
+
+// -- small helpers ---------------------------------------------------------------------
+
+function esc(text) {
+  return String(text).replace(/[&<>"']/g, (c) =>
+    ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") node.className = v;
+    else node.setAttribute(k, v);
+  }
+  for (const child of children) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function when(epoch) {  // event time as Plotly and people read it: UTC, no zone suffix
+  return new Date(epoch * 1000).toISOString().replace("T", " ").slice(0, 19);
+}
+
+function fmt(value, digits = 3) {
+  if (value === null || value === undefined) return "–";
+  if (Math.abs(value) >= 1000 || (Math.abs(value) < 0.001 && value !== 0)) return value.toExponential(2);
+  return Number(value.toPrecision(digits)).toString();
+}
+
+function pct(value) {
+  return value === null || value === undefined ? "–" : (100 * value).toFixed(1) + "%";
+}
+
+function rangeQuery(extra) {  // the page's range and version, passed on to the API and links
+  const q = new URLSearchParams();
+  for (const key of ["range", "since", "until", "version"]) {
+    if (PARAMS.get(key)) q.set(key, PARAMS.get(key));
+  }
+  for (const [k, v] of Object.entries(extra || {})) {
+    if (Array.isArray(v)) v.forEach((item) => q.append(k, item));
+    else q.set(k, v);
+  }
+  return q.toString();
+}
+
+async function api(path, extra) {
+  const response = await fetch(path + "?" + rangeQuery(extra));
+  const body = await response.json();
+  if (!response.ok) throw new Error((body.error && body.error.message) || response.statusText);
+  return body;
+}
+
+function modelUrl(model) {
+  return "/models/" + encodeURIComponent(model) + "?" + rangeQuery();
+}
+
+function featureUrl(model, feature) {
+  return "/models/" + encodeURIComponent(model) + "/features/" + encodeURIComponent(feature) +
+    "?" + rangeQuery();
+}
+
+function layout(title, extra) {
+  return Object.assign({
+    title: { text: esc(title), font: { size: 14 }, x: 0.01 },
+    height: 260,
+    margin: { l: 55, r: 20, t: 36, b: 40 },
+    legend: { orientation: "h", x: 1, xanchor: "right", y: 1.0, yanchor: "bottom", font: { size: 10 } },
+    xaxis: { type: "date" },
+    hovermode: "x unified",
+    paper_bgcolor: "#fff",
+    plot_bgcolor: "#fafafa",
+  }, extra || {});
+}
+
+function draw(id, traces, title, extra) {
+  const node = document.getElementById(id);
+  if (!node) return;
+  if (!traces.length) {
+    node.replaceChildren(el("p", { class: "nodata" }, title + ": no data in this range"));
+    return;
+  }
+  Plotly.react(node, traces, layout(title, extra), CONFIG);
+}
+
+function pick(series, name, labels) {
+  return series.filter((s) => s.name === name &&
+    Object.entries(labels || {}).every(([k, v]) => s.labels[k] === v));
+}
+
+function versions(series) {
+  return new Set(series.map((s) => s.version));
+}
+
+function line(s, name, extra) {
+  return Object.assign({
+    x: s.t.map(when), y: s.v, name: esc(name), type: "scatter", mode: "lines",
+    connectgaps: false,
+  }, extra || {});
+}
+
+function label(s, base, many) {
+  return many ? `${base} (v${s.version})` : base;
+}
+
+function setUpdated() {
+  const node = document.getElementById("updated");
+  if (node) node.textContent = "updated " + new Date().toISOString().slice(11, 19) + " UTC";
+}
+
+// -- alert markers on time charts ------------------------------------------------------
+
+function alertTime(alert) {
+  const windows = (alert.evidence && alert.evidence.windows) || [];
+  return windows.length ? windows[windows.length - 1][0] : alert.started_at;
+}
+
+function markers(alerts) {
+  // one flag per window: its alerts listed on hover (several rules often fire together)
+  const byTime = new Map();
+  for (const a of alerts) {
+    const t = when(alertTime(a));
+    const entry = byTime.get(t) || { rules: [], retrain: false };
+    entry.rules.push(a.rule + (Object.keys(a.labels || {}).length
+      ? " (" + Object.values(a.labels).join(", ") + ")" : ""));
+    entry.retrain = entry.retrain || Boolean(a.evidence && a.evidence.action);
+    byTime.set(t, entry);
+  }
+  const shapes = [], annotations = [];
+  for (const [t, entry] of byTime) {
+    const color = entry.retrain ? "#9467bd" : "#d62728";
+    shapes.push({ type: "line", xref: "x", yref: "paper", x0: t, x1: t, y0: 0, y1: 1,
+      line: { color, width: 1, dash: "dot" } });
+    const text = entry.rules.length === 1 ? entry.rules[0] : `${entry.rules.length} alerts`;
+    annotations.push({ x: t, y: 1, xref: "x", yref: "paper", yanchor: "bottom", showarrow: false,
+      text: esc("⚑ " + text + (entry.retrain ? " · retraining" : "")), font: { size: 10, color },
+      hovertext: entry.rules.map(esc).join("<br>"), xanchor: "right" });
+  }
+  return { shapes, annotations };
+}
+
+function ratioAxis(traces, extra) {
+  // 0 at the bottom, and a visible scale even when every value is 0
+  const top = Math.max(0.05, ...traces.flatMap((t) => t.y.filter((v) => v !== null)));
+  return Object.assign({ tickformat: ".1%", range: [0, Math.min(1, top * 1.1)] }, extra || {});
+}
+
+// -- overview --------------------------------------------------------------------------
+
+async function overview() {
+  const data = await api("/v1/overview");
+  const root = document.getElementById("models");
+  root.replaceChildren();
+  if (!data.models.length) root.append(el("p", { class: "empty" }, "No model is configured."));
+  for (const m of data.models) {
+    const card = el("div", { class: "card", "data-model": m.model });
+    card.append(el("h2", {}, el("a", { href: modelUrl(m.model), class: "model-link" }, m.model),
+      el("span", { class: "sub" }, " version " + m.version)));
+    const badges = el("div", { class: "badges" });
+    for (const [family, state] of Object.entries(m.families)) {
+      badges.append(el("span", { class: "badge " + state, "data-family": family, title: state },
+        family + ": " + { ok: "ok", warn: "pending", alert: "ALERT", none: "no data" }[state]));
+    }
+    card.append(badges);
+    if (m.firing.length) {
+      const list = el("ul", { class: "firing" });
+      for (const f of m.firing) {
+        const labels = Object.entries(f.labels).map(([k, v]) => `${k}=${v}`).join(", ");
+        list.append(el("li", {}, f.rule + (labels ? ` (${labels})` : "")));
+      }
+      card.append(list);
+    }
+    if (m.last_window_end === null) {
+      card.append(el("p", { class: "empty" }, "No data yet: no window has closed."));
+    }
+    const sparks = el("div", { class: "sparks" });
+    const spec = [
+      ["throughput_per_second", {}, "traffic (req/s)"],
+      ["latency_seconds", { quantile: "0.99" }, "p99 latency (s)"],
+      ["error_rate", {}, "error rate"],
+      ["dataset_drift_share", {}, "drift share"],
+    ];
+    card.append(sparks);
+    root.append(card);
+    for (const [name, labels, title] of spec) {
+      const box = el("div", { class: "spark", "data-metric": name });
+      sparks.append(box);
+      const s = pick(m.sparklines, name, labels)[0];
+      if (!s) { box.append(el("p", { class: "nodata" }, title + ": –")); continue; }
+      Plotly.newPlot(box, [line(s, title, { line: { width: 1.5 }, fill: "tozeroy" })], {
+        title: { text: esc(title), font: { size: 11 }, x: 0.02 }, height: 90,
+        margin: { l: 30, r: 5, t: 22, b: 18 }, showlegend: false,
+        xaxis: { type: "date", showticklabels: false }, yaxis: { nticks: 3 },
+      }, { staticPlot: true });
+    }
+  }
+}
+
+// -- model page ------------------------------------------------------------------------
+
+const PERFORMANCE = ["accuracy", "precision", "recall", "f1", "roc_auc", "mae", "rmse", "r2"];
+const ESTIMATED = ["estimated_accuracy", "estimated_precision", "estimated_recall", "estimated_f1"];
+
+async function modelPage() {
+  const model = PAGE.model;
+  const base = "/v1/models/" + encodeURIComponent(model);
+  const [main, heat, latest, alerts] = await Promise.all([
+    api(base + "/series", { name: ["latency_seconds", "throughput_per_second", "error_rate",
+      "custom_metric", "output_quantile", "empty_output_ratio", "dataset_drift_share",
+      "label_coverage", ...PERFORMANCE, ...ESTIMATED] }),
+    api(base + "/series", { name: ["feature_drifted", "feature_drift"] }),
+    api(base + "/series", { name: ["missing_ratio", "type_errors", "out_of_range_share",
+      "new_category_share", "feature_drifted"], latest: "true" }),
+    fetch("/v1/alerts?model=" + encodeURIComponent(model)).then((r) => r.json()),
+  ]);
+  const s = main.series;
+  document.getElementById("empty-note").hidden = s.length > 0;
+  const mark = markers(alerts.alerts || []);
+  const many = versions(s).size > 1;
+
+  const latency = pick(s, "latency_seconds").map((x, i) =>
+    line(x, label(x, "p" + Math.round(100 * Number(x.labels.quantile)), many),
+      { line: { color: COLORS[i % COLORS.length] } }));
+  draw("chart-latency", latency, "Latency (seconds)", mark);
+  draw("chart-throughput", pick(s, "throughput_per_second").map((x) =>
+    line(x, label(x, "requests/s", many), { fill: "tozeroy" })), "Traffic (requests per second)", mark);
+  const errors = pick(s, "error_rate").map((x) => line(x, label(x, "error rate", many)));
+  draw("chart-errors", errors, "Error rate", Object.assign({ yaxis: ratioAxis(errors) }, mark));
+  const custom = pick(s, "custom_metric").filter((x) => x.labels.stat === "max");
+  draw("chart-saturation", custom.map((x) => line(x, label(x, x.labels.metric + " (max)", many))),
+    "Saturation and custom metrics", mark);
+
+  const outputs = {};
+  for (const x of pick(s, "output_quantile")) {
+    (outputs[x.labels.output + "|" + x.version] ||= {})[x.labels.quantile] = x;
+  }
+  const bands = [];
+  Object.entries(outputs).forEach(([key, qs], i) => {
+    const [output, version] = key.split("|");
+    const name = many ? `${output} (v${version})` : output;
+    const color = COLORS[i % COLORS.length];
+    const band = (lo, hi, opacity, text) => {
+      if (!qs[lo] || !qs[hi]) return;
+      bands.push(line(qs[lo], name + " " + text, { line: { width: 0 }, showlegend: false, hoverinfo: "skip" }));
+      bands.push(line(qs[hi], name + " " + text, { line: { width: 0 }, fill: "tonexty", fillcolor: hexA(color, opacity) }));
+    };
+    band("0.05", "0.95", 0.15, "5–95%");
+    band("0.25", "0.75", 0.35, "25–75%");
+    if (qs["0.5"]) bands.push(line(qs["0.5"], name + " median", { line: { color, width: 2 } }));
+  });
+  draw("chart-outputs", bands, "Output distribution (quantile bands)", mark);
+  const empty = pick(s, "empty_output_ratio").map((x) =>
+    line(x, label(x, x.labels.output || "output", many)));
+  draw("chart-empty", empty, "Empty-output ratio", Object.assign({ yaxis: ratioAxis(empty) }, mark));
+  draw("chart-drift-share", pick(s, "dataset_drift_share").map((x) =>
+    line(x, label(x, "share of features drifted", many), { fill: "tozeroy" })), "Dataset drift share",
+  Object.assign({ yaxis: { tickformat: ".0%", range: [0, 1] } }, mark));
+
+  heatmap(model, heat.series);
+  qualityTable(model, latest.series);
+
+  const perf = [];
+  for (const name of PERFORMANCE) {
+    pick(s, name).filter((x) => !x.labels.class).forEach((x) => perf.push(line(x, label(x, name, many))));
+  }
+  for (const name of ESTIMATED) {
+    pick(s, name).forEach((x) => perf.push(line(x, label(x, name.replace("_", " "), many), { line: { dash: "dash" } })));
+  }
+  pick(s, "label_coverage").forEach((x) => perf.push(line(x, label(x, "label coverage", many),
+    { yaxis: "y2", line: { color: "#bbb" }, fill: "tozeroy", fillcolor: "rgba(180,180,180,0.15)" })));
+  draw("chart-performance", perf, "Performance", Object.assign({
+    height: 320, margin: { l: 55, r: 70, t: 36, b: 36 },
+    yaxis2: { overlaying: "y", side: "right", range: [0, 1], tickformat: ".0%",
+      title: { text: "label coverage" } } }, mark));
+  setUpdated();
+}
+
+function hexA(hex, alpha) {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${alpha})`;
+}
+
+function heatmap(model, series) {
+  const node = document.getElementById("chart-heatmap");
+  const drifted = series.filter((x) => x.name === "feature_drifted");
+  if (!drifted.length) {
+    node.replaceChildren(el("p", { class: "nodata" }, "Feature drift: no data in this range"));
+    return;
+  }
+  const stats = {};
+  for (const x of series.filter((x) => x.name === "feature_drift")) {
+    const m = (stats[x.labels.feature] ||= new Map());
+    x.t.forEach((t, i) => m.set(t, x.v[i]));
+  }
+  const times = [...new Set(drifted.flatMap((x) => x.t))].sort((a, b) => a - b);
+  const col = new Map(times.map((t, i) => [t, i]));
+  const order = (PAGE.features || []).filter((f) => drifted.some((x) => x.labels.feature === f));
+  for (const x of drifted) if (!order.includes(x.labels.feature)) order.push(x.labels.feature);
+  const z = order.map(() => times.map(() => null));
+  const text = order.map(() => times.map(() => ""));
+  for (const x of drifted) {
+    const row = order.indexOf(x.labels.feature);
+    x.t.forEach((t, i) => {
+      z[row][col.get(t)] = x.v[i];
+      const stat = stats[x.labels.feature] && stats[x.labels.feature].get(t);
+      text[row][col.get(t)] = `${esc(x.labels.method || "")} ${fmt(stat)}`;
+    });
+  }
+  const trace = {
+    type: "heatmap", x: times.map(when), y: order.map(esc), z, text, zmin: 0, zmax: 1,
+    colorscale: [[0, "#e3efe3"], [1, "#d62728"]], showscale: false, xgap: 1, ygap: 1,
+    hovertemplate: "%{y}<br>%{x}<br>drifted: %{z}<br>statistic: %{text}<extra></extra>",
+  };
+  Plotly.react(node, [trace], layout("Feature drift (red: drifted)", {
+    height: Math.max(220, 60 + 22 * order.length), hovermode: "closest",
+    yaxis: { automargin: true, autorange: "reversed" }, margin: { l: 120, r: 20, t: 36, b: 36 },
+  }), CONFIG);
+  node.dataset.features = JSON.stringify(order);
+  node.on("plotly_click", (event) => {
+    const point = event.points[0];
+    const feature = order[point.pointIndex[0]];
+    if (feature !== undefined) location.href = featureUrl(model, feature);
+  });
+}
+
+function qualityTable(model, series) {
+  const body = document.querySelector("#quality tbody");
+  body.replaceChildren();
+  const rows = {};
+  for (const x of series) {
+    if (!x.labels.feature) continue;
+    const value = x.v[x.v.length - 1];
+    (rows[x.labels.feature] ||= {})[x.name] = value;
+  }
+  const order = (PAGE.features || []).filter((f) => rows[f]);
+  for (const f of Object.keys(rows)) if (!order.includes(f)) order.push(f);
+  if (!order.length) {
+    body.append(el("tr", {}, el("td", { colspan: "6", class: "nodata" }, "No closed window yet.")));
+  }
+  for (const f of order) {
+    const r = rows[f];
+    const bad = (v, limit) => (v !== undefined && v !== null && v > limit ? "bad" : "");
+    body.append(el("tr", { "data-feature": f },
+      el("td", {}, el("a", { href: featureUrl(model, f) }, f)),
+      el("td", { class: bad(r.missing_ratio, 0.2) }, pct(r.missing_ratio)),
+      el("td", { class: bad(r.type_errors, 0) }, r.type_errors === undefined ? "–" : fmt(r.type_errors)),
+      el("td", { class: bad(r.out_of_range_share, 0.1) }, pct(r.out_of_range_share)),
+      el("td", { class: bad(r.new_category_share, 0.05) }, pct(r.new_category_share)),
+      el("td", { class: r.feature_drifted ? "bad" : "" },
+        r.feature_drifted === undefined ? "–" : r.feature_drifted ? "drifted" : "ok")));
+  }
+}
+
+// -- feature page ----------------------------------------------------------------------
+
+async function featurePage() {
+  const { model, feature } = PAGE;
+  const base = "/v1/models/" + encodeURIComponent(model);
+  const isOutput = PAGE.role === "output";
+  const key = isOutput ? "output" : "feature";
+  const prefix = isOutput ? "output_drift" : "feature_drift";
+  const [dist, ts, alerts] = await Promise.all([
+    api(base + "/features/" + encodeURIComponent(feature) + "/distribution"),
+    api(base + "/series", { name: [prefix, prefix + "_threshold", prefix + "_p_value",
+      isOutput ? "output_drifted" : "feature_drifted", "missing_ratio", "out_of_range_share",
+      "new_category_share", "type_errors", "empty_output_ratio"], label: [key + ":" + feature] }),
+    fetch("/v1/alerts?model=" + encodeURIComponent(model)).then((r) => r.json()),
+  ]);
+  const s = ts.series;
+  document.getElementById("empty-note").hidden = s.length > 0 || dist.current !== null;
+  const mine = (alerts.alerts || []).filter((a) => a.labels[key] === feature ||
+    (a.evidence.drifted_features || []).some((d) => d.feature === feature));
+  const mark = markers(mine);
+
+  if (dist.reference) {
+    const x = dist.bins.map(esc);
+    const traces = [{ type: "bar", name: "reference", x, y: dist.reference, marker: { color: "#9ecae1" } }];
+    if (dist.current) traces.push({ type: "bar", name: `current (${dist.windows} windows)`, x, y: dist.current, marker: { color: "#ff7f0e" }, opacity: 0.75 });
+    const title = dist.kind === "numeric" ? "Share of rows per reference bin" : "Share of rows per category";
+    Plotly.react("chart-distribution", traces, layout(title, {
+      barmode: "group", xaxis: { type: "category", tickangle: -45, automargin: true, tickfont: { size: 9 } },
+      yaxis: { tickformat: ".0%" }, hovermode: "closest", height: 300 }), CONFIG);
+  } else {
+    document.getElementById("chart-distribution").replaceChildren(
+      el("p", { class: "nodata" }, "No reference distribution for this column."));
+  }
+
+  const stat = pick(s, prefix);
+  const many = versions(s).size > 1;
+  const statTraces = stat.map((x) => line(x, label(x, "statistic", many), { mode: "lines+markers" }));
+  pick(s, prefix + "_threshold").forEach((x) => statTraces.push(line(x, label(x, "threshold", many),
+    { line: { dash: "dash", color: "#d62728" } })));
+  const method = stat.length ? stat[stat.length - 1].labels.method : "";
+  draw("chart-statistic", statTraces, `Drift statistic over time (${method || "no method"})`, mark);
+  const missing = pick(s, "missing_ratio").map((x) => line(x, label(x, "missing ratio", many),
+    { fill: "tozeroy" }));
+  draw("chart-missing", missing, "Missing ratio", Object.assign({ yaxis: ratioAxis(missing) }, mark));
+  const quality = [];
+  for (const [name, title] of [["out_of_range_share", "outside reference range"],
+    ["new_category_share", "new categories"], ["empty_output_ratio", "empty outputs"]]) {
+    pick(s, name).forEach((x) => quality.push(line(x, label(x, title, many))));
+  }
+  draw("chart-quality", quality, "Values the reference never saw",
+    Object.assign({ yaxis: ratioAxis(quality) }, mark));
+
+  verdict(s, prefix, isOutput ? "output_drifted" : "feature_drifted", dist);
+  const list = document.getElementById("new-categories");
+  list.replaceChildren();
+  for (const c of dist.new_categories || []) list.append(el("li", {}, `${c.value} (${c.count} rows)`));
+  if (!list.children.length) list.append(el("li", { class: "nodata" }, "none"));
+  setUpdated();
+}
+
+function last(series) {
+  if (!series || !series.t.length) return null;
+  return { t: series.t[series.t.length - 1], v: series.v[series.v.length - 1] };
+}
+
+function verdict(s, prefix, driftedName, dist) {
+  const box = document.getElementById("verdict");
+  box.replaceChildren();
+  const stat = pick(s, prefix)[0] ? last(pick(s, prefix).slice(-1)[0]) : null;
+  if (!stat) {
+    box.append(el("p", { class: "nodata" }, "No drift verdict yet in this range."));
+    return;
+  }
+  const threshold = last(pick(s, prefix + "_threshold").slice(-1)[0]);
+  const p = last(pick(s, prefix + "_p_value").slice(-1)[0]);
+  const drifted = last(pick(s, driftedName).slice(-1)[0]);
+  const method = pick(s, prefix).slice(-1)[0].labels.method || "";
+  const state = drifted && drifted.v ? "drifted" : "no drift";
+  box.append(el("p", { class: "big " + (drifted && drifted.v ? "bad" : "ok"), id: "verdict-state" },
+    `Latest window (${when(stat.t)}): ${state}`));
+  const side = threshold && stat.v !== null && threshold.v !== null && stat.v > threshold.v ? "above" : "below";
+  box.append(el("p", { id: "verdict-explanation" },
+    `${method} statistic ${fmt(stat.v)} is ${side} its threshold ${fmt(threshold && threshold.v)}, ` +
+    "the value a window of this size exceeds by chance with the configured false-alarm rate " +
+    `when nothing changed (adjusted p-value ${fmt(p && p.v)}).`));
+  if (dist.current_count !== undefined) {
+    box.append(el("p", { class: "sub" },
+      `Current side: ${dist.current_count} values and ${dist.current_missing} missing over ${dist.windows} stored windows.`));
+  }
+}
+
+// -- alerts page -----------------------------------------------------------------------
+
+async function alertsPage() {
+  const data = await (await fetch("/v1/alerts")).json();
+  const root = document.getElementById("alert-tables");
+  root.replaceChildren();
+  const groups = [
+    ["firing", "Firing", data.alerts.filter((a) => a.state === "firing" && !a.silenced)],
+    ["pending", "Pending", data.pending.map((p) => Object.assign({ state: "pending", evidence: {} }, p))],
+    ["resolved", "Resolved", data.alerts.filter((a) => a.state === "resolved" && !a.silenced)],
+    ["silenced", "Silenced", data.alerts.filter((a) => a.silenced)],
+  ];
+  for (const [key, title, rows] of groups) {
+    root.append(el("h2", {}, `${title} (${rows.length})`));
+    const table = el("table", { class: "table alerts", id: "alerts-" + key });
+    table.append(el("thead", {}, el("tr", {}, ...["rule", "model", "labels", "fired (event time)",
+      "resolved", "evidence", "notified / action"].map((h) => el("th", {}, h)))));
+    const body = el("tbody");
+    for (const a of rows) body.append(alertRow(a));
+    if (!rows.length) body.append(el("tr", {}, el("td", { colspan: "7", class: "nodata" }, "none")));
+    table.append(body);
+    root.append(table);
+  }
+  setUpdated();
+}
+
+function alertRow(a) {
+  const ev = a.evidence || {};
+  const labels = Object.entries(a.labels || {}).map(([k, v]) => `${k}=${v}`).join(", ");
+  const evidence = el("td", { class: "evidence" });
+  if (ev.metric) {
+    evidence.append(el("div", {}, `${ev.metric} = ${fmt(ev.value)} ${ev.op || ""} ${fmt(ev.threshold)}`));
+  }
+  for (const d of ev.drifted_features || []) {
+    evidence.append(el("div", {}, el("a", { href: featureUrl(a.model, d.feature) }, d.feature),
+      ` ${d.method || ""} ${fmt(d.statistic)} > ${fmt(d.threshold)}`));
+  }
+  const outcome = el("td");
+  for (const n of ev.notifications || []) {
+    outcome.append(el("div", {}, `${n.notifier || n.name || "notifier"}: ${n.status || (n.ok ? "sent" : "failed")}`));
+  }
+  if (ev.action) outcome.append(el("div", {}, `action ${ev.action.action}: ${ev.action.status}`));
+  if (ev.silenced_by) outcome.append(el("div", {}, "silenced"));
+  return el("tr", { "data-rule": a.rule },
+    el("td", {}, a.rule),
+    el("td", {}, el("a", { href: modelUrl(a.model) }, a.model)),
+    el("td", {}, labels),
+    el("td", {}, ev.windows ? when(alertTime(a)) : a.started_at ? when(a.started_at) : "–"),
+    el("td", {}, a.resolved_at ? when(a.resolved_at) : "–"),
+    evidence, outcome);
+}
+
+// -- controls: range picker, model selector, refresh ---------------------------------------
+
+function controls() {
+  const range = document.getElementById("range-select");
+  const custom = document.getElementById("custom-range");
+  const toLocal = (epoch) => (epoch ? new Date(Number(epoch) * 1000).toISOString().slice(0, 16) : "");
+  const sinceIn = document.getElementById("since-input");
+  const untilIn = document.getElementById("until-input");
+  sinceIn.value = toLocal(sinceIn.dataset.epoch);
+  untilIn.value = toLocal(untilIn.dataset.epoch);
+  range.addEventListener("change", () => { custom.hidden = range.value !== "custom"; });
+  document.getElementById("controls").addEventListener("submit", () => {
+    const epoch = (v) => (v ? String(Date.parse(v + ":00Z") / 1000) : "");
+    document.getElementById("since-field").value = range.value === "custom" ? epoch(sinceIn.value) : "";
+    document.getElementById("until-field").value = range.value === "custom" ? epoch(untilIn.value) : "";
+    for (const input of document.querySelectorAll("#controls [name]")) {
+      if (!input.value) input.disabled = true;  // keep shared URLs short
+    }
+  });
+  const modelSelect = document.getElementById("model-select");
+  if (modelSelect) {
+    modelSelect.addEventListener("change", () => { location.href = modelUrl(modelSelect.value); });
+  }
+  const refresh = Number(PARAMS.get("refresh") || 0);
+  if (refresh > 0) setTimeout(() => location.reload(), refresh * 1000);
+}
+
+function fail(error) {
+  const main = document.querySelector("main");
+  main.prepend(el("p", { class: "error", id: "load-error" }, "Could not load data: " + error.message));
+}
+
+controls();
+const PAGES = { overview, model: modelPage, feature: featurePage, alerts: alertsPage };
+PAGES[PAGE.kind]().catch(fail);

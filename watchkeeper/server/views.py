@@ -1,0 +1,273 @@
+"""What the dashboard shows, as JSON: series of metric points, model health, and a
+feature's reference-vs-current distribution.
+
+The pages (``server/dashboard.py``) fetch these from ``/v1/...`` like any other client,
+so everything a chart plots can also be read with ``curl``. Times are epoch seconds of
+event time; a range ends at the model's latest closed window (not the wall clock), so a
+replayed or delayed stream still shows its data.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from watchkeeper.monitor import Monitor
+from watchkeeper.monitor.window import WindowState, merge_states
+from watchkeeper.profile import CategoricalProfile, NumericProfile
+from watchkeeper.server.collector import Collector
+from watchkeeper.store.base import MetricPoint, WindowKey
+
+__all__ = [
+    "FAMILIES",
+    "RANGES",
+    "TimeRange",
+    "distribution",
+    "family_of",
+    "model_health",
+    "series",
+    "time_range",
+]
+
+RANGES = {"1h": 3600.0, "1d": 86400.0, "7d": 7 * 86400.0, "30d": 30 * 86400.0}
+"""The range picker's choices; ``custom`` takes ``since`` and ``until``."""
+MAX_POINTS_PER_SERIES = 1500
+"""Above this many windows in a range, charts use the smallest rollup that fits."""
+
+FAMILIES = ("software", "inputs", "outputs", "performance")
+_SOFTWARE = {"requests", "throughput_per_second", "latency_seconds", "latency_count"}
+_SOFTWARE |= {"latency_sum_seconds", "errors", "error_rate", "tagged_requests"}
+_SOFTWARE |= {"custom_metric", "event_count"}
+_OUTPUTS = {"output_quantile", "output_mean", "output_count", "class_frequency"}
+_OUTPUTS |= {"empty_output_ratio", "output_drift", "output_drift_threshold"}
+_OUTPUTS |= {"output_drift_p_value", "output_drifted"}
+_PERFORMANCE = {"accuracy", "precision", "recall", "f1", "roc_auc", "log_loss", "confusion"}
+_PERFORMANCE |= {"mae", "rmse", "mape", "r2", "labelled_rows", "label_coverage"}
+
+
+def family_of(metric: str) -> str:
+    """Which health family a metric point belongs to.
+
+    >>> family_of("error_rate"), family_of("feature_drift"), family_of("estimated_f1")
+    ('software', 'inputs', 'performance')
+    """
+    if metric in _SOFTWARE:
+        return "software"
+    if metric in _OUTPUTS:
+        return "outputs"
+    if metric in _PERFORMANCE or metric.startswith("estimated_"):
+        return "performance"
+    return "inputs"
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """A resolved range picker choice: ``[since, until)`` of window starts."""
+
+    name: str
+    since: float
+    until: float
+    window_seconds: float
+
+
+def latest_end(monitor: Monitor) -> float | None:
+    """End of the model's latest closed window (this process's, else the store's)."""
+    if monitor.last_closed is not None:
+        return monitor.last_closed + monitor.window_seconds
+    points = monitor.store.query_points(
+        monitor.model, "requests", window_seconds=monitor.window_seconds
+    )
+    return points[-1].window_start + points[-1].window_seconds if points else None
+
+
+def time_range(
+    monitor: Monitor,
+    name: str = "1d",
+    since: float | None = None,
+    until: float | None = None,
+    *,
+    now: float,
+) -> TimeRange:
+    """Resolve the picker: a named range ends at the latest closed window (or ``now``
+    before the first); ``custom`` needs ``since`` (``until`` defaults like a named one).
+    The window size is the base window, or the smallest rollup keeping a series under
+    ``MAX_POINTS_PER_SERIES`` points."""
+    if name not in RANGES and name != "custom":
+        raise ValueError(f"range: expected one of {', '.join([*RANGES, 'custom'])}, got {name!r}")
+    end = until if until is not None else (latest_end(monitor) or now)
+    if name == "custom":
+        if since is None:
+            raise ValueError("since: a custom range needs since (epoch seconds)")
+        start = since
+    else:
+        start = end - RANGES[name]
+    if not (math.isfinite(start) and math.isfinite(end)) or start >= end:
+        raise ValueError(f"since, until: expected since < until, got {start!r}, {end!r}")
+    seconds = monitor.window_seconds
+    for size in sorted(monitor.rollup_seconds):
+        if (end - start) / seconds <= MAX_POINTS_PER_SERIES:
+            break
+        seconds = size
+    return TimeRange(name, start, end, seconds)
+
+
+def series(
+    monitor: Monitor,
+    names: Iterable[str],
+    rng: TimeRange,
+    *,
+    version: str | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """Points of each name grouped into series (one per name and label set), as
+    parallel arrays: ``{"name", "labels", "version", "t": [window starts], "v": [...]}``.
+    ``version=None`` means every version (a promotion shows as a new series)."""
+    out: dict[tuple[str, str, tuple[tuple[str, str], ...]], dict[str, Any]] = {}
+    for name in dict.fromkeys(names):
+        points = monitor.store.query_points(
+            monitor.model,
+            name,
+            version=version,
+            window_seconds=rng.window_seconds,
+            since=rng.since,
+            until=rng.until,
+            labels=labels,
+        )
+        for p in points:
+            key = (p.name, p.version, tuple(sorted(p.labels.items())))
+            s = out.get(key)
+            if s is None:
+                s = out[key] = {"name": p.name, "version": p.version, "labels": dict(key[2])}
+                s["t"], s["v"] = [], []
+            s["t"].append(p.window_start)
+            s["v"].append(None if math.isnan(p.value) else p.value)
+    return list(out.values())
+
+
+def _latest(points: Sequence[MetricPoint]) -> float | None:
+    for p in reversed(points):
+        if not math.isnan(p.value):
+            return p.value
+    return None
+
+
+def model_health(c: Collector, model: str, rng: TimeRange) -> dict[str, Any]:
+    """Health per family for the overview: ``alert`` when a rule on that family fires,
+    ``warn`` when one is pending, ``ok`` with data, ``none`` without; plus sparklines."""
+    monitor = c.monitor(model)
+    rules = {r.name: r.metric for r in c.alerts.rules}
+    families = {f: "none" for f in FAMILIES}
+    sparks = series(
+        monitor,
+        ["throughput_per_second", "latency_seconds", "error_rate", "dataset_drift_share"],
+        rng,
+        version=monitor.version,
+    )
+    sparks = [
+        s for s in sparks if s["name"] != "latency_seconds" or s["labels"] == {"quantile": "0.99"}
+    ]
+    present = {family_of(s["name"]) for s in sparks if any(v is not None for v in s["v"])}
+    for name in ("label_coverage", "empty_output_ratio", "missing_ratio"):
+        if family_of(name) not in present and monitor.store.query_points(
+            model, name, window_seconds=rng.window_seconds, since=rng.since, until=rng.until
+        ):
+            present.add(family_of(name))
+    for family in present:
+        families[family] = "ok"
+    firing = []
+    for m, rule, labels, state in c.alerts.active():
+        if m != model or rule not in rules:
+            continue
+        family = family_of(rules[rule])
+        rank = {"none": 0, "ok": 1, "warn": 2, "alert": 3}
+        wanted = "alert" if state == "firing" else "warn"
+        if rank[wanted] > rank[families[family]]:
+            families[family] = wanted
+        if state == "firing":
+            firing.append({"rule": rule, "labels": dict(labels), "family": family})
+    return {
+        "model": model,
+        "version": monitor.version,
+        "window_seconds": monitor.window_seconds,
+        "last_window_end": latest_end(monitor),
+        "families": families,
+        "firing": firing,
+        "sparklines": sparks,
+    }
+
+
+def _stored_states(monitor: Monitor, rng: TimeRange, version: str, limit: int) -> list[WindowState]:
+    store, seconds = monitor.store, monitor.window_seconds
+    starts = store.window_starts(monitor.model, version, seconds, rng.since, rng.until)
+    out = []
+    for start in starts[-limit:]:
+        key = WindowKey(monitor.model, version, start, seconds)
+        merged = merge_states(
+            WindowState.from_bytes(b) for b in store.window_partials(key).values()
+        )
+        if merged is not None:
+            out.append(merged)
+    return out
+
+
+def distribution(
+    monitor: Monitor, feature: str, rng: TimeRange, *, version: str | None = None, limit: int = 48
+) -> dict[str, Any]:
+    """Reference vs current distribution of one column (a feature or an output): shares
+    of rows per reference bin (numeric) or per category, over the last ``limit`` stored
+    windows of the range (window states are kept for ``window_retention``)."""
+    ctx = monitor.reference
+    version = version or monitor.version
+    ref = ctx.profile.columns.get(feature) if ctx is not None else None
+    states = _stored_states(monitor, rng, version, limit)
+    merged = merge_states(states)
+    cur = merged.profile.columns.get(feature) if merged is not None else None
+    out: dict[str, Any] = {
+        "feature": feature,
+        "windows": len(states),
+        "kind": None,
+        "reference": None,
+        "current": None,
+    }
+    if isinstance(ref, NumericProfile) and ref.edges is not None and ref.bin_counts is not None:
+        edges = [float(e) for e in ref.edges]
+        out["kind"] = "numeric"
+        out["bins"] = _bin_labels(edges)
+        out["reference"] = _shares(ref.bin_counts)
+        if isinstance(cur, NumericProfile) and cur.bin_counts is not None:
+            if len(cur.bin_counts) == len(ref.bin_counts):
+                out["current"] = _shares(cur.bin_counts)
+            out["current_missing"] = cur.missing
+            out["current_count"] = cur.count
+        out["reference_range"] = [ref.min, ref.max]
+    elif isinstance(ref, CategoricalProfile):
+        cats = sorted(ref.counts, key=lambda k: -ref.counts[k])
+        out["kind"] = "categorical"
+        out["bins"] = [*cats, "other (not in reference)"]
+        out["reference"] = _shares([*(ref.counts[k] for k in cats), ref.other])
+        if isinstance(cur, CategoricalProfile):
+            out["current"] = _shares([*(cur.counts.get(k, 0) for k in cats), cur.other])
+            out["new_categories"] = [
+                {"value": v, "count": n} for v, n in cur.top_other(10) if v not in ref.counts
+            ]
+            out["current_missing"] = cur.missing
+            out["current_count"] = cur.count
+    return out
+
+
+def _shares(counts: Iterable[Any]) -> list[float]:
+    values = [int(x) for x in counts]
+    total = sum(values)
+    return [v / total if total else 0.0 for v in values]
+
+
+def _bin_labels(edges: list[float]) -> list[str]:
+    """Labels of the slots of ``binning.n_slots``: underflow, interior bins, overflow."""
+    fmt = "{:.4g}".format
+    if len(edges) == 1:
+        return [f"< {fmt(edges[0])}", f"= {fmt(edges[0])}", f"> {fmt(edges[0])}"]
+    inner = [f"{fmt(a)} – {fmt(b)}" for a, b in itertools.pairwise(edges)]
+    return [f"< {fmt(edges[0])}", *inner, f"> {fmt(edges[-1])}"]
