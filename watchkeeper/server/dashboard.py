@@ -53,8 +53,9 @@ def add_dashboard(app: FastAPI, get: Callable[[], Collector]) -> None:
     def resolve(
         c: Collector, model: str, name: str, since: float | None, until: float | None
     ) -> views.TimeRange:
+        monitor = c.monitor(model)  # unknown model: 404 through the app's handler
         try:
-            return views.time_range(c.monitor(model), name, since, until, now=c.clock.now())
+            return views.time_range(monitor, name, since, until, now=c.clock.now())
         except ValueError as exc:
             raise _BadQuery(str(exc)) from exc
 
