@@ -9,6 +9,7 @@ Pages: ``/`` overview, ``/models/{model}``, ``/models/{model}/features/{feature}
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 import jinja2
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from watchkeeper import __version__
 from watchkeeper.errors import ConfigError
@@ -170,7 +171,7 @@ def add_dashboard(app: FastAPI, get: Callable[[], Collector]) -> None:
         version: str | None = None,
         label: list[str] = Query(default=[]),  # noqa: B008
         latest: bool = False,
-    ) -> dict[str, Any]:
+    ) -> Response:
         """Series of metric points for charts: one per name, version and label set, as
         parallel arrays ``t`` (window starts, epoch s) and ``v``. ``version`` empty or
         ``*`` means every version; ``latest`` keeps only the range's last window."""
@@ -189,7 +190,10 @@ def add_dashboard(app: FastAPI, get: Callable[[], Collector]) -> None:
             labels[k] = v
         chosen = None if version in (None, "", "*") else version
         data = views.series(c.monitor(model), name, rng, version=chosen, labels=labels)
-        return {"model": model, "range": _range_json(rng), "series": data}
+        body = {"model": model, "range": _range_json(rng), "series": data}
+        # tens of thousands of floats: json.dumps directly is ~10x faster than FastAPI's
+        # generic encoder (values are finite or None already)
+        return Response(json.dumps(body, allow_nan=False), media_type="application/json")
 
     @app.get("/v1/models/{model}/features/{feature:path}/distribution", tags=["dashboard"])
     def get_distribution(

@@ -10,6 +10,7 @@ replayed or delayed stream still shows its data.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -125,25 +126,23 @@ def series(
     """Points of each name grouped into series (one per name and label set), as
     parallel arrays: ``{"name", "labels", "version", "t": [window starts], "v": [...]}``.
     ``version=None`` means every version (a promotion shows as a new series)."""
-    out: dict[tuple[str, str, tuple[tuple[str, str], ...]], dict[str, Any]] = {}
-    for name in dict.fromkeys(names):
-        points = monitor.store.query_points(
-            monitor.model,
-            name,
-            version=version,
-            window_seconds=rng.window_seconds,
-            since=rng.since,
-            until=rng.until,
-            labels=labels,
-        )
-        for p in points:
-            key = (p.name, p.version, tuple(sorted(p.labels.items())))
-            s = out.get(key)
-            if s is None:
-                s = out[key] = {"name": p.name, "version": p.version, "labels": dict(key[2])}
-                s["t"], s["v"] = [], []
-            s["t"].append(p.window_start)
-            s["v"].append(None if math.isnan(p.value) else p.value)
+    rows = monitor.store.query_series(
+        monitor.model,
+        list(names),
+        version=version,
+        window_seconds=rng.window_seconds,
+        since=rng.since,
+        until=rng.until,
+        labels=labels,
+    )
+    out: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for name, ver, labels_json, start, value in rows:
+        s = out.get((name, ver, labels_json))
+        if s is None:
+            s = out[(name, ver, labels_json)] = {"name": name, "version": ver, "t": [], "v": []}
+            s["labels"] = json.loads(labels_json)
+        s["t"].append(start)
+        s["v"].append(value)
     return list(out.values())
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "Labelled",
     "MetricPoint",
     "Prediction",
+    "SeriesRow",
     "SilenceRecord",
     "Store",
     "VersionInfo",
@@ -72,6 +73,10 @@ class MetricPoint:
     value: float
     labels: Mapping[str, str] = field(default_factory=dict)
     reference_id: int | None = None
+
+
+SeriesRow = tuple[str, str, str, float, float | None]
+"""``(name, version, labels_json, window_start, value)``: see :meth:`Store.query_series`."""
 
 
 @dataclass(frozen=True)
@@ -187,6 +192,21 @@ class Store(Protocol):
     ) -> list[MetricPoint]:
         """Points matching every given filter (``labels``: each pair must match),
         ordered by window start, then name and labels."""
+
+    def query_series(
+        self,
+        model: str,
+        names: Sequence[str],
+        *,
+        version: str | None = None,
+        window_seconds: float | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> list[SeriesRow]:
+        """The points of several names as plain rows ``(name, version, labels as
+        canonical JSON, window start, value or None for NaN)``, each series in time
+        order: the fast path for charts (no object per point)."""
 
     def save_predictions(self, predictions: Sequence[Prediction]) -> None:
         """Keep predictions for the label join; an id already kept is left as it is."""

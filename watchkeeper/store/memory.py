@@ -5,6 +5,7 @@ Same behaviour as the SQL store (the contract suite checks both), nothing persis
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -16,6 +17,7 @@ from watchkeeper.store.base import (
     Labelled,
     MetricPoint,
     Prediction,
+    SeriesRow,
     SilenceRecord,
     VersionInfo,
     WindowKey,
@@ -148,6 +150,32 @@ class MemoryStore:
             ]
         found.sort(key=lambda kp: (kp[1].window_start, kp[1].name, kp[0][5], kp[1].version))
         return [p for _, p in found]
+
+    def query_series(
+        self,
+        model: str,
+        names: Sequence[str],
+        *,
+        version: str | None = None,
+        window_seconds: float | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> list[SeriesRow]:
+        out: list[SeriesRow] = []
+        for name in dict.fromkeys(names):
+            for p in self.query_points(
+                model,
+                name,
+                version=version,
+                window_seconds=window_seconds,
+                since=since,
+                until=until,
+                labels=labels,
+            ):
+                value = None if math.isnan(p.value) else p.value
+                out.append((p.name, p.version, labels_key(p.labels), p.window_start, value))
+        return out
 
     def save_predictions(self, predictions: Sequence[Prediction]) -> None:
         with self._lock:

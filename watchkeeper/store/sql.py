@@ -25,6 +25,7 @@ from watchkeeper.store.base import (
     Labelled,
     MetricPoint,
     Prediction,
+    SeriesRow,
     SilenceRecord,
     VersionInfo,
     WindowKey,
@@ -336,6 +337,50 @@ class SQLStore:
                     )
                 )
         return out
+
+    def query_series(
+        self,
+        model: str,
+        names: Sequence[str],
+        *,
+        version: str | None = None,
+        window_seconds: float | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> list[SeriesRow]:
+        p = t.points.c
+        q = sa.select(p.name, p.version, p.labels, p.window_start, p.value).where(
+            p.model == model, p.name.in_(list(dict.fromkeys(names)))
+        )
+        if version is not None:
+            q = q.where(p.version == version)
+        if window_seconds is not None:
+            q = q.where(p.window_seconds == window_seconds)
+        if since is not None:
+            q = q.where(p.window_start >= since)
+        if until is not None:
+            q = q.where(p.window_start < until)
+        wanted = dict(labels or {})
+        for k, v in wanted.items():
+            pair = json.dumps({k: v}, separators=(",", ":"))[1:-1]
+            q = q.where(
+                sa.or_(
+                    p.labels.contains(pair + ",", autoescape=True),
+                    p.labels.contains(pair + "}", autoescape=True),
+                )
+            )
+        # the primary key's order: no sort in the database
+        q = q.order_by(p.name, p.window_seconds, p.window_start)
+        rows = self._run(lambda c: c.execute(q).all(), "query_series")
+        if not wanted:
+            return [tuple(r) for r in rows]
+        ok: dict[str, bool] = {}
+        for r in rows:
+            if r.labels not in ok:
+                found = json.loads(r.labels)
+                ok[r.labels] = all(found.get(k) == v for k, v in wanted.items())
+        return [tuple(r) for r in rows if ok[r.labels]]
 
     # -- predictions and labels -----------------------------------------------------
 

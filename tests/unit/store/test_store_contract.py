@@ -10,6 +10,7 @@ import pytest
 
 from watchkeeper.errors import StoreError
 from watchkeeper.store import MemoryStore, MetricPoint, Prediction, Store, WindowKey, open_store
+from watchkeeper.store.base import labels_key
 from watchkeeper.store.sql import SQLStore
 
 
@@ -93,6 +94,42 @@ def test_points_upsert_filter_and_keep_nan(store: Store) -> None:
     assert store.query_points("m", "feature_drift", window_seconds=3600.0) == []
     assert store.query_points("m", version="2") == []
     assert len(store.query_points("m")) == 4
+
+
+def test_series_rows_hold_the_same_points(store: Store) -> None:
+    store.write_points(
+        [
+            _point(w * 60.0, name, value, **labels)
+            for w in range(5)
+            for name, value, labels in [
+                ("feature_drift", w / 10, {"feature": "age", "method": "ks"}),
+                ("feature_drift", w / 5, {"feature": "age2", "method": "ks"}),
+                ("requests", math.nan if w == 2 else float(w), {}),
+                ("error_rate", 0.5, {}),
+            ]
+        ],
+        now=1.0,
+    )
+    names = ["feature_drift", "requests"]
+    rows = store.query_series("m", names, since=60.0)
+    want = [
+        (
+            p.name,
+            p.version,
+            labels_key(p.labels),
+            p.window_start,
+            None if math.isnan(p.value) else p.value,
+        )
+        for n in names
+        for p in store.query_points("m", n, since=60.0)
+    ]
+    assert sorted(rows, key=repr) == sorted(want, key=repr)
+    series_times = {}
+    for name, _v, labels, start, _value in rows:
+        series_times.setdefault((name, labels), []).append(start)
+    assert all(t == sorted(t) for t in series_times.values())  # each series in time order
+    age = store.query_series("m", ["feature_drift"], labels={"feature": "age"})
+    assert [r[4] for r in age] == [0.0, 0.1, 0.2, 0.3, 0.4]  # "age2" does not match "age"
 
 
 def test_predictions_join_labels_once(store: Store) -> None:
