@@ -141,9 +141,15 @@ def test_exported_prometheus_rules_pass_promtool(tmp_path: Path, promtool: str) 
     )
     assert result.exit_code == 0, result.output
     text = out.read_text()
-    assert "not expressible over /metrics (left to watchkeeper): ServerLoad, TypingSurge" in text
+    assert "not expressible" not in text  # custom metrics are exported (untagged series)
     doc = yaml.safe_load(text)
     exprs = {r["alert"]: r["expr"] for r in doc["groups"][0]["rules"]}
+    assert (
+        exprs["ServerLoad"] == 'watchkeeper_custom_metric{metric="server_load", stat="max"} > 0.91'
+    )
+    assert exprs["TypingSurge"].startswith(
+        'watchkeeper_custom_metric{metric="typing_share", stat="mean"} > '
+    )
     assert exprs["FeatureDrifting"] == (
         'min_over_time(watchkeeper_feature_drifted{feature!=""}[120s]) >= 1'
     )
@@ -153,4 +159,4 @@ def test_exported_prometheus_rules_pass_promtool(tmp_path: Path, promtool: str) 
     )
     check = subprocess.run([promtool, "check", "rules", str(out)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
-    assert "SUCCESS: 8 rules found" in check.stdout
+    assert "SUCCESS: 10 rules found" in check.stdout

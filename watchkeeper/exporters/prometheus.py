@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -78,8 +79,13 @@ EXPORTED: dict[str, tuple[str, str, tuple[str, ...]]] = {
             ("metric",))
         for name in ("accuracy", "precision", "recall", "f1")
     },
+    "custom_metric": (
+        "watchkeeper_custom_metric", "A log_metric series (untagged) by name and statistic.",
+        ("metric", "stat")),
 }  # fmt: skip
 """Point name -> (Prometheus name, help, point labels kept)."""
+CACHE_SECONDS = 5.0
+"""How long a scrape reuses the latest window's points before reading them again."""
 
 SUMMARIES = {
     # Prometheus summary: quantile points, and the points giving its count and sum
@@ -117,16 +123,19 @@ class MonitorCollector(Collector):
     ) -> None:
         self.monitors = monitors
         self.counts = counts
-        self._cache: dict[str, tuple[float, list[Any]]] = {}
+        self._cache: dict[str, tuple[float, list[Any], float]] = {}
         self._lock = threading.Lock()
 
     def _points(self, monitor: Any) -> list[Any]:
         start = monitor.last_closed
         if start is None:
             return []
+        now = time.monotonic()
         with self._lock:
             cached = self._cache.get(monitor.model)
-            if cached is not None and cached[0] == start:
+            # the same window, read recently: late labels rewrite its performance points,
+            # so a cached window is re-read after CACHE_SECONDS
+            if cached is not None and cached[0] == start and now - cached[2] < CACHE_SECONDS:
                 return cached[1]
         points: list[Any] = monitor.store.query_points(
             monitor.model,
@@ -136,7 +145,7 @@ class MonitorCollector(Collector):
             until=start + monitor.window_seconds,
         )
         with self._lock:
-            self._cache[monitor.model] = (start, points)
+            self._cache[monitor.model] = (start, points, now)
         return points
 
     def _summaries(self) -> Iterator[Metric]:
@@ -189,6 +198,8 @@ class MonitorCollector(Collector):
                 prom, help_text, kept = spec
                 if point.labels.get("feature", "") not in features | {""}:
                     continue
+                if not set(point.labels) <= set(kept):
+                    continue  # e.g. a tagged custom series: its tags are not labels here
                 labels = dict(point.labels)
                 if kept == ("metric",):
                     labels["metric"] = point.name.removeprefix("estimated_")

@@ -4,8 +4,8 @@
 teams that alert from Prometheus and Alertmanager. Windows become ranges (``over`` N
 windows of size ``window`` -> ``min_over_time(...[N*window])``), a baseline becomes an
 ``offset`` comparison, a guard an ``and on(model, version)`` clause. Rules on points
-that ``/metrics`` does not export (custom metrics, events, class frequencies, confusion
-cells) are skipped and listed in a comment.
+that ``/metrics`` does not export (tagged custom series, events, class frequencies,
+confusion cells) are skipped and listed in a comment.
 """
 
 from __future__ import annotations
