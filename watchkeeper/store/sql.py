@@ -296,25 +296,7 @@ class SQLStore:
         q = sa.select(t.points).where(p.model == model)
         if name is not None:
             q = q.where(p.name == name)
-        if version is not None:
-            q = q.where(p.version == version)
-        if window_seconds is not None:
-            q = q.where(p.window_seconds == window_seconds)
-        if since is not None:
-            q = q.where(p.window_start >= since)
-        if until is not None:
-            q = q.where(p.window_start < until)
-        wanted = dict(labels or {})
-        for k, v in wanted.items():
-            # each pair is a substring of the canonical JSON, followed by "," or "}";
-            # the index narrows, the exact check below decides
-            pair = json.dumps({k: v}, separators=(",", ":"))[1:-1]
-            q = q.where(
-                sa.or_(
-                    p.labels.contains(pair + ",", autoescape=True),
-                    p.labels.contains(pair + "}", autoescape=True),
-                )
-            )
+        q = _filtered(q, version, window_seconds, since, until, labels)
         q = q.order_by(p.window_start, p.name, p.labels, p.version)
         rows = self._run(lambda c: c.execute(q).all(), "query_points")
         parsed: dict[str, dict[str, str]] = {}
@@ -323,7 +305,7 @@ class SQLStore:
             point_labels = parsed.get(r.labels)
             if point_labels is None:
                 point_labels = parsed[r.labels] = json.loads(r.labels)
-            if all(point_labels.get(k) == v for k, v in wanted.items()):
+            if _labels_match(point_labels, labels):
                 out.append(
                     MetricPoint(
                         r.model,
@@ -353,33 +335,12 @@ class SQLStore:
         q = sa.select(p.name, p.version, p.labels, p.window_start, p.value).where(
             p.model == model, p.name.in_(list(dict.fromkeys(names)))
         )
-        if version is not None:
-            q = q.where(p.version == version)
-        if window_seconds is not None:
-            q = q.where(p.window_seconds == window_seconds)
-        if since is not None:
-            q = q.where(p.window_start >= since)
-        if until is not None:
-            q = q.where(p.window_start < until)
-        wanted = dict(labels or {})
-        for k, v in wanted.items():
-            pair = json.dumps({k: v}, separators=(",", ":"))[1:-1]
-            q = q.where(
-                sa.or_(
-                    p.labels.contains(pair + ",", autoescape=True),
-                    p.labels.contains(pair + "}", autoescape=True),
-                )
-            )
-        # the primary key's order: no sort in the database
-        q = q.order_by(p.name, p.window_seconds, p.window_start)
+        q = _filtered(q, version, window_seconds, since, until, labels)
+        q = q.order_by(p.name, p.window_seconds, p.window_start)  # the key's order: no sort
         rows = self._run(lambda c: c.execute(q).all(), "query_series")
-        if not wanted:
+        if not labels:
             return [tuple(r) for r in rows]
-        ok: dict[str, bool] = {}
-        for r in rows:
-            if r.labels not in ok:
-                found = json.loads(r.labels)
-                ok[r.labels] = all(found.get(k) == v for k, v in wanted.items())
+        ok = {text: _labels_match(json.loads(text), labels) for text in {r.labels for r in rows}}
         return [tuple(r) for r in rows if ok[r.labels]]
 
     # -- predictions and labels -----------------------------------------------------
@@ -600,3 +561,38 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _filtered(
+    q: Any,
+    version: str | None,
+    window_seconds: float | None,
+    since: float | None,
+    until: float | None,
+    labels: Mapping[str, str] | None,
+) -> Any:
+    """Narrow a points query by the filters every point query shares. Each label pair is
+    a substring of the canonical JSON followed by "," or "}": the index narrows, and
+    :func:`_labels_match` on the parsed labels decides."""
+    p = t.points.c
+    if version is not None:
+        q = q.where(p.version == version)
+    if window_seconds is not None:
+        q = q.where(p.window_seconds == window_seconds)
+    if since is not None:
+        q = q.where(p.window_start >= since)
+    if until is not None:
+        q = q.where(p.window_start < until)
+    for k, v in (labels or {}).items():
+        pair = json.dumps({k: v}, separators=(",", ":"))[1:-1]
+        q = q.where(
+            sa.or_(
+                p.labels.contains(pair + ",", autoescape=True),
+                p.labels.contains(pair + "}", autoescape=True),
+            )
+        )
+    return q
+
+
+def _labels_match(found: Mapping[str, str], wanted: Mapping[str, str] | None) -> bool:
+    return all(found.get(k) == v for k, v in (wanted or {}).items())
