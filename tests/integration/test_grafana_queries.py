@@ -199,6 +199,8 @@ def _feed_one_window(url: str) -> float:
     rows = _window_rows(rng, start, now)
     with httpx.Client(base_url=url, timeout=10.0) as client:
         client.post("/v1/models/churn/predictions", json={"rows": rows}).raise_for_status()
+        load = {"metrics": [{"name": "server_load", "value": 0.5, "timestamp": now}]}
+        client.post("/v1/models/churn/signals", json=load).raise_for_status()
         labels = [
             ("churn" if r["outputs"]["score"] > 0.5 else "stay")
             if rng.random() < 0.85

@@ -23,8 +23,9 @@ middleware's metrics carry no model label: those panels are filtered by the scra
 ``job`` instead (``$job``). The gauges hold the latest *closed* window, so a panel moves
 once per window, a window's length after the traffic it shows.
 
-What is not here, because ``/metrics`` does not carry it: custom metrics and events
-(``log_metric("server_load", …)``), class frequencies and confusion cells; the built-in
+Custom metrics appear as ``watchkeeper_custom_metric{metric, stat}`` (untagged series;
+``server_load`` has a panel). What is not here, because ``/metrics`` does not carry it:
+tagged custom series, events, class frequencies and confusion cells; the built-in
 dashboard shows those.
 
 Examples
@@ -154,6 +155,13 @@ SOFTWARE = (
         "Errors by kind",
         ((_wk("watchkeeper_window_errors"), PER_MODEL + " {{kind}}"),),
         description="Predictions logged with an error in the latest closed window.",
+    ),
+    Panel(
+        "Server load (custom metric)",
+        ((_wk("watchkeeper_custom_metric", 'metric="server_load"', 'stat="max"'), PER_MODEL),),
+        description="Saturation as the service reports it: the highest "
+        '`log_metric("server_load", …)` value in the latest closed window (the ServerLoad '
+        "rule fires above 0.91).",
     ),
     Panel(
         "Latest window age",
