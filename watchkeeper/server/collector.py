@@ -82,6 +82,10 @@ def _drift_config(spec: Any) -> DriftConfig:
         ) from exc
 
 
+MAX_CATCH_UP = 50
+"""Windows closed since the last tick that alert rules are evaluated on, at most."""
+
+
 class Collector:
     """Monitors, store and write-ahead log of a ``watchkeeper serve`` process."""
 
@@ -271,15 +275,17 @@ class Collector:
         for name, monitor in self.monitors.items():
             monitor.tick()
             closed = monitor.last_closed
-            if closed is not None and closed != self._evaluated.get(name):
-                self._evaluated[name] = closed
+            before = self._evaluated.get(name)
+            if closed is None or (before is not None and closed <= before):
+                continue
+            self._evaluated[name] = closed
+            # every window closed since the last tick, in order (several close at once
+            # when traffic outpaces the tick), so `for` durations count each one
+            width = monitor.window_seconds
+            first = closed if before is None else max(before + width, closed - MAX_CATCH_UP * width)
+            for k in range(round((closed - first) / width) + 1):
                 try:
-                    self.alerts.evaluate(
-                        name,
-                        monitor.version,
-                        monitor.window_seconds,
-                        now=closed + monitor.window_seconds,
-                    )
+                    self.alerts.evaluate(name, monitor.version, width, now=first + (k + 1) * width)
                 except Exception:  # rules must not stop ingestion; the log says why
                     log.exception("watchkeeper: evaluating alert rules for %s failed", name)
         with self._lock:

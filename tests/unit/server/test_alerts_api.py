@@ -210,3 +210,23 @@ def test_a_resolution_keeps_the_notification_history(setup) -> None:
     events = [n["event"] for n in alert.evidence["notifications"]]
     assert events == ["firing", "resolved"]
     assert [b["status"] for b in receiver.bodies] == ["firing", "resolved"]
+
+
+def test_every_window_closed_between_two_ticks_is_evaluated(setup) -> None:
+    """Errors only in window 1 of windows 0..3, all closed before one tick: the rule
+    still fires on window 1 and resolves on window 2 (it used to see only the newest)."""
+    client, collector, _receiver = setup
+    rng = np.random.default_rng(3)
+    _post(client, _rows(50, 1.0, rng))
+    _post(client, _rows(1, 66.0, rng, prefix="early-"))  # closes window 0 alone (grace 5 s)
+    collector.tick()
+    for w in range(1, 4):
+        rows = _rows(50, 60.0 * w + 1, rng, prefix=f"w{w}-")
+        _post(client, [{**r, "error": "timeout"} for r in rows] if w == 1 else rows)
+    _post(client, _rows(1, 400.0, rng))  # the watermark closes windows 0..3 at once
+    collector.tick()
+    alerts = client.get("/v1/alerts", params={"model": "churn"}).json()["alerts"]
+    errors = [a for a in alerts if a["rule"] == "ManyErrors"]
+    assert [(a["state"], a["evidence"]["windows"]) for a in errors] == [
+        ("resolved", [[60.0, 50 / 51]])  # 50 errors and the row that closed window 0
+    ]
