@@ -7,17 +7,22 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MARK = "WKDEMO_TEST_MARK"
+SHOTS = ARTIFACTS / "demo"
 
 
 def _processes_marked(mark: str) -> list[tuple[int, str]]:
@@ -36,8 +41,59 @@ def _processes_marked(mark: str) -> list[tuple[int, str]]:
     return found
 
 
+def _wait_for_line(lines: list[str], text: str, proc: subprocess.Popen, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in list(lines):
+            if text in line:
+                return line
+        if proc.poll() is not None:
+            raise AssertionError(f"the demo exited ({proc.returncode}):\n{''.join(lines)}")
+        time.sleep(0.2)
+    raise AssertionError(f"no {text!r} line within {timeout} s:\n{''.join(lines)}")
+
+
+def _look_at_the_dashboard(browser: Any, url: str) -> None:
+    """The demo's own dashboard, still up: every incident's alert is listed with its
+    evidence, the heatmap shows the drifted features, version 2's series are there.
+    Screenshots go to artifacts/demo/ (docs/demo-dashboard.png is one of them)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    try:
+        page.goto(f"{url}/alerts")
+        page.wait_for_selector("#alerts-resolved", timeout=30_000)
+        page.wait_for_load_state("networkidle")
+        text = page.locator("#alert-tables").inner_text()
+        for rule in ["FeatureDrifting", "FeatureMissing", "LowAccuracy", "ServerLoad",
+                     "SlowPredictions", "EmptyOutputs"]:  # fmt: skip
+            assert rule in text, rule
+        assert "action retrain: done" in text  # the retraining, linked to its alert
+        page.screenshot(path=str(SHOTS / "alerts.png"), full_page=True)
+        page.goto(f"{url}/models/credit-risk?range=1d")
+        page.wait_for_selector("#chart-heatmap .main-svg", timeout=30_000)
+        page.wait_for_load_state("networkidle")
+        heat = page.evaluate(
+            "() => { const t = document.getElementById('chart-heatmap').data[0];"
+            " return t.y.map((f, i) => [f, t.z[i].some(v => v === 1)]); }"
+        )
+        drifted = {f for f, any_drift in heat if any_drift}
+        assert {"loan_amount", "distance_m", "product"} <= drifted, heat
+        names = page.evaluate(
+            "() => document.getElementById('chart-performance').data.map(t => t.name)"
+        )
+        assert any("(v2)" in n for n in names), names
+        page.screenshot(path=str(SHOTS / "model.png"), full_page=True)
+        page.set_viewport_size({"width": 1400, "height": 1500})
+        page.screenshot(path=str(SHOTS / "model-top.png"))
+        assert problems == []
+    finally:
+        page.close()
+
+
 def test_short_headless_demo_detects_every_incident_and_leaves_nothing_running(
-    tmp_path: Path,
+    tmp_path: Path, browser: Any
 ) -> None:
     if not Path("/proc/self/environ").exists():
         pytest.fail("this test reads /proc to find leftover processes (Linux)")
@@ -46,22 +102,38 @@ def test_short_headless_demo_detects_every_incident_and_leaves_nothing_running(
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     env = {**os.environ, MARK: mark, "TMPDIR": str(scratch)}
+    env["COLUMNS"] = "200"  # one event per line in the captured output
     started = time.monotonic()
-    proc = subprocess.run(
-        [
-            sys.executable, "-m", "watchkeeper.cli", "demo", "--headless",
-            "--duration", "1d", "--speed", "1000", "--port", "0", "--report", str(report),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )  # fmt: skip
-    elapsed = time.monotonic() - started
-    output = f"--- stdout\n{proc.stdout[-6000:]}\n--- stderr\n{proc.stderr[-3000:]}"
-    print(f"demo run: {elapsed:.0f} s\n{proc.stdout}")
+    stderr = tmp_path / "stderr.txt"
+    with stderr.open("w") as err:
+        proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "watchkeeper.cli", "demo", "--headless", "--keep-running",
+                "--duration", "1d", "--speed", "1000", "--port", "0", "--report", str(report),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )  # fmt: skip
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(proc.stdout or []), daemon=True)
+        reader.start()
+        try:
+            url = _wait_for_line(lines, "still running", proc, timeout=600).split("dashboard ")[1]
+            elapsed = time.monotonic() - started
+            _look_at_the_dashboard(browser, url.split("/;")[0].strip())
+        finally:
+            proc.send_signal(signal.SIGINT)  # Ctrl-C ends --keep-running
+            proc.wait(timeout=60)
+            reader.join(10)
+            if proc.stdout is not None:
+                proc.stdout.close()
+    stdout = "".join(lines)
+    output = f"--- stdout\n{stdout[-6000:]}\n--- stderr\n{stderr.read_text()[-3000:]}"
+    print(f"demo run: {elapsed:.0f} s\n{stdout}")
     assert proc.returncode == 0, output
-    assert "incidents and their alerts" in proc.stdout
+    assert "incidents and their alerts" in stdout
 
     summary = json.loads(report.read_text())
     assert len(summary["incidents"]) == 7

@@ -170,18 +170,18 @@ def add_dashboard(app: FastAPI, get: Callable[[], Collector]) -> None:
         until: float | None = None,
         version: str | None = None,
         label: list[str] = Query(default=[]),  # noqa: B008
-        latest: bool = False,
+        latest: int = 0,
     ) -> Response:
         """Series of metric points for charts: one per name, version and label set, as
         parallel arrays ``t`` (window starts, epoch s) and ``v``. ``version`` empty or
-        ``*`` means every version; ``latest`` keeps only the range's last window."""
+        ``*`` means every version; ``latest=N`` keeps only the range's last N windows."""
         c = get()
         if not name or len(name) > _SERIES_LIMIT:
             raise _BadQuery(f"name: expected 1 to {_SERIES_LIMIT} metric names, got {len(name)}")
         rng = resolve(c, model, range, since, until)
-        if latest:
-            end = rng.until
-            rng = views.TimeRange(rng.name, end - rng.window_seconds, end, rng.window_seconds)
+        if latest > 0:  # only the range's last `latest` windows
+            since = max(rng.since, rng.until - latest * rng.window_seconds)
+            rng = views.TimeRange(rng.name, since, rng.until, rng.window_seconds)
         labels = {}
         for item in label:
             k, sep, v = item.partition(":")

@@ -74,8 +74,8 @@ function layout(title, extra) {
   return Object.assign({
     title: { text: esc(title), font: { size: 14 }, x: 0.01 },
     height: 260,
-    margin: { l: 55, r: 20, t: 36, b: 40 },
-    legend: { orientation: "h", x: 1, xanchor: "right", y: 1.0, yanchor: "bottom", font: { size: 10 } },
+    margin: { l: 55, r: 20, t: 40, b: 40 },
+    legend: { orientation: "h", y: -0.2, yanchor: "top", font: { size: 10 } },
     xaxis: { type: "date" },
     hovermode: "x unified",
     paper_bgcolor: "#fff",
@@ -141,10 +141,10 @@ function markers(alerts) {
     const color = entry.retrain ? "#9467bd" : "#d62728";
     shapes.push({ type: "line", xref: "x", yref: "paper", x0: t, x1: t, y0: 0, y1: 1,
       line: { color, width: 1, dash: "dot" } });
-    const text = entry.rules.length === 1 ? entry.rules[0] : `${entry.rules.length} alerts`;
+    // a flag per window; the rules (and a retraining) on hover, the full list on /alerts
+    const rules = entry.rules.map(esc).join("<br>") + (entry.retrain ? "<br>→ retraining" : "");
     annotations.push({ x: t, y: 1, xref: "x", yref: "paper", yanchor: "bottom", showarrow: false,
-      text: esc("⚑ " + text + (entry.retrain ? " · retraining" : "")), font: { size: 10, color },
-      hovertext: entry.rules.map(esc).join("<br>"), xanchor: "right" });
+      text: entry.retrain ? "⚑↻" : "⚑", font: { size: 12, color }, hovertext: rules });
   }
   return { shapes, annotations };
 }
@@ -208,8 +208,9 @@ async function overview() {
 
 // -- model page ------------------------------------------------------------------------
 
-const PERFORMANCE = ["accuracy", "precision", "recall", "f1", "roc_auc", "mae", "rmse", "r2"];
-const ESTIMATED = ["estimated_accuracy", "estimated_precision", "estimated_recall", "estimated_f1"];
+const PERFORMANCE = ["accuracy", "f1", "roc_auc", "mae", "rmse", "r2"];
+const ESTIMATED = ["estimated_accuracy", "estimated_f1"];
+const QUALITY_WINDOWS = 6;  // the data-quality table: each feature's latest of these windows
 
 async function modelPage() {
   const model = PAGE.model;
@@ -220,7 +221,7 @@ async function modelPage() {
       "label_coverage", ...PERFORMANCE, ...ESTIMATED] }),
     api(base + "/series", { name: ["feature_drifted", "feature_drift"] }),
     api(base + "/series", { name: ["missing_ratio", "type_errors", "out_of_range_share",
-      "new_category_share", "feature_drifted"], latest: "true" }),
+      "new_category_share", "feature_drifted"], latest: String(QUALITY_WINDOWS) }),
     fetch("/v1/alerts?model=" + encodeURIComponent(model)).then((r) => r.json()),
   ]);
   const s = main.series;
@@ -339,8 +340,13 @@ function qualityTable(model, series) {
   const rows = {};
   for (const x of series) {
     if (!x.labels.feature) continue;
-    const value = x.v[x.v.length - 1];
-    (rows[x.labels.feature] ||= {})[x.name] = value;
+    const i = x.v.findLastIndex((v) => v !== null);  // the feature's latest window with data
+    if (i < 0) continue;
+    const row = (rows[x.labels.feature] ||= {});
+    if (row[x.name] === undefined || x.t[i] >= row["@" + x.name]) {
+      row[x.name] = x.v[i];
+      row["@" + x.name] = x.t[i];
+    }
   }
   const order = (PAGE.features || []).filter((f) => rows[f]);
   for (const f of Object.keys(rows)) if (!order.includes(f)) order.push(f);
