@@ -1,5 +1,5 @@
 # One command per job, the same locally and in CI.
-#   make demo   create the environment, install, run the demo (once it exists)
+#   make demo   create the environment, install, run the demo (watchkeeper demo)
 #   make test   create the environment, install everything, start nothing by hand, run every test
 #   make lint   ruff, ruff format --check, mypy, import-linter
 #   make bench  run the benchmarks (prints figures; never part of the test suite)
@@ -27,7 +27,7 @@ $(STAMP): $(PY) pyproject.toml
 install: $(STAMP)
 
 # System components for the integration tests, installed when missing
-# (PostgreSQL now; Prometheus, Alertmanager and Chromium as their issues land).
+# (PostgreSQL, Prometheus, Alertmanager, Chromium).
 system-deps:
 	@scripts/system-deps
 

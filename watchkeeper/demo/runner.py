@@ -82,6 +82,8 @@ def collector_config(workdir: Path, p: Plan, service_url: str) -> dict[str, Any]
             "grace": int(p.grace),
             "retention": "7d",
             "rollups": [],
+            "task": "classification",
+            "positive": "bad",  # `score` is the probability of "bad" (a default)
         }
     }
     for rule in doc["rules"]:
