@@ -5,6 +5,7 @@ Screenshots go to artifacts/dashboard/."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
@@ -160,8 +161,22 @@ def test_overview_model_feature_click_through(served: _Served, page: Any) -> Non
     explanation = page.locator("#verdict-explanation").inner_text()
     assert "above its threshold" in explanation
     dist = page.evaluate("() => document.getElementById('chart-distribution').data")
-    ref, cur = dist[0]["y"], dist[1]["y"]
+    served_dist = httpx.get(
+        f"{served.url}/v1/models/credit/features/income/distribution", timeout=10
+    ).json()
+    edges = served_dist["edges"]
+    ref, cur = served_dist["reference"], served_dist["current"]
     assert math.isclose(sum(ref), 1.0) and math.isclose(sum(cur), 1.0)
+    centres = [(a + b) / 2 for a, b in itertools.pairwise(edges)]
+    for trace, shares in zip(dist[:2], [ref, cur], strict=True):
+        # overlaid on the value axis: each reference bin as wide as it is, height share/width
+        assert trace["customdata"] == pytest.approx(shares[1:-1])
+        assert trace["x"] == pytest.approx(centres)
+        heights = zip(trace["y"], trace["width"], strict=True)
+        assert [y * w for y, w in heights] == pytest.approx(shares[1:-1])
+    for trace, shares in zip(dist[2:], [ref, cur], strict=True):  # their own panel: shares
+        assert trace["xaxis"] == "x2" and trace["x"][0].startswith("below")
+        assert trace["y"] == pytest.approx([shares[0], shares[-1]])
     # +1.5 sd for a third of the windows: the top reference bins gain mass
     assert sum(cur[-4:]) > sum(ref[-4:]) + 0.1
     stat = page.evaluate(
@@ -183,6 +198,10 @@ def test_new_category_and_alerts_page(served: _Served, page: Any) -> None:
     assert firing.locator("a", has_text="income").count() >= 1  # evidence links
     assert page.locator("#alerts-resolved tbody").inner_text().strip() == "none"
     _shot(page, "alerts")
+    # a feature label links to that feature's page
+    firing.locator("tr[data-rule=FeatureDrifting] a", has_text="region").first.click()
+    page.wait_for_url("**/models/credit/features/region?**")
+    page.wait_for_selector("#verdict-state", timeout=20_000)
     assert page.problems == []
 
 

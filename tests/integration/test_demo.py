@@ -91,6 +91,17 @@ def _look_at_the_dashboard(browser: Any, url: str) -> None:
         )
         # score is P(bad) and bad the positive class: AUC well above 0.5 (not inverted)
         assert aucs and all(sorted(auc)[len(auc) // 2] > 0.7 for auc in aucs), aucs
+        # the unit change on distance_m's page: rows far above the reference's range
+        page.goto(f"{url}/models/credit-risk/features/distance_m?range=1d&version=1")
+        page.wait_for_selector("#chart-distribution .main-svg", timeout=30_000)
+        page.wait_for_load_state("networkidle")
+        bars = page.evaluate(
+            "() => document.getElementById('chart-distribution').data"
+            ".map(t => [t.name, t.showlegend !== false, t.customdata])"
+        )
+        outside = [shares for name, legend, shares in bars if not legend and "current" in name]
+        assert outside and outside[0][1] > 0.01, bars  # share above the reference's max
+        page.screenshot(path=str(SHOTS / "feature-distance_m.png"), full_page=True)
         assert problems == []
     finally:
         page.close()

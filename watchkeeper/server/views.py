@@ -235,6 +235,7 @@ def distribution(
         edges = [float(e) for e in ref.edges]
         out["kind"] = "numeric"
         out["bins"] = _bin_labels(edges)
+        out["edges"] = edges  # slots: below edges[0], each [edges[i], edges[i+1]), above edges[-1]
         out["reference"] = _shares(ref.bin_counts)
         if isinstance(cur, NumericProfile) and cur.bin_counts is not None:
             if len(cur.bin_counts) == len(ref.bin_counts):

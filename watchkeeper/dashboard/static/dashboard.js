@@ -388,17 +388,19 @@ async function featurePage() {
     (a.evidence.drifted_features || []).some((d) => d.feature === feature));
   const mark = markers(mine);
 
-  if (dist.reference) {
+  const chart = document.getElementById("chart-distribution");
+  if (dist.reference && dist.kind === "numeric" && (dist.edges || []).length > 1) {
+    Plotly.react(chart, ...histogram(dist), CONFIG);
+  } else if (dist.reference) {
     const x = dist.bins.map(esc);
-    const traces = [{ type: "bar", name: "reference", x, y: dist.reference, marker: { color: "#9ecae1" } }];
-    if (dist.current) traces.push({ type: "bar", name: `current (${dist.windows} windows)`, x, y: dist.current, marker: { color: "#ff7f0e" }, opacity: 0.75 });
+    const traces = [{ type: "bar", name: "reference", x, y: dist.reference, customdata: dist.reference, marker: { color: "#9ecae1" } }];
+    if (dist.current) traces.push({ type: "bar", name: `current (${dist.windows} windows)`, x, y: dist.current, customdata: dist.current, marker: { color: "#ff7f0e" }, opacity: 0.75 });
     const title = dist.kind === "numeric" ? "Share of rows per reference bin" : "Share of rows per category";
-    Plotly.react("chart-distribution", traces, layout(title, {
+    Plotly.react(chart, traces, layout(title, {
       barmode: "group", xaxis: { type: "category", tickangle: -45, automargin: true, tickfont: { size: 9 } },
       yaxis: { tickformat: ".0%" }, hovermode: "closest", height: 300 }), CONFIG);
   } else {
-    document.getElementById("chart-distribution").replaceChildren(
-      el("p", { class: "nodata" }, "No reference distribution for this column."));
+    chart.replaceChildren(el("p", { class: "nodata" }, "No reference distribution for this column."));
   }
 
   const stat = pick(s, prefix);
@@ -425,6 +427,56 @@ async function featurePage() {
   for (const c of dist.new_categories || []) list.append(el("li", {}, `${c.value} (${c.count} rows)`));
   if (!list.children.length) list.append(el("li", { class: "nodata" }, "none"));
   setUpdated();
+}
+
+// Reference and current overlaid on the value axis: one bar per reference bin, as wide
+// as the bin and as high as its share divided by its width (a density), so unequal
+// quantile bins draw the true shape. A long tail would squeeze the rest into a sliver, so
+// an outermost bin wider than three typical bins runs off the axis. Rows below or above
+// the reference's whole range have no width to draw: their shares are a panel of their
+// own on the right, where a unit change or a sign flip shows at once.
+function histogram(dist) {
+  const e = dist.edges, n = e.length;
+  const inner = e.slice(1).map((b, i) => b - e[i]);
+  const typical = [...inner].sort((a, b) => a - b)[Math.floor(inner.length / 2)] || 1;
+  const bars = (name, shares, color, extra) => Object.assign({
+    type: "bar", name, customdata: shares, marker: { color, line: { width: 0 } }, opacity: 0.6,
+    legendgroup: name, textposition: "none",
+    hovertemplate: `%{text}: %{customdata:.1%} of rows<extra>${esc(name)}</extra>`,
+  }, extra);
+  const sides = [["reference", dist.reference, "#6baed6"]];
+  if (dist.current) sides.push([`current (${dist.windows} windows)`, dist.current, "#ff7f0e"]);
+  const traces = [];
+  for (const [name, shares, color] of sides) {
+    const inside = shares.slice(1, -1);
+    traces.push(bars(name, inside, color, { x: inner.map((w, i) => e[i] + w / 2), width: inner,
+      y: inside.map((v, i) => v / inner[i]), text: dist.bins.slice(1, -1).map(esc) }));
+  }
+  const where = [`below ${fmt(e[0])}`, `above ${fmt(e[n - 1])}`];
+  let top = 0.05;
+  for (const [name, shares, color] of sides) {  // after the in-range bars: the tests read those first
+    const out = [shares[0], shares[n]];
+    top = Math.max(top, ...out);
+    traces.push(bars(name, out, color, { x: where, y: out, text: where, xaxis: "x2", yaxis: "y2",
+      showlegend: false }));
+  }
+  const left = inner[0] > 3 * typical ? e[1] - 3 * typical : e[0];
+  const right = inner[n - 2] > 3 * typical ? e[n - 2] + 3 * typical : e[n - 1];
+  const pad = 0.02 * (right - left);
+  const lay = layout("Distribution: reference vs current", {
+    barmode: "overlay", bargap: 0, hovermode: "closest", height: 300,
+    xaxis: { type: "linear", domain: [0, 0.78], range: [left - pad, right + pad],
+      title: { text: esc(dist.feature), font: { size: 11 } } },
+    yaxis: { title: { text: "density", font: { size: 11 } }, rangemode: "tozero" },
+    xaxis2: { type: "category", domain: [0.86, 1], anchor: "y2", tickfont: { size: 9 } },
+    yaxis2: { anchor: "x2", tickformat: ".0%", range: [0, Math.min(1, top * 1.15)], side: "right" },
+    annotations: [{ xref: "x2 domain", yref: "paper", x: 0.5, y: 1.02, xanchor: "center",
+      yanchor: "bottom", showarrow: false, font: { size: 10, color: "#555" },
+      text: "outside the reference's range" }],
+    margin: { l: 55, r: 45, t: 46, b: 50 },
+  });
+  lay.legend.y = -0.3;
+  return [traces, lay];
 }
 
 function last(series) {
@@ -486,7 +538,12 @@ async function alertsPage() {
 
 function alertRow(a) {
   const ev = a.evidence || {};
-  const labels = Object.entries(a.labels || {}).map(([k, v]) => `${k}=${v}`).join(", ");
+  const labels = el("td");  // a feature or output label links to that column's page
+  Object.entries(a.labels || {}).forEach(([k, v], i) => {
+    if (i) labels.append(", ");
+    const linked = (k === "feature" || k === "output") && a.model;
+    labels.append(`${k}=`, linked ? el("a", { href: featureUrl(a.model, v) }, v) : v);
+  });
   const evidence = el("td", { class: "evidence" });
   if (ev.metric) {
     evidence.append(el("div", {}, `${ev.metric} = ${fmt(ev.value)} ${ev.op || ""} ${fmt(ev.threshold)}`));
@@ -497,14 +554,17 @@ function alertRow(a) {
   }
   const outcome = el("td");
   for (const n of ev.notifications || []) {
-    outcome.append(el("div", {}, `${n.notifier || n.name || "notifier"}: ${n.status || (n.ok ? "sent" : "failed")}`));
+    const what = [n.event, n.status || (n.ok ? "sent" : "failed")].filter(Boolean).join(" ");
+    const tries = n.attempts > 1 ? ` after ${n.attempts} attempts` : "";
+    outcome.append(el("div", { class: n.ok === false ? "bad" : "" },
+      `${n.notifier || n.name || "notifier"}: ${what}${tries}${n.error ? " (" + n.error + ")" : ""}`));
   }
   if (ev.action) outcome.append(el("div", {}, `action ${ev.action.action}: ${ev.action.status}`));
   if (ev.silenced_by) outcome.append(el("div", {}, "silenced"));
   return el("tr", { "data-rule": a.rule },
     el("td", {}, a.rule),
     el("td", {}, el("a", { href: modelUrl(a.model) }, a.model)),
-    el("td", {}, labels),
+    labels,
     el("td", {}, ev.windows ? when(alertTime(a)) : a.started_at ? when(a.started_at) : "–"),
     el("td", {}, a.resolved_at ? when(a.resolved_at) : "–"),
     evidence, outcome);
