@@ -37,6 +37,7 @@ from watchkeeper.monitor.window import WindowState
 from watchkeeper.profile import DatasetProfile
 from watchkeeper.profile.categorical import CategoricalProfile
 from watchkeeper.profile.numeric import NumericProfile
+from watchkeeper.profile.quality import missing_ratio, new_categories, out_of_range_share
 from watchkeeper.profile.text import TextProfile
 from watchkeeper.stats import DriftDetector
 from watchkeeper.stats.performance import (
@@ -235,39 +236,6 @@ def _software(state: WindowState, key: WindowKey, pts: _Points) -> None:
         pts.add("tagged_requests", count, **labels)
 
 
-def _missing_ratio(col: NumericProfile | CategoricalProfile | TextProfile) -> float:
-    missing = col.missing + (col.non_finite if isinstance(col, NumericProfile) else 0)
-    return _ratio(missing, col.n_total)
-
-
-def _out_of_range(col: NumericProfile, ref: NumericProfile) -> float:
-    if not col.count or not ref.count:
-        return math.nan
-    if (
-        col.bin_counts is not None
-        and ref.edges is not None
-        and col.edges is not None
-        and np.array_equal(col.edges, ref.edges)
-        and ref.edges[0] == ref.min
-        and ref.edges[-1] == ref.max
-    ):
-        # the reference layout's first and last slots hold exactly the values below its
-        # minimum and above its maximum
-        return float(col.bin_counts[0] + col.bin_counts[-1]) / col.count
-    below, upto = col.cdf(np.array([np.nextafter(ref.min, -np.inf), ref.max]))
-    return float(below + (1.0 - upto))
-
-
-def _new_categories(col: CategoricalProfile, ref: CategoricalProfile | None) -> tuple[float, int]:
-    if ref is None or not col.count:
-        return math.nan, 0
-    known = set(ref.counts)
-    new_mass = col.count - sum(n for c, n in col.counts.items() if c in known)
-    named = {c for c, n in col.counts.items() if n and c not in known}
-    named.update(value for value, _ in col.top_other(1_000) if value not in known)
-    return new_mass / col.count, len(named)
-
-
 def _feature(
     name: str,
     col: NumericProfile | CategoricalProfile | TextProfile,
@@ -275,19 +243,19 @@ def _feature(
     profile: DatasetProfile,
     pts: _Points,
 ) -> None:
-    pts.add("missing_ratio", _missing_ratio(col), feature=name)
+    pts.add("missing_ratio", missing_ratio(col), feature=name)
     pts.add("type_errors", profile.type_errors.get(name, 0), feature=name)
     if isinstance(col, NumericProfile):
         pts.add("mean", col.mean if col.count else math.nan, feature=name)
         pts.add("std", col.std, feature=name)
         if isinstance(ref, NumericProfile):
-            pts.add("out_of_range_share", _out_of_range(col, ref), True, feature=name)
+            pts.add("out_of_range_share", out_of_range_share(col, ref), True, feature=name)
     elif isinstance(col, CategoricalProfile):
         pts.add("cardinality", col.cardinality, feature=name)
         if isinstance(ref, CategoricalProfile):
-            share, count = _new_categories(col, ref)
+            share, named = new_categories(col, ref)
             pts.add("new_category_share", share, True, feature=name)
-            pts.add("new_categories", count, True, feature=name)
+            pts.add("new_categories", len(named), True, feature=name)
     else:
         pts.add("empty_ratio", col.empty_ratio, feature=name)
         pts.add("mean", col.lengths.mean if col.lengths.count else math.nan, feature=name)

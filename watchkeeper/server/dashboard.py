@@ -30,6 +30,7 @@ __all__ = ["add_dashboard"]
 ASSETS = Path(__file__).resolve().parent.parent / "dashboard"
 _STATIC = {
     "dashboard.js": (ASSETS / "static" / "dashboard.js", "text/javascript"),
+    "charts.js": (ASSETS / "static" / "charts.js", "text/javascript"),
     "dashboard.css": (ASSETS / "static" / "dashboard.css", "text/css"),
 }
 _REFRESH = (0, 30, 60, 300)

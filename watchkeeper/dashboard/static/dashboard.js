@@ -1,6 +1,6 @@
-// watchkeeper dashboard: fetch the JSON API, draw Plotly charts, fill tables.
-// Text goes into the page through textContent, and into Plotly escaped (Plotly reads a
-// few HTML tags in labels), so a feature named <script>…</script> shows as text.
+// watchkeeper dashboard: fetch the JSON API, draw Plotly charts, fill tables (helpers in
+// charts.js). Text goes into the page through textContent, and into Plotly escaped (Plotly
+// reads a few HTML tags in labels), so a feature named <script>…</script> shows as text.
 "use strict";
 
 const PAGE = JSON.parse(document.getElementById("page-data").textContent);
@@ -10,36 +10,8 @@ const CONFIG = { displaylogo: false, responsive: true };
 
 // -- small helpers ---------------------------------------------------------------------
 
-function esc(text) {
-  return String(text).replace(/[&<>"']/g, (c) =>
-    ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-}
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (k === "class") node.className = v;
-    else node.setAttribute(k, v);
-  }
-  for (const child of children) {
-    if (child === null || child === undefined) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
 function when(epoch) {  // event time as Plotly and people read it: UTC, no zone suffix
   return new Date(epoch * 1000).toISOString().replace("T", " ").slice(0, 19);
-}
-
-function fmt(value, digits = 3) {
-  if (value === null || value === undefined) return "–";
-  if (Math.abs(value) >= 1000 || (Math.abs(value) < 0.001 && value !== 0)) return value.toExponential(2);
-  return Number(value.toPrecision(digits)).toString();
-}
-
-function pct(value) {
-  return value === null || value === undefined ? "–" : (100 * value).toFixed(1) + "%";
 }
 
 function rangeQuery(extra) {  // the page's range and version, passed on to the API and links
@@ -68,19 +40,6 @@ function modelUrl(model) {
 function featureUrl(model, feature) {
   return "/models/" + encodeURIComponent(model) + "/features/" + encodeURIComponent(feature) +
     "?" + rangeQuery();
-}
-
-function layout(title, extra) {
-  return Object.assign({
-    title: { text: esc(title), font: { size: 14 }, x: 0.01 },
-    height: 260,
-    margin: { l: 55, r: 20, t: 40, b: 40 },
-    legend: { orientation: "h", y: -0.2, yanchor: "top", font: { size: 10 } },
-    xaxis: { type: "date" },
-    hovermode: "x unified",
-    paper_bgcolor: "#fff",
-    plot_bgcolor: "#fafafa",
-  }, extra || {});
 }
 
 function draw(id, traces, title, extra) {
@@ -388,20 +347,7 @@ async function featurePage() {
     (a.evidence.drifted_features || []).some((d) => d.feature === feature));
   const mark = markers(mine);
 
-  const chart = document.getElementById("chart-distribution");
-  if (dist.reference && dist.kind === "numeric" && (dist.edges || []).length > 1) {
-    Plotly.react(chart, ...histogram(dist), CONFIG);
-  } else if (dist.reference) {
-    const x = dist.bins.map(esc);
-    const traces = [{ type: "bar", name: "reference", x, y: dist.reference, customdata: dist.reference, marker: { color: "#9ecae1" } }];
-    if (dist.current) traces.push({ type: "bar", name: `current (${dist.windows} windows)`, x, y: dist.current, customdata: dist.current, marker: { color: "#ff7f0e" }, opacity: 0.75 });
-    const title = dist.kind === "numeric" ? "Share of rows per reference bin" : "Share of rows per category";
-    Plotly.react(chart, traces, layout(title, {
-      barmode: "group", xaxis: { type: "category", tickangle: -45, automargin: true, tickfont: { size: 9 } },
-      yaxis: { tickformat: ".0%" }, hovermode: "closest", height: 300 }), CONFIG);
-  } else {
-    chart.replaceChildren(el("p", { class: "nodata" }, "No reference distribution for this column."));
-  }
+  distributionChart(document.getElementById("chart-distribution"), dist, CONFIG);
 
   const stat = pick(s, prefix);
   const many = versions(s).size > 1;
@@ -427,56 +373,6 @@ async function featurePage() {
   for (const c of dist.new_categories || []) list.append(el("li", {}, `${c.value} (${c.count} rows)`));
   if (!list.children.length) list.append(el("li", { class: "nodata" }, "none"));
   setUpdated();
-}
-
-// Reference and current overlaid on the value axis: one bar per reference bin, as wide
-// as the bin and as high as its share divided by its width (a density), so unequal
-// quantile bins draw the true shape. A long tail would squeeze the rest into a sliver, so
-// an outermost bin wider than three typical bins runs off the axis. Rows below or above
-// the reference's whole range have no width to draw: their shares are a panel of their
-// own on the right, where a unit change or a sign flip shows at once.
-function histogram(dist) {
-  const e = dist.edges, n = e.length;
-  const inner = e.slice(1).map((b, i) => b - e[i]);
-  const typical = [...inner].sort((a, b) => a - b)[Math.floor(inner.length / 2)] || 1;
-  const bars = (name, shares, color, extra) => Object.assign({
-    type: "bar", name, customdata: shares, marker: { color, line: { width: 0 } }, opacity: 0.6,
-    legendgroup: name, textposition: "none",
-    hovertemplate: `%{text}: %{customdata:.1%} of rows<extra>${esc(name)}</extra>`,
-  }, extra);
-  const sides = [["reference", dist.reference, "#6baed6"]];
-  if (dist.current) sides.push([`current (${dist.windows} windows)`, dist.current, "#ff7f0e"]);
-  const traces = [];
-  for (const [name, shares, color] of sides) {
-    const inside = shares.slice(1, -1);
-    traces.push(bars(name, inside, color, { x: inner.map((w, i) => e[i] + w / 2), width: inner,
-      y: inside.map((v, i) => v / inner[i]), text: dist.bins.slice(1, -1).map(esc) }));
-  }
-  const where = [`below ${fmt(e[0])}`, `above ${fmt(e[n - 1])}`];
-  let top = 0.05;
-  for (const [name, shares, color] of sides) {  // after the in-range bars: the tests read those first
-    const out = [shares[0], shares[n]];
-    top = Math.max(top, ...out);
-    traces.push(bars(name, out, color, { x: where, y: out, text: where, xaxis: "x2", yaxis: "y2",
-      showlegend: false }));
-  }
-  const left = inner[0] > 3 * typical ? e[1] - 3 * typical : e[0];
-  const right = inner[n - 2] > 3 * typical ? e[n - 2] + 3 * typical : e[n - 1];
-  const pad = 0.02 * (right - left);
-  const lay = layout("Distribution: reference vs current", {
-    barmode: "overlay", bargap: 0, hovermode: "closest", height: 300,
-    xaxis: { type: "linear", domain: [0, 0.78], range: [left - pad, right + pad],
-      title: { text: esc(dist.feature), font: { size: 11 } } },
-    yaxis: { title: { text: "density", font: { size: 11 } }, rangemode: "tozero" },
-    xaxis2: { type: "category", domain: [0.86, 1], anchor: "y2", tickfont: { size: 9 } },
-    yaxis2: { anchor: "x2", tickformat: ".0%", range: [0, Math.min(1, top * 1.15)], side: "right" },
-    annotations: [{ xref: "x2 domain", yref: "paper", x: 0.5, y: 1.02, xanchor: "center",
-      yanchor: "bottom", showarrow: false, font: { size: 10, color: "#555" },
-      text: "outside the reference's range" }],
-    margin: { l: 55, r: 45, t: 46, b: 50 },
-  });
-  lay.legend.y = -0.3;
-  return [traces, lay];
 }
 
 function last(series) {
