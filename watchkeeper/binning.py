@@ -17,11 +17,13 @@ underflow, index 1 holds values equal to the edge and index 2 is overflow.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from watchkeeper.types import FloatArray, IntArray
 
-__all__ = ["DEFAULT_BINS", "bin_counts", "n_slots", "quantile_edges"]
+__all__ = ["DEFAULT_BINS", "bin_counts", "n_slots", "quantile_edges", "slot_labels"]
 
 DEFAULT_BINS = 20
 """Quantile bins per numeric column: fine enough to see a 0.05-sd shift, coarse enough
@@ -54,6 +56,24 @@ def quantile_edges(values: FloatArray, n_bins: int = DEFAULT_BINS) -> FloatArray
 def n_slots(edges: FloatArray) -> int:
     """Length of the count vector for ``edges``: interior bins plus underflow and overflow."""
     return 3 if len(edges) == 1 else len(edges) + 1
+
+
+def slot_labels(edges: FloatArray | list[float]) -> list[str]:
+    """One label per slot of the count vector: ``< a``, ``a – b`` per bin, ``> z``.
+
+    Examples
+    --------
+    >>> slot_labels([0.0, 1.5, 3.0])
+    ['< 0', '0 – 1.5', '1.5 – 3', '> 3']
+    >>> slot_labels([2.0])
+    ['< 2', '= 2', '> 2']
+    """
+    fmt = "{:.4g}".format
+    edges = [float(e) for e in edges]
+    if len(edges) == 1:
+        return [f"< {fmt(edges[0])}", f"= {fmt(edges[0])}", f"> {fmt(edges[0])}"]
+    inner = [f"{fmt(a)} – {fmt(b)}" for a, b in itertools.pairwise(edges)]
+    return [f"< {fmt(edges[0])}", *inner, f"> {fmt(edges[-1])}"]
 
 
 def bin_counts(values: FloatArray, edges: FloatArray, *, assume_sorted: bool = False) -> IntArray:

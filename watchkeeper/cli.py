@@ -56,6 +56,236 @@ def drift(
     _console.print(table)
 
 
+# -- offline comparison: report and check ----------------------------------------------
+
+_Reference = Annotated[Path, typer.Argument(help="Reference data: .parquet, .csv or .feather")]
+_Current = Annotated[Path, typer.Argument(help="Current data, same columns")]
+_FalseAlarm = Annotated[
+    float, typer.Option(help="False-alarm rate per comparison, after the correction")
+]
+_Method = Annotated[
+    str | None, typer.Option(help="Drift method for every column (default: by kind and size)")
+]
+_ColumnMethod = Annotated[
+    list[str] | None,
+    typer.Option("--column-method", help="COLUMN=METHOD, for one column; repeatable"),
+]
+_DriftShare = Annotated[
+    float, typer.Option(help="The dataset drifts when this share of columns drifted")
+]
+_JsonOut = Annotated[Path | None, typer.Option("--json", help="Also write the report as JSON")]
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    """One line on stderr and exit code 2, for bad input or a bad option."""
+    _errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+def _compare_files(
+    reference: Path,
+    current: Path,
+    *,
+    false_alarm_rate: float,
+    method: str | None,
+    column_method: list[str] | None,
+    drift_share: float,
+) -> Any:
+    """Read both files and compare them, with a progress bar on stderr."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from watchkeeper.errors import ConfigError
+    from watchkeeper.io import read_table
+    from watchkeeper.report import compare_frames
+    from watchkeeper.stats import DriftConfig
+
+    methods: dict[str, str] = {}
+    for item in column_method or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise ConfigError(
+                f"--column-method: expected COLUMN=METHOD, got {item!r}",
+                field="--column-method",
+                value=item,
+                expected="COLUMN=METHOD",
+            )
+        methods[name] = value
+    config = DriftConfig(method=method, false_alarm_rate=false_alarm_rate, drift_share=drift_share)
+    steps = ["reading the reference", "reading the current data", "profiling the reference",
+             "profiling the current data", "judging drift"]  # fmt: skip
+    with Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=_errors,
+        transient=True,
+        disable=not _errors.is_terminal,
+    ) as bar:
+        task = bar.add_task(steps[0], total=len(steps))
+
+        def step(name: str) -> None:
+            bar.update(task, description=name, completed=steps.index(name))
+
+        ref_frame = read_table(reference)
+        step("reading the current data")
+        cur_frame = read_table(current)
+        report = compare_frames(
+            ref_frame,
+            cur_frame,
+            config=config,
+            column_methods=methods,
+            reference_name=reference.name,
+            current_name=current.name,
+            progress=step,
+        )
+        bar.update(task, completed=len(steps))
+    return report
+
+
+def _drift_table(report: Any) -> Table:
+    """The comparison in the terminal: one row per column, the figures behind each verdict
+    (the reasons in words are in the HTML report)."""
+    table = Table(title=report.drift.explanation)
+    for name in ("column", "method", "statistic", "threshold", "drift", "missing", "out/new"):
+        table.add_column(name, no_wrap=True)
+    for col in report.columns:
+        d = col.drift
+        quality = col.out_of_range if col.out_of_range is not None else col.new_category_share
+        table.add_row(
+            col.name,
+            d.method if d else "–",
+            f"{d.statistic:.4g}" if d else "–",
+            f"{d.threshold:.4g}" if d else "–",
+            "[red]yes[/red]" if col.drifted else ("no" if d else "not judged"),
+            _percent(col.missing[1]),
+            _percent(quality),
+        )
+    return table
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None or value != value else f"{100 * value:.1f}%"
+
+
+@app.command()
+def report(
+    reference: _Reference,
+    current: _Current,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The HTML report (self-contained)")
+    ] = Path("report.html"),
+    json_path: _JsonOut = None,
+    title: Annotated[str | None, typer.Option(help="Title of the page")] = None,
+    false_alarm_rate: _FalseAlarm = 0.01,
+    method: _Method = None,
+    column_method: _ColumnMethod = None,
+    drift_share: _DriftShare = 0.5,
+) -> None:
+    """Compare two data files: drift and data quality per column, as HTML (and JSON)."""
+    from watchkeeper.errors import WatchkeeperError
+    from watchkeeper.report import render_html, report_to_json, write_text_atomically
+
+    try:
+        result = _compare_files(
+            reference,
+            current,
+            false_alarm_rate=false_alarm_rate,
+            method=method,
+            column_method=column_method,
+            drift_share=drift_share,
+        )
+        write_text_atomically(output, render_html(result, title=title))
+        if json_path is not None:
+            write_text_atomically(json_path, report_to_json(result))
+    except (WatchkeeperError, OSError) as exc:
+        raise _fail(exc) from exc
+    _console.print(_drift_table(result))
+    written = f"{output}" + (f" and {json_path}" if json_path is not None else "")
+    _console.print(f"report written to {written}", markup=False, highlight=False)
+
+
+@app.command()
+def check(
+    reference: _Reference,
+    current: _Current,
+    column: Annotated[
+        list[str] | None,
+        typer.Option("--column", help="Fail when this column drifts; repeatable"),
+    ] = None,
+    any_column: Annotated[bool, typer.Option(help="Fail when any column drifts")] = False,
+    dataset_drift: Annotated[
+        bool, typer.Option(help="Fail when the dataset drifts (share of drifted columns)")
+    ] = True,
+    allow_absent: Annotated[
+        bool, typer.Option(help="Pass even when reference columns are missing")
+    ] = False,
+    max_missing: Annotated[
+        float | None, typer.Option(help="Fail when a column's missing share is above this")
+    ] = None,
+    max_missing_increase: Annotated[
+        float | None, typer.Option(help="Fail when a column's missing share rose by more")
+    ] = None,
+    max_out_of_range: Annotated[
+        float | None, typer.Option(help="Fail above this share outside the reference's range")
+    ] = None,
+    max_new_categories: Annotated[
+        float | None, typer.Option(help="Fail above this share of new categories")
+    ] = None,
+    json_path: _JsonOut = None,
+    html: Annotated[Path | None, typer.Option(help="Also write the HTML report")] = None,
+    false_alarm_rate: _FalseAlarm = 0.01,
+    method: _Method = None,
+    column_method: _ColumnMethod = None,
+    drift_share: _DriftShare = 0.5,
+) -> None:
+    """Gate a pipeline on two data files: exit 0 when the check passes, 1 when it fails."""
+    from watchkeeper.errors import WatchkeeperError
+    from watchkeeper.report import (
+        CheckPolicy,
+        render_html,
+        report_to_dict,
+        run_check,
+        write_text_atomically,
+    )
+
+    try:
+        policy = CheckPolicy(
+            dataset_drift=dataset_drift,
+            any_column_drift=any_column,
+            columns=tuple(column or ()),
+            absent_columns=not allow_absent,
+            max_missing_ratio=max_missing,
+            max_missing_increase=max_missing_increase,
+            max_out_of_range=max_out_of_range,
+            max_new_category_share=max_new_categories,
+        )
+        result = _compare_files(
+            reference,
+            current,
+            false_alarm_rate=false_alarm_rate,
+            method=method,
+            column_method=column_method,
+            drift_share=drift_share,
+        )
+        outcome = run_check(result, policy)
+        if json_path is not None:
+            import json
+
+            doc = report_to_dict(result)
+            doc["check"] = outcome.to_dict()
+            write_text_atomically(json_path, json.dumps(doc, indent=2, allow_nan=False))
+        if html is not None:
+            write_text_atomically(html, render_html(result))
+    except (WatchkeeperError, OSError, ValueError) as exc:
+        raise _fail(exc) from exc
+    for failure in outcome.failures:  # one line each, unwrapped: CI logs are grepped
+        line = f"FAIL {failure.condition}: {failure.message}"
+        _console.print(line, markup=False, highlight=False, soft_wrap=True)
+    _console.print(outcome.summary, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(0 if outcome.passed else 1)
+
+
 @app.command()
 def init(
     path: Annotated[Path, typer.Argument(help="Config file to write")] = Path("watchkeeper.yaml"),

@@ -25,4 +25,11 @@ def read_table(path: Path) -> Any:
             value=str(path),
             expected=", ".join(_READERS),
         )
+    if not path.is_file():
+        raise InvalidBatchError(
+            f"file {str(path)!r}: not found",
+            field="path",
+            value=str(path),
+            expected="an existing data file",
+        )
     return getattr(pd, reader)(path)

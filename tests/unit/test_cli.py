@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -160,3 +161,66 @@ def test_exported_prometheus_rules_pass_promtool(tmp_path: Path, promtool: str) 
     check = subprocess.run([promtool, "check", "rules", str(out)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "SUCCESS: 10 rules found" in check.stdout
+
+
+def test_report_command_writes_html_and_json(tmp_path: Path) -> None:
+    ref = _write(tmp_path, "ref.parquet", 0.0, 1)
+    cur = _write(tmp_path, "cur.parquet", 5.0, 2)
+    html, doc = tmp_path / "out" / "report.html", tmp_path / "report.json"
+    html.parent.mkdir()
+    result = runner.invoke(app, ["report", str(ref), str(cur), "-o", str(html), "--json", str(doc)])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"age .*jensen_shannon.*yes", result.output)
+    data = json.loads(doc.read_text())
+    assert data["drift"]["drifted_columns"] == ["age"]
+    assert data["reference"] == {"name": "ref.parquet", "rows": 5_000}
+    page = html.read_text()
+    assert "Did the data change?" in page and "cur.parquet" in page
+    assert [p.name for p in html.parent.iterdir()] == ["report.html"]  # no temporary left
+
+
+def test_check_command_exit_codes(tmp_path: Path) -> None:
+    ref = _write(tmp_path, "ref.parquet", 0.0, 1)
+    same = _write(tmp_path, "same.parquet", 0.0, 2)
+    moved = _write(tmp_path, "moved.parquet", 5.0, 3)
+
+    passed = runner.invoke(app, ["check", str(ref), str(same)])
+    assert passed.exit_code == 0, passed.output
+    assert passed.output.strip().splitlines()[-1].startswith("check passed")
+
+    failed = runner.invoke(app, ["check", str(ref), str(moved), "--column", "age"])
+    assert failed.exit_code == 1, failed.output
+    lines = failed.output.strip().splitlines()
+    assert lines[0].startswith("FAIL dataset_drift: dataset drift: 1 of 2 columns drifted")
+    assert lines[1].startswith("FAIL columns: age: drift: ")
+    assert lines[-1].startswith("check failed: 2 condition(s) not met")
+
+    # dataset drift alone does not fail once switched off; the critical column still does
+    relaxed = runner.invoke(app, ["check", str(ref), str(moved), "--no-dataset-drift"])
+    assert relaxed.exit_code == 0, relaxed.output
+
+    out = tmp_path / "check.json"
+    runner.invoke(app, ["check", str(ref), str(moved), "--json", str(out)])
+    check = json.loads(out.read_text())["check"]
+    assert check["passed"] is False and check["failures"][0]["condition"] == "dataset_drift"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["{ref}", "{missing}"], "error: file '{missing}': not found"),
+        (["{ref}", "{ref}", "--column-method", "age"], "--column-method: expected COLUMN=METHOD"),
+        (["{ref}", "{ref}", "--method", "kl"], "unknown drift method 'kl'; expected one of: chi2"),
+        (["{ref}", "{ref}", "--max-missing", "3"], "max_missing_ratio: expected a share in"),
+        (["{ref}", "{ref}", "--column", "nope"], "unknown column 'nope'; expected one of: age"),
+    ],
+)
+def test_check_bad_input_is_one_line_and_exit_code_2(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    ref = _write(tmp_path, "ref.parquet", 0.0, 1)
+    names = {"ref": str(ref), "missing": str(tmp_path / "nope.parquet")}
+    result = runner.invoke(app, ["check", *(a.format(**names) for a in args)])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().count("\n") == 0, result.output
+    assert message.format(**names) in result.output

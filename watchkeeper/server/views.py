@@ -9,7 +9,6 @@ replayed or delayed stream still shows its data.
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,6 +18,7 @@ from typing import Any
 from watchkeeper.monitor import Monitor
 from watchkeeper.monitor.window import WindowState, merge_states
 from watchkeeper.profile import CategoricalProfile, NumericProfile
+from watchkeeper.report import build
 from watchkeeper.server.collector import Collector
 from watchkeeper.store.base import MetricPoint, WindowKey
 
@@ -231,43 +231,20 @@ def distribution(
         "reference": None,
         "current": None,
     }
-    if isinstance(ref, NumericProfile) and ref.edges is not None and ref.bin_counts is not None:
-        edges = [float(e) for e in ref.edges]
-        out["kind"] = "numeric"
-        out["bins"] = _bin_labels(edges)
-        out["edges"] = edges  # slots: below edges[0], each [edges[i], edges[i+1]), above edges[-1]
-        out["reference"] = _shares(ref.bin_counts)
-        if isinstance(cur, NumericProfile) and cur.bin_counts is not None:
-            if len(cur.bin_counts) == len(ref.bin_counts):
-                out["current"] = _shares(cur.bin_counts)
+    dist = build.distribution(ref, cur) if ref is not None else None
+    if dist is not None:
+        out["kind"] = dist.kind
+        out["bins"] = list(dist.labels)
+        out["reference"] = list(dist.reference)
+        if dist.edges is not None and isinstance(ref, NumericProfile):
+            out["edges"] = list(dist.edges)  # slots: below edges[0], the bins, above edges[-1]
+            out["reference_range"] = [ref.min, ref.max]
+        if cur is not None:
+            out["current"] = list(dist.current)
             out["current_missing"] = cur.missing
             out["current_count"] = cur.count
-        out["reference_range"] = [ref.min, ref.max]
-    elif isinstance(ref, CategoricalProfile):
-        cats = sorted(ref.counts, key=lambda k: -ref.counts[k])
-        out["kind"] = "categorical"
-        out["bins"] = [*cats, "other (not in reference)"]
-        out["reference"] = _shares([*(ref.counts[k] for k in cats), ref.other])
-        if isinstance(cur, CategoricalProfile):
-            out["current"] = _shares([*(cur.counts.get(k, 0) for k in cats), cur.other])
+        if isinstance(ref, CategoricalProfile) and isinstance(cur, CategoricalProfile):
             out["new_categories"] = [
                 {"value": v, "count": n} for v, n in cur.top_other(10) if v not in ref.counts
             ]
-            out["current_missing"] = cur.missing
-            out["current_count"] = cur.count
     return out
-
-
-def _shares(counts: Iterable[Any]) -> list[float]:
-    values = [int(x) for x in counts]
-    total = sum(values)
-    return [v / total if total else 0.0 for v in values]
-
-
-def _bin_labels(edges: list[float]) -> list[str]:
-    """Labels of the slots of ``binning.n_slots``: underflow, interior bins, overflow."""
-    fmt = "{:.4g}".format
-    if len(edges) == 1:
-        return [f"< {fmt(edges[0])}", f"= {fmt(edges[0])}", f"> {fmt(edges[0])}"]
-    inner = [f"{fmt(a)} – {fmt(b)}" for a, b in itertools.pairwise(edges)]
-    return [f"< {fmt(edges[0])}", *inner, f"> {fmt(edges[-1])}"]
