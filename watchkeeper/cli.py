@@ -91,12 +91,11 @@ def _compare_files(
     column_method: list[str] | None,
     drift_share: float,
 ) -> Any:
-    """Read both files and compare them, with a progress bar on stderr."""
+    """Compare both files batch by batch, with progress bars on stderr (in a terminal)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from watchkeeper.errors import ConfigError
-    from watchkeeper.io import read_table
-    from watchkeeper.report import compare_frames
+    from watchkeeper.report.files import compare_files
     from watchkeeper.stats import DriftConfig
 
     methods: dict[str, str] = {}
@@ -111,36 +110,25 @@ def _compare_files(
             )
         methods[name] = value
     config = DriftConfig(method=method, false_alarm_rate=false_alarm_rate, drift_share=drift_share)
-    steps = ["reading the reference", "reading the current data", "profiling the reference",
-             "profiling the current data", "judging drift"]  # fmt: skip
     with Progress(
         TextColumn("{task.description:<28}"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
+        TextColumn("{task.completed:,.0f} rows"),
         TimeElapsedColumn(),
         console=_errors,
         transient=True,
         disable=not _errors.is_terminal,
     ) as bar:
-        task = bar.add_task(steps[0], total=len(steps))
+        tasks: dict[str, Any] = {}
 
-        def step(name: str) -> None:
-            bar.update(task, description=name, completed=steps.index(name))
+        def tell(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done)
 
-        ref_frame = read_table(reference)
-        step("reading the current data")
-        cur_frame = read_table(current)
-        report = compare_frames(
-            ref_frame,
-            cur_frame,
-            config=config,
-            column_methods=methods,
-            reference_name=reference.name,
-            current_name=current.name,
-            progress=step,
+        return compare_files(
+            reference, current, config=config, column_methods=methods, progress=tell
         )
-        bar.update(task, completed=len(steps))
-    return report
 
 
 def _drift_table(report: Any) -> Table:

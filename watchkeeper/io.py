@@ -1,23 +1,25 @@
-"""Read tabular files for the command line (parquet, feather, csv), via pandas/pyarrow."""
+"""Read tabular files for the command line (parquet, feather, csv), via pandas/pyarrow:
+whole (:func:`read_table`) or batch by batch in bounded memory (:func:`iter_batches`)."""
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 from watchkeeper.errors import InvalidBatchError
 
-__all__ = ["read_table"]
+__all__ = ["BATCH_ROWS", "count_rows", "iter_batches", "read_table"]
 
 _READERS = {".parquet": "read_parquet", ".feather": "read_feather", ".csv": "read_csv"}
 
+BATCH_ROWS = 100_000
+"""Rows per batch when a file is read batch by batch."""
 
-def read_table(path: Path) -> Any:
-    """Read a data file into a pandas DataFrame; the suffix picks the reader."""
-    import pandas as pd
 
-    reader = _READERS.get(path.suffix.lower())
-    if reader is None:
+def _check(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in _READERS:
         raise InvalidBatchError(
             f"file {str(path)!r}: unsupported suffix {path.suffix!r}; expected one of: "
             + ", ".join(_READERS),
@@ -32,4 +34,54 @@ def read_table(path: Path) -> Any:
             value=str(path),
             expected="an existing data file",
         )
-    return getattr(pd, reader)(path)
+    return suffix
+
+
+def read_table(path: Path) -> Any:
+    """Read a data file into a pandas DataFrame; the suffix picks the reader."""
+    import pandas as pd
+
+    return getattr(pd, _READERS[_check(path)])(path)
+
+
+def count_rows(path: Path) -> int | None:
+    """Rows in the file from its metadata (parquet, feather); ``None`` for csv."""
+    suffix = _check(path)
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    if suffix == ".feather":
+        import pyarrow.ipc as ipc
+
+        with ipc.open_file(path) as reader:
+            return int(sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches)))
+    return None
+
+
+def iter_batches(path: Path, rows: int = BATCH_ROWS) -> Generator[Any, None, None]:
+    """The file as pandas DataFrames of up to ``rows`` rows, so memory holds one batch
+    whatever the file's size."""
+    import pandas as pd
+
+    suffix = _check(path)
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        # pre-buffering keeps every column chunk read so far (memory grew with the file)
+        parquet = pq.ParquetFile(path, pre_buffer=False)
+        for batch in parquet.iter_batches(batch_size=rows):
+            yield batch.to_pandas()
+    elif suffix == ".feather":
+        import pyarrow as pa
+        import pyarrow.ipc as ipc
+
+        # memory-mapped: a record batch costs only the pages its slices touch
+        with pa.memory_map(str(path)) as source, ipc.open_file(source) as reader:
+            for i in range(reader.num_record_batches):
+                batch = reader.get_batch(i)
+                for offset in range(0, batch.num_rows, rows):
+                    yield batch.slice(offset, rows).to_pandas()
+    else:
+        with pd.read_csv(path, chunksize=rows) as chunks:
+            yield from chunks

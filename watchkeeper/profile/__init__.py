@@ -14,6 +14,7 @@ from __future__ import annotations
 from watchkeeper.profile.categorical import CategoricalProfile
 from watchkeeper.profile.dataset import ColumnLayout, ColumnProfile, DatasetProfile, profile
 from watchkeeper.profile.numeric import NumericProfile
+from watchkeeper.profile.stream import profile_batches, sketched_layout
 from watchkeeper.profile.text import TextProfile
 
 __all__ = [
@@ -24,4 +25,6 @@ __all__ = [
     "NumericProfile",
     "TextProfile",
     "profile",
+    "profile_batches",
+    "sketched_layout",
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from watchkeeper.report import (
     report_to_json,
     run_check,
 )
+from watchkeeper.report.files import compare_files
 from watchkeeper.stats import DriftConfig, DriftDetector
 
 XSS = "<script>alert(1)</script>"
@@ -228,3 +230,34 @@ def test_bad_policy_and_unknown_column_name_the_field(report: Any) -> None:
         CheckPolicy(columns="age")
     with pytest.raises(ConfigError, match="unknown column 'nope'; expected one of: "):
         run_check(report, CheckPolicy(columns=["nope"]))
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".feather", ".csv"])
+def test_files_compared_batch_by_batch_agree_with_numpy(
+    tmp_path: Path, frames: Any, report: Any, suffix: str
+) -> None:
+    ref, cur = frames
+    paths = []
+    for frame, name in ((ref, "ref"), (cur, "cur")):
+        path = tmp_path / f"{name}{suffix}"
+        if suffix == ".parquet":
+            frame.to_parquet(path, row_group_size=2_500)
+        elif suffix == ".feather":
+            frame.to_feather(path)
+        else:
+            frame.to_csv(path, index=False)
+        paths.append(path)
+    seen: list[tuple[str, int, int | None]] = []
+    streamed = compare_files(*paths, batch_rows=3_000, progress=lambda *a: seen.append(a))
+    assert streamed.rows == (len(ref), len(cur))
+    assert set(streamed.drifted_columns) == set(report.drifted_columns)
+    lo, hi = ref["income"].min(), ref["income"].max()
+    outside = ((cur["income"] < lo) | (cur["income"] > hi)).mean()
+    assert streamed["income"].out_of_range == pytest.approx(outside)  # exact ends: exact share
+    assert streamed["age"].missing == pytest.approx(report["age"].missing)
+    assert dict(streamed["city"].new_categories) == dict(report["city"].new_categories)
+    assert streamed["dropped"].absent and streamed.extra_columns == ("added",)
+    stages = [s for s, _, _ in seen]
+    assert stages[0] == "scanning the reference" and stages[-1] == "judging drift"
+    done = [d for s, d, _ in seen if s == "profiling the current data"]
+    assert done[-1] == len(cur) and len(done) > 1  # several batches, rows counted up

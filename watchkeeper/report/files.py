@@ -1,0 +1,63 @@
+"""Two data files compared batch by batch: what ``watchkeeper report`` and ``watchkeeper
+check`` run. Memory holds one batch of rows plus the profiles, whatever the files' size
+(the reference is read twice: :mod:`watchkeeper.profile.stream`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from watchkeeper.io import BATCH_ROWS, count_rows, iter_batches
+from watchkeeper.profile import profile_batches
+from watchkeeper.report.build import Report, build_report
+from watchkeeper.stats import DriftConfig
+
+__all__ = ["FileProgress", "compare_files"]
+
+FileProgress = Callable[[str, int, int | None], None]
+"""Called with ``(stage, rows done, rows in all or None)`` as the work goes on."""
+
+
+def compare_files(
+    reference: Path,
+    current: Path,
+    *,
+    config: DriftConfig | None = None,
+    column_methods: Mapping[str, str] | None = None,
+    batch_rows: int = BATCH_ROWS,
+    progress: FileProgress | None = None,
+) -> Report:
+    """Profile both files (parquet, feather or csv) in batches and compare them.
+
+    The reference's schema is inferred from its first batch. Reference columns the
+    current file lacks are reported absent, and its columns the reference lacks as extra
+    (read off the current file's first batch).
+    """
+    tell = progress or (lambda _stage, _done, _total: None)
+    ref_rows, cur_rows = count_rows(reference), count_rows(current)
+    stages = {"scan": "scanning the reference", "count": "profiling the reference"}
+    ref = profile_batches(
+        lambda: iter_batches(reference, batch_rows),
+        rows_done=lambda name, done: tell(stages[name], done, ref_rows),
+    )
+    peek = iter_batches(current, batch_rows)
+    first = next(peek, None)
+    peek.close()
+    names = {str(c) for c in first.columns} if first is not None else set()
+    cur = profile_batches(
+        lambda: iter_batches(current, batch_rows),
+        reference=ref,
+        rows_done=lambda _name, done: tell("profiling the current data", done, cur_rows),
+    )
+    tell("judging drift", 0, None)
+    known = {spec.name for spec in ref.schema}
+    return build_report(
+        ref,
+        cur,
+        config=config,
+        column_methods=column_methods,
+        reference_name=reference.name,
+        current_name=current.name,
+        absent=[spec.name for spec in ref.schema if spec.name not in names],
+        extra=sorted(names - known),
+    )
