@@ -134,6 +134,8 @@ def _compare_files(
 def _drift_table(report: Any) -> Table:
     """The comparison in the terminal: one row per column, the figures behind each verdict
     (the reasons in words are in the HTML report)."""
+    from watchkeeper.report.html import percent
+
     table = Table(title=report.drift.explanation)
     for name in ("column", "method", "statistic", "threshold", "drift", "missing", "out/new"):
         table.add_column(name, no_wrap=True)
@@ -146,14 +148,10 @@ def _drift_table(report: Any) -> Table:
             f"{d.statistic:.4g}" if d else "–",
             f"{d.threshold:.4g}" if d else "–",
             "[red]yes[/red]" if col.drifted else ("no" if d else "not judged"),
-            _percent(col.missing[1]),
-            _percent(quality),
+            percent(col.missing[1]),
+            percent(quality),
         )
     return table
-
-
-def _percent(value: float | None) -> str:
-    return "–" if value is None or value != value else f"{100 * value:.1f}%"
 
 
 @app.command()

@@ -6,8 +6,9 @@ reference's with its own quantile bins and categories, the current one profiled 
 layout — judges drift with :class:`~watchkeeper.stats.DriftDetector` and adds, per column,
 what an engineer checks next to a drift verdict: missing values, values outside the
 reference's range, new categories, summary statistics, and the two distributions on the
-reference's bins. :func:`compare_frames` does the profiling from two data frames (what
-``watchkeeper report`` and ``watchkeeper check`` read from files).
+reference's bins. :func:`compare_frames` does the profiling from two data frames in
+memory; :func:`watchkeeper.report.files.compare_files` from two files batch by batch (what
+``watchkeeper report`` and ``watchkeeper check`` run).
 
 Everything here returns frozen dataclasses; HTML and JSON are built from them in
 :mod:`watchkeeper.report.html` and :mod:`watchkeeper.report.json`.
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,8 +47,9 @@ __all__ = [
     "distribution",
 ]
 
-Progress = Callable[[str], None]
-"""Called with the name of each step as it starts (the CLI draws a progress bar)."""
+Progress = Callable[[str, int, int | None], None]
+"""Called with ``(stage, rows done, rows in all or None)`` as the work goes on (the CLI
+draws a progress bar per stage)."""
 
 
 @dataclass(frozen=True)
@@ -180,8 +182,7 @@ def build_report(
     column_methods: Mapping[str, str] | None = None,
     reference_name: str = "reference",
     current_name: str = "current",
-    absent: Sequence[str] = (),
-    extra: Sequence[str] = (),
+    current_columns: Iterable[str] | None = None,
 ) -> Report:
     """Compare ``current`` with ``reference``: drift and data quality per column.
 
@@ -196,9 +197,10 @@ def build_report(
         Passed to :class:`~watchkeeper.stats.DriftDetector`.
     reference_name, current_name
         Shown in the report.
-    absent, extra
-        Reference columns missing from the current data, and current columns the
-        reference does not have (a profile cannot tell; :func:`compare_frames` can).
+    current_columns
+        The current data's column names, when known: reference columns not among them
+        are reported absent, and those the reference lacks as extra (a profile cannot
+        tell on its own).
 
     Returns
     -------
@@ -224,7 +226,9 @@ def build_report(
     detector = DriftDetector(config, column_methods=column_methods).fit(reference)
     verdict = detector.compare(current)
     judged = {c.column: c for c in verdict.columns}
-    gone = set(absent)
+    names = [str(c) for c in current_columns] if current_columns is not None else None
+    known = {spec.name for spec in reference.schema}
+    gone = known - set(names) if names is not None else set()
     columns = []
     for spec in reference.schema:
         ref_col = reference.columns[spec.name]
@@ -245,7 +249,7 @@ def build_report(
         rows=(reference.n_rows, current.n_rows),
         drift=verdict,
         columns=tuple(columns),
-        extra_columns=tuple(extra),
+        extra_columns=tuple(n for n in names or () if n not in known),
         config=config,
     )
 
@@ -267,16 +271,15 @@ def compare_frames(
     validated against it leniently, so values of the wrong type count as type errors and
     a column the current frame lacks is reported as absent rather than failing.
     """
-    step = progress or (lambda _name: None)
-    step("profiling the reference")
+    tell = progress or (lambda _stage, _done, _total: None)
+    rows = (len(reference), len(current))
+    tell("profiling the reference", 0, rows[0])
     ref = profile(reference, schema)
-    step("profiling the current data")
+    tell("profiling the reference", rows[0], rows[0])
+    tell("profiling the current data", 0, rows[1])
     cur = profile(current, reference=ref)
-    names = {str(c) for c in current.columns}
-    absent = [spec.name for spec in ref.schema if spec.name not in names]
-    known = {spec.name for spec in ref.schema}
-    extra = [str(c) for c in current.columns if str(c) not in known]
-    step("judging drift")
+    tell("profiling the current data", rows[1], rows[1])
+    tell("judging drift", 0, None)
     return build_report(
         ref,
         cur,
@@ -284,8 +287,7 @@ def compare_frames(
         column_methods=column_methods,
         reference_name=reference_name,
         current_name=current_name,
-        absent=absent,
-        extra=extra,
+        current_columns=current.columns,
     )
 
 

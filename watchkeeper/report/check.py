@@ -20,6 +20,7 @@ from typing import Any
 
 from watchkeeper.errors import ConfigError
 from watchkeeper.report.build import Report
+from watchkeeper.report.json import json_ready
 
 __all__ = ["CheckFailure", "CheckPolicy", "CheckResult", "run_check"]
 
@@ -134,14 +135,8 @@ class CheckResult:
         return {
             "passed": self.passed,
             "summary": self.summary,
-            "failures": [_finite(asdict(f)) for f in self.failures],
+            "failures": [json_ready(asdict(f)) for f in self.failures],
         }
-
-
-def _finite(mapping: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in mapping.items()
-    }
 
 
 def run_check(report: Report, policy: CheckPolicy | None = None) -> CheckResult:

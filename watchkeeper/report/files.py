@@ -4,18 +4,15 @@ check`` run. Memory holds one batch of rows plus the profiles, whatever the file
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from watchkeeper.io import BATCH_ROWS, count_rows, iter_batches
 from watchkeeper.profile import profile_batches
-from watchkeeper.report.build import Report, build_report
+from watchkeeper.report.build import Progress, Report, build_report
 from watchkeeper.stats import DriftConfig
 
-__all__ = ["FileProgress", "compare_files"]
-
-FileProgress = Callable[[str, int, int | None], None]
-"""Called with ``(stage, rows done, rows in all or None)`` as the work goes on."""
+__all__ = ["compare_files"]
 
 
 def compare_files(
@@ -25,7 +22,7 @@ def compare_files(
     config: DriftConfig | None = None,
     column_methods: Mapping[str, str] | None = None,
     batch_rows: int = BATCH_ROWS,
-    progress: FileProgress | None = None,
+    progress: Progress | None = None,
 ) -> Report:
     """Profile both files (parquet, feather or csv) in batches and compare them.
 
@@ -43,14 +40,13 @@ def compare_files(
     peek = iter_batches(current, batch_rows)
     first = next(peek, None)
     peek.close()
-    names = {str(c) for c in first.columns} if first is not None else set()
+    names = [str(c) for c in first.columns] if first is not None else []
     cur = profile_batches(
         lambda: iter_batches(current, batch_rows),
         reference=ref,
         rows_done=lambda _name, done: tell("profiling the current data", done, cur_rows),
     )
     tell("judging drift", 0, None)
-    known = {spec.name for spec in ref.schema}
     return build_report(
         ref,
         cur,
@@ -58,6 +54,5 @@ def compare_files(
         column_methods=column_methods,
         reference_name=reference.name,
         current_name=current.name,
-        absent=[spec.name for spec in ref.schema if spec.name not in names],
-        extra=sorted(names - known),
+        current_columns=names,
     )

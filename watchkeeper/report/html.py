@@ -26,7 +26,7 @@ from watchkeeper import __version__
 from watchkeeper.report.build import ColumnReport, Report
 from watchkeeper.report.json import report_to_dict
 
-__all__ = ["render_html", "write_text_atomically"]
+__all__ = ["findings", "percent", "render_html", "write_text_atomically"]
 
 _HERE = Path(__file__).resolve().parent
 _STATIC = _HERE.parent / "dashboard" / "static"
@@ -64,7 +64,8 @@ def _number(value: float | None, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
-def _percent(value: float | None) -> str:
+def percent(value: float | None) -> str:
+    """A share as ``12.3%``; ``–`` for None or NaN."""
     if value is None or math.isnan(value):
         return "–"
     return f"{100 * value:.1f}%"
@@ -89,12 +90,12 @@ def findings(report: Report) -> list[tuple[str, str]]:
             out.append((col.name, f"has {col.type_errors:,} values of the wrong type"))
         ref, cur = col.missing
         if not math.isnan(cur) and cur - (0.0 if math.isnan(ref) else ref) > 0.05:
-            out.append((col.name, f"missing values rose from {_percent(ref)} to {_percent(cur)}"))
+            out.append((col.name, f"missing values rose from {percent(ref)} to {percent(cur)}"))
         if col.out_of_range is not None and col.out_of_range > 0.01:
             out.append(
                 (
                     col.name,
-                    f"{_percent(col.out_of_range)} of values lie outside the reference's range",
+                    f"{percent(col.out_of_range)} of values lie outside the reference's range",
                 )
             )
         if col.new_category_share is not None and col.new_category_share > 0.01:
@@ -102,7 +103,7 @@ def findings(report: Report) -> list[tuple[str, str]]:
             out.append(
                 (
                     col.name,
-                    f"{_percent(col.new_category_share)} of values are new categories ({named})",
+                    f"{percent(col.new_category_share)} of values are new categories ({named})",
                 )
             )
     return out
@@ -140,7 +141,7 @@ def render_html(report: Report, *, title: str | None = None) -> str:
         findings=findings(report),
         charts=charts,
         number=_number,
-        percent=_percent,
+        percent=percent,
         generated=datetime.fromtimestamp(report.generated_at, UTC).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
         css=(_STATIC / "dashboard.css").read_text(encoding="utf-8"),

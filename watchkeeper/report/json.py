@@ -19,7 +19,7 @@ from typing import Any
 from watchkeeper import __version__
 from watchkeeper.report.build import ColumnReport, Report
 
-__all__ = ["FORMAT", "report_to_dict", "report_to_json"]
+__all__ = ["FORMAT", "json_ready", "report_to_dict", "report_to_json"]
 
 FORMAT = "watchkeeper.report/1"
 """Name and version of the document layout; bumped when a field changes meaning."""
@@ -57,7 +57,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "drifted_columns": list(report.drifted_columns),
             "explanation": drift.explanation,
         },
-        "config": _clean(asdict(report.config)),
+        "config": json_ready(asdict(report.config)),
         "columns": [_column(c) for c in report.columns],
         "extra_columns": list(report.extra_columns),
     }
@@ -70,7 +70,7 @@ def report_to_json(report: Report, *, indent: int | None = 2) -> str:
 
 def _column(col: ColumnReport) -> dict[str, Any]:
     dist = col.distribution
-    out: dict[str, Any] = _clean(
+    out: dict[str, Any] = json_ready(
         {
             "name": col.name,
             "kind": col.kind,
@@ -99,12 +99,12 @@ def _column(col: ColumnReport) -> dict[str, Any]:
     return out
 
 
-def _clean(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
     """Non-finite floats become None, recursively; tuples become lists."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
+        return {k: json_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [json_ready(v) for v in value]
     return value
