@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from watchkeeper.io import read_table
 from watchkeeper.report import render_html, report_to_json
 from watchkeeper.report.files import compare_files
+from watchkeeper.tables import read_table
 
 N_NUMERIC = 20
 N_CATEGORICAL = 5

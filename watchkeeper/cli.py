@@ -30,9 +30,9 @@ def drift(
 ) -> None:
     """Compare two data files column by column and print each drift verdict."""
     from watchkeeper.errors import WatchkeeperError
-    from watchkeeper.io import read_table
     from watchkeeper.profile import profile
     from watchkeeper.stats import DriftConfig, DriftDetector
+    from watchkeeper.tables import read_table
 
     try:
         ref = profile(read_table(reference))
@@ -425,7 +425,7 @@ def models_promote(
     if reference is not None:
         import io as _io
 
-        from watchkeeper.io import read_table
+        from watchkeeper.tables import read_table
 
         buffer = _io.BytesIO()
         read_table(reference).to_parquet(buffer)
@@ -463,8 +463,8 @@ def export_prometheus_rules(
 
     from watchkeeper.errors import WatchkeeperError
     from watchkeeper.exporters.prometheus_rules import prometheus_rules
-    from watchkeeper.monitor._time import parse_duration
     from watchkeeper.server.config import load_config
+    from watchkeeper.units import parse_duration
 
     try:
         cfg = load_config(config)
@@ -527,7 +527,7 @@ def demo(
 ) -> None:
     """Run watchkeeper on a real scikit-learn model through seven scripted incidents."""
     from watchkeeper.errors import WatchkeeperError
-    from watchkeeper.monitor._time import parse_duration
+    from watchkeeper.units import parse_duration
 
     try:
         from watchkeeper.demo.runner import DemoOptions, run_demo

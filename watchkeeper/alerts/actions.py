@@ -33,6 +33,7 @@ from watchkeeper.alerts.engine import AlertEvent
 from watchkeeper.alerts.history import amend_alert
 from watchkeeper.errors import ConfigError
 from watchkeeper.store import Store
+from watchkeeper.units import parse_duration
 
 __all__ = ["Action", "ActionRunner", "parse_actions"]
 
@@ -53,8 +54,6 @@ class Action:
 
 def parse_actions(doc: Any) -> dict[str, Action]:
     """Validate the ``actions:`` mapping; errors name ``actions.<name>.<key>``."""
-    from watchkeeper.alerts.rules import _seconds
-
     if doc is None:
         return {}
     if not isinstance(doc, Mapping):
@@ -99,8 +98,8 @@ def parse_actions(doc: Any) -> dict[str, Action]:
             name=str(name),
             command=tuple(str(c) for c in command),
             webhook=webhook if isinstance(webhook, str) else None,
-            cooldown_seconds=_seconds(spec.get("cooldown", "1h"), f"{where}.cooldown"),
-            timeout_seconds=_seconds(spec.get("timeout", "1h"), f"{where}.timeout"),
+            cooldown_seconds=parse_duration(spec.get("cooldown", "1h"), f"{where}.cooldown"),
+            timeout_seconds=parse_duration(spec.get("timeout", "1h"), f"{where}.timeout"),
             promote=bool(spec.get("promote", False)),
         )
     return out

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from watchkeeper.errors import RuleError
+from watchkeeper.units import parse_duration
 
 __all__ = ["AGGREGATES", "OPS", "Baseline", "Guard", "Rule", "parse_rules"]
 
@@ -48,8 +49,6 @@ AGGREGATES: dict[str, Callable[[Sequence[float]], float]] = {
     "sum": sum,
 }
 SEVERITIES = ("info", "warning", "critical")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
-_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 RULE_KEYS = {
     "name",
     "metric",
@@ -139,17 +138,8 @@ def _matches(matchers: Mapping[str, str], labels: Mapping[str, str]) -> bool:
     return True
 
 
-def _seconds(value: Any, where: str) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-        return float(value)
-    if isinstance(value, str) and (m := _DURATION.match(value)):
-        return float(m.group(1)) * _UNITS[m.group(2)]
-    raise RuleError(
-        f"{where}: expected a duration such as '5m', got {value!r}",
-        field=where,
-        value=value,
-        expected="a duration such as '5m'",
-    )
+def _duration(value: Any, where: str) -> float:
+    return parse_duration(value, where, error=RuleError)
 
 
 def _number(value: Any, where: str) -> float:
@@ -321,11 +311,11 @@ def parse_rules(doc: Any, known_metrics: set[str] | None = None) -> list[Rule]:
                     spec.get("aggregate", "last"), list(AGGREGATES), f"{where}.aggregate"
                 ),
                 when=guard,
-                for_seconds=_seconds(spec.get("for", 0), f"{where}.for"),
-                resolve_after_seconds=_seconds(
+                for_seconds=_duration(spec.get("for", 0), f"{where}.for"),
+                resolve_after_seconds=_duration(
                     spec.get("resolve_after", 0), f"{where}.resolve_after"
                 ),
-                repeat_seconds=_seconds(spec.get("repeat", 0), f"{where}.repeat"),
+                repeat_seconds=_duration(spec.get("repeat", 0), f"{where}.repeat"),
                 severity=_choice(spec.get("severity", "warning"), SEVERITIES, f"{where}.severity"),
                 summary=str(spec.get("summary", "")),
                 runbook=str(spec.get("runbook", "")),

@@ -12,10 +12,10 @@ from watchkeeper._batch import Columns, to_columns
 from watchkeeper.errors import ConfigError
 from watchkeeper.monitor import _inputs
 from watchkeeper.monitor._lifecycle import WindowLifecycle
-from watchkeeper.monitor._time import to_epoch, to_timestamps
 from watchkeeper.monitor.analysis import Task
 from watchkeeper.schema import Schema, infer_schema, validate
 from watchkeeper.store import Prediction, labels_key
+from watchkeeper.units import to_epoch, to_timestamps
 
 __all__ = ["Ingestion"]
 

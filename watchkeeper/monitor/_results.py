@@ -11,9 +11,9 @@ import numpy as np
 from watchkeeper.errors import ConfigError
 from watchkeeper.monitor import _inputs
 from watchkeeper.monitor._ingest import Ingestion
-from watchkeeper.monitor._time import parse_duration, to_epoch, to_timestamps
 from watchkeeper.monitor.analysis import performance_points
 from watchkeeper.store import MetricPoint, WindowKey
+from watchkeeper.units import parse_duration, to_epoch, to_timestamps
 
 __all__ = ["LabelReport", "Results"]
 

@@ -36,7 +36,6 @@ from watchkeeper.errors import ConfigError
 from watchkeeper.monitor import _inputs
 from watchkeeper.monitor._results import LabelReport, Results
 from watchkeeper.monitor._state import RECENT_ISSUES
-from watchkeeper.monitor._time import parse_duration, to_epoch, to_timestamps
 from watchkeeper.monitor.analysis import ReferenceContext, Task
 from watchkeeper.monitor.clock import Clock, SystemClock
 from watchkeeper.monitor.window import WindowState
@@ -44,6 +43,7 @@ from watchkeeper.profile import DatasetProfile, profile
 from watchkeeper.schema import Schema, infer_schema
 from watchkeeper.stats import DriftConfig, DriftDetector
 from watchkeeper.store import Prediction, Store, labels_key, open_store
+from watchkeeper.units import parse_duration, to_epoch, to_timestamps
 
 __all__ = ["LabelReport", "Monitor"]
 
@@ -247,7 +247,7 @@ class Monitor(Results):
                 ref_profile = reference
             else:
                 if isinstance(reference, str | Path):
-                    from watchkeeper.io import read_table
+                    from watchkeeper.tables import read_table
 
                     reference = read_table(Path(reference))
                 if schema is None:

@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from watchkeeper.errors import ConfigError
+from watchkeeper.jsonable import json_ready
 from watchkeeper.report.build import Report
-from watchkeeper.report.json import json_ready
 
 __all__ = ["CheckFailure", "CheckPolicy", "CheckResult", "run_check"]
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from watchkeeper.io import BATCH_ROWS, count_rows, iter_batches
 from watchkeeper.profile import profile_batches
 from watchkeeper.report.build import Progress, Report, build_report
 from watchkeeper.stats import DriftConfig
+from watchkeeper.tables import BATCH_ROWS, count_rows, iter_batches
 
 __all__ = ["compare_files"]
 

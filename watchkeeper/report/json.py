@@ -11,15 +11,15 @@ strict JSON that any parser reads.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
 from watchkeeper import __version__
+from watchkeeper.jsonable import json_ready
 from watchkeeper.report.build import ColumnReport, Report
 
-__all__ = ["FORMAT", "json_ready", "report_to_dict", "report_to_json"]
+__all__ = ["FORMAT", "report_to_dict", "report_to_json"]
 
 FORMAT = "watchkeeper.report/1"
 """Name and version of the document layout; bumped when a field changes meaning."""
@@ -97,14 +97,3 @@ def _column(col: ColumnReport) -> dict[str, Any]:
         }
     )
     return out
-
-
-def json_ready(value: Any) -> Any:
-    """Non-finite floats become None, recursively; tuples become lists."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
-    return value

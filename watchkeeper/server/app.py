@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import io
 import json
 import math
 from collections.abc import AsyncIterator
@@ -17,12 +16,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from starlette.concurrency import run_in_threadpool
 
 from watchkeeper import __version__, wire
-from watchkeeper.errors import ConfigError, InvalidBatchError, WatchkeeperError
+from watchkeeper.errors import ConfigError, WatchkeeperError
 from watchkeeper.exporters import MonitorCollector
-from watchkeeper.monitor._time import parse_duration
+from watchkeeper.jsonable import json_ready
 from watchkeeper.server.collector import Ack, Collector
 from watchkeeper.server.config import ServerConfig
 from watchkeeper.server.dashboard import add_dashboard
+from watchkeeper.tables import read_table_bytes
+from watchkeeper.units import parse_duration
 
 __all__ = ["create_app"]
 
@@ -228,7 +229,7 @@ def create_app(
         monitor = get().monitor(model)
         body = await read_body(request)
         ctype = request.headers.get("content-type", "").split(";")[0].strip()
-        frame = _read_table(body, ctype)
+        frame = read_table_bytes(body, ctype)
         ref_id = await run_in_threadpool(monitor.set_reference, frame)
         return {"reference_id": ref_id, "rows": len(frame)}
 
@@ -243,7 +244,7 @@ def create_app(
         ref_path = None
         if body:
             ctype = request.headers.get("content-type", "").split(";")[0].strip()
-            frame = _read_table(body, ctype)
+            frame = read_table_bytes(body, ctype)
             directory = Path(c.config.wal_dir).parent / "references"
             directory.mkdir(parents=True, exist_ok=True)
             ref_path = str(directory / f"{model}-{version}.parquet")
@@ -330,7 +331,7 @@ def create_app(
                     "started_at": a.started_at,
                     "resolved_at": a.resolved_at,
                     "silenced": "silenced_by" in a.evidence,
-                    "evidence": _jsonable(dict(a.evidence)),
+                    "evidence": json_ready(dict(a.evidence)),
                 }
                 for a in records
             ],
@@ -426,41 +427,3 @@ def create_app(
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def _read_table(body: bytes, ctype: str) -> Any:
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        if ctype == wire.PARQUET:
-            return pq.read_table(pa.BufferReader(body)).to_pandas()
-        if ctype == wire.ARROW_STREAM:
-            return pa.ipc.open_stream(pa.BufferReader(body)).read_all().to_pandas()
-        if ctype == "text/csv":
-            return pd.read_csv(io.BytesIO(body))
-    except (pa.ArrowInvalid, OSError, ValueError, pd.errors.ParserError) as exc:
-        raise InvalidBatchError(
-            f"body: not a readable {ctype} table ({exc})",
-            field="body",
-            value=len(body),
-            expected=f"a {ctype} table",
-        ) from exc
-    raise InvalidBatchError(
-        f"content-type: {ctype!r} is not a table format; expected {wire.PARQUET}, "
-        f"{wire.ARROW_STREAM} or text/csv",
-        field="content-type",
-        value=ctype,
-        expected=f"{wire.PARQUET}, {wire.ARROW_STREAM} or text/csv",
-    )

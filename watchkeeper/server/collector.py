@@ -29,13 +29,13 @@ from watchkeeper.alerts.history import amend_alert
 from watchkeeper.alerts.notifiers import Dispatcher, build_notifier
 from watchkeeper.errors import ConfigError, InvalidBatchError, WatchkeeperError
 from watchkeeper.monitor import Monitor
-from watchkeeper.monitor._time import to_timestamps
 from watchkeeper.monitor.clock import Clock, SystemClock
 from watchkeeper.schema import Schema
 from watchkeeper.server.config import ServerConfig
 from watchkeeper.server.wal import WriteAheadLog
 from watchkeeper.stats import DriftConfig
 from watchkeeper.store import SilenceRecord, Store, open_store
+from watchkeeper.units import to_timestamps
 
 __all__ = ["Ack", "Collector"]
 

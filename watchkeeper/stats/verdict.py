@@ -84,6 +84,7 @@ import numpy as np
 import numpy.typing as npt
 
 from watchkeeper.errors import ConfigError
+from watchkeeper.jsonable import json_ready
 from watchkeeper.stats.drift import METHODS, DriftMethod, MethodResult, get_method
 from watchkeeper.types import FloatArray
 
@@ -538,13 +539,6 @@ class Observation:
             )
 
 
-def _json_ready(mapping: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: None if isinstance(v, float) and not math.isfinite(v) else v
-        for key, v in mapping.items()
-    }
-
-
 @dataclass(frozen=True)
 class ColumnDrift:
     """The drift verdict of one column, with its evidence.
@@ -605,7 +599,8 @@ class ColumnDrift:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping; non-finite numbers (``nan``, ``inf`` thresholds) become None."""
-        return _json_ready(asdict(self))
+        out: dict[str, Any] = json_ready(asdict(self))
+        return out
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,12 @@
-"""Durations ("1m", "1h"), instants (datetime, ISO text, epoch) and per-row timestamps."""
+"""The one parser of durations and instants, used by every layer that reads time.
+
+- durations: ``"30s"``, ``"1.5m"``, ``"2h"``, ``"1d"``, ``"1w"``, a number of seconds or a
+  :class:`datetime.timedelta` (:func:`parse_duration`); a model's ``window``, a rule's
+  ``for``, an action's ``cooldown`` and a silence's ``duration`` accept the same forms;
+- instants: a datetime (naive means UTC), ISO text, ``numpy.datetime64`` or epoch
+  seconds (:func:`to_epoch`);
+- per-row event times of a batch (:func:`to_timestamps`).
+"""
 
 from __future__ import annotations
 
@@ -10,17 +18,21 @@ from typing import Any
 
 import numpy as np
 
-from watchkeeper.errors import ConfigError
+from watchkeeper.errors import ConfigError, WatchkeeperError
 from watchkeeper.types import FloatArray
 
-__all__ = ["parse_duration", "to_epoch", "to_timestamps"]
+__all__ = ["DURATION_FORMS", "parse_duration", "to_epoch", "to_timestamps"]
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+DURATION_FORMS = "a duration such as '30s', '5m', '1h', '1d', '1w' or seconds"
+"""What :func:`parse_duration` accepts, as error messages say it."""
 
 
-def parse_duration(value: str | float | int | dt.timedelta, field: str) -> float:
-    """Seconds in a duration: ``"30s"``, ``"1m"``, ``"2h"``, ``"1d"``, a number or a timedelta.
+def parse_duration(value: Any, field: str, *, error: type[WatchkeeperError] = ConfigError) -> float:
+    """Seconds in a duration: ``"30s"``, ``"1m"``, ``"2h"``, ``"1d"``, ``"1w"``, a number
+    or a timedelta; ``error`` is the exception raised for anything else (a rule file
+    raises :class:`~watchkeeper.errors.RuleError`).
 
     Examples
     --------
@@ -29,31 +41,46 @@ def parse_duration(value: str | float | int | dt.timedelta, field: str) -> float
     >>> parse_duration("soon", "window")
     Traceback (most recent call last):
     ...
-    watchkeeper.errors.ConfigError: window: expected a duration such as '1m', '1h' or seconds, got 'soon'
+    watchkeeper.errors.ConfigError: window: expected a duration such as '30s', '5m', '1h', '1d', '1w' or seconds, got 'soon'
     """  # noqa: E501
-    if isinstance(value, dt.timedelta):
-        seconds = value.total_seconds()
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
-    elif isinstance(value, str) and (m := _DURATION.match(value)):
-        seconds = float(m.group(1)) * _UNITS[m.group(2)]
-    else:
+    seconds = math.nan
+    try:
+        if isinstance(value, dt.timedelta):
+            seconds = value.total_seconds()
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            seconds = float(value)
+        elif isinstance(value, str) and len(value) < 64 and (m := _DURATION.match(value)):
+            seconds = float(m.group(1)) * _UNITS[m.group(2)]
+    except OverflowError:  # an integer of hundreds of digits
         seconds = math.nan
     if not math.isfinite(seconds) or seconds < 0:
-        raise ConfigError(
-            f"{field}: expected a duration such as '1m', '1h' or seconds, got {value!r}",
+        shown = _shown(value)
+        raise error(
+            f"{field}: expected {DURATION_FORMS}, got {shown!r}",
             field=field,
-            value=value,
-            expected="a duration such as '1m', '1h' or seconds",
+            value=shown,
+            expected=DURATION_FORMS,
         )
     return seconds
 
 
+def _shown(value: Any) -> Any:
+    """The value for an error message; a long string or huge integer is not repeated
+    (an int of over 4,300 digits cannot even be printed)."""
+    if isinstance(value, int) and value.bit_length() > 200:
+        return "<an integer too large>"
+    if isinstance(value, str) and len(value) > 64:
+        return value[:32] + "…"
+    return value
+
+
 def to_epoch(value: Any, field: str) -> float:
     """Epoch seconds of a datetime (naive means UTC), pandas Timestamp, ISO text or number."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    if isinstance(value, str):
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        with contextlib.suppress(OverflowError):
+            if math.isfinite(value):
+                return float(value)
+    if isinstance(value, str) and len(value) < 64:
         with contextlib.suppress(ValueError):
             value = dt.datetime.fromisoformat(value)
     if isinstance(value, np.datetime64):
@@ -62,10 +89,11 @@ def to_epoch(value: Any, field: str) -> float:
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
         return float(value.timestamp())
+    shown = _shown(value)
     raise ConfigError(
-        f"{field}: expected a time (datetime, ISO text or epoch seconds), got {value!r}",
+        f"{field}: expected a time (datetime, ISO text or epoch seconds), got {shown!r}",
         field=field,
-        value=value,
+        value=shown,
         expected="datetime, ISO text or epoch seconds",
     )
 

@@ -1,5 +1,10 @@
-"""Read tabular files for the command line (parquet, feather, csv), via pandas/pyarrow:
-whole (:func:`read_table`) or batch by batch in bounded memory (:func:`iter_batches`)."""
+"""The one table reader: parquet, feather (Arrow IPC) and csv, via pandas/pyarrow.
+
+A file whole (:func:`read_table`, the suffix picks the format) or batch by batch in
+bounded memory (:func:`iter_batches`), and a request body (:func:`read_table_bytes`, the
+content type picks it). The CLI, the report, the Monitor and the server all read tables
+here.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,11 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
+from watchkeeper import wire
 from watchkeeper.errors import InvalidBatchError
 
-__all__ = ["BATCH_ROWS", "count_rows", "iter_batches", "read_table"]
+__all__ = ["BATCH_ROWS", "TABLE_CONTENT_TYPES", "count_rows", "iter_batches", "read_table",
+           "read_table_bytes"]  # fmt: skip
 
 _READERS = {".parquet": "read_parquet", ".feather": "read_feather", ".csv": "read_csv"}
 
@@ -85,3 +92,44 @@ def iter_batches(path: Path, rows: int = BATCH_ROWS) -> Generator[Any, None, Non
     else:
         with pd.read_csv(path, chunksize=rows) as chunks:
             yield from chunks
+
+
+TABLE_CONTENT_TYPES = (wire.PARQUET, wire.ARROW_STREAM, "text/csv")
+"""Content types of a table sent as a request body."""
+
+
+def read_table_bytes(body: bytes, content_type: str) -> Any:
+    """Read a table sent as bytes (a reference or a new version's data) into a DataFrame.
+
+    Raises
+    ------
+    InvalidBatchError
+        The content type is not a table format, or the bytes are not a readable table.
+    """
+    import io
+
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        if content_type == wire.PARQUET:
+            return pq.read_table(pa.BufferReader(body)).to_pandas()
+        if content_type == wire.ARROW_STREAM:
+            return pa.ipc.open_stream(pa.BufferReader(body)).read_all().to_pandas()
+        if content_type == "text/csv":
+            return pd.read_csv(io.BytesIO(body))
+    except (pa.ArrowInvalid, OSError, ValueError, pd.errors.ParserError) as exc:
+        raise InvalidBatchError(
+            f"body: not a readable {content_type} table ({exc})",
+            field="body",
+            value=len(body),
+            expected=f"a {content_type} table",
+        ) from exc
+    expected = ", ".join(TABLE_CONTENT_TYPES)
+    raise InvalidBatchError(
+        f"content-type: {content_type!r} is not a table format; expected one of: {expected}",
+        field="content-type",
+        value=content_type,
+        expected=expected,
+    )
