@@ -19,21 +19,20 @@ from typing import Any
 
 from watchkeeper.alerts.history import amend_alert
 from watchkeeper.alerts.rules import AGGREGATES, OPS, Rule, _matches
+from watchkeeper.metrics import DATASET_DRIFT, FEATURE_DRIFT
 from watchkeeper.store import MetricPoint, Store, labels_key
 
 __all__ = ["DRIFT_METRICS", "AlertEngine", "AlertEvent"]
 
-DRIFT_METRICS = frozenset(
-    {
-        "feature_drift",
-        "feature_drifted",
-        "dataset_drift_share",
-        "dataset_drifted",
-        "drifted_features",
-    }
-)
+DRIFT_METRICS = frozenset({FEATURE_DRIFT.statistic, FEATURE_DRIFT.drifted, *DATASET_DRIFT})
 """Rules on these points carry the drifted features (statistic, threshold, method) in
 their evidence."""
+_EVIDENCE = {
+    FEATURE_DRIFT.statistic: "statistic",
+    FEATURE_DRIFT.threshold: "threshold",
+    FEATURE_DRIFT.drifted: "drifted",
+}
+"""A feature's drift point -> its key in a drifted feature's evidence."""
 
 
 @dataclass(frozen=True)
@@ -174,16 +173,10 @@ class AlertEngine:
         )
         by_feature: dict[tuple[str, str], dict[str, Any]] = {}
         for p in points:
-            if p.name in ("feature_drift", "feature_drift_threshold", "feature_drifted"):
+            if p.name in _EVIDENCE:
                 ident = (p.labels.get("feature", ""), p.labels.get("method", ""))
                 row = by_feature.setdefault(ident, {"feature": ident[0], "method": ident[1]})
-                row[
-                    {
-                        "feature_drift": "statistic",
-                        "feature_drift_threshold": "threshold",
-                        "feature_drifted": "drifted",
-                    }[p.name]
-                ] = p.value
+                row[_EVIDENCE[p.name]] = p.value
         return [
             {k: v for k, v in row.items() if k != "drifted"}
             for row in sorted(by_feature.values(), key=lambda r: -r.get("statistic", 0.0))

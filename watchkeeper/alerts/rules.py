@@ -3,7 +3,7 @@
 A rule, as written in the config YAML::
 
     - name: FeatureDrifting
-      metric: feature_drifted          # a metric point name (see README)
+      metric: feature_drifted          # a metric point name (watchkeeper.metrics)
       labels: {feature: "*"}           # matchers: exact, "*" any, "~regex"
       over: 2                          # the last N closed windows ...
       aggregate: min                   # ... reduced by last, avg, min, max or sum
@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from watchkeeper.errors import RuleError
+from watchkeeper.metrics import POINT_NAMES
 from watchkeeper.units import parse_duration
 
 __all__ = ["AGGREGATES", "OPS", "Baseline", "Guard", "Rule", "parse_rules"]
@@ -185,10 +186,11 @@ def _labels(value: Any, where: str) -> dict[str, str]:
     return {str(k): v for k, v in value.items()}
 
 
-def parse_rules(doc: Any, known_metrics: set[str] | None = None) -> list[Rule]:
+def parse_rules(doc: Any, known_metrics: Collection[str] = POINT_NAMES) -> list[Rule]:
     """Validate a list of rule mappings.
 
-    ``known_metrics``, when given, is the set of metric point names a rule may use.
+    ``known_metrics`` is the set of metric point names a rule may use: by default every
+    name of the catalogue (:data:`watchkeeper.metrics.POINT_NAMES`).
 
     Examples
     --------
@@ -244,12 +246,8 @@ def parse_rules(doc: Any, known_metrics: set[str] | None = None) -> list[Rule]:
                     expected=known,
                 )
         metric = spec.get("metric")
-        if not isinstance(metric, str) or (
-            known_metrics is not None and metric not in known_metrics
-        ):
-            expected = (
-                "a metric name" if known_metrics is None else ", ".join(sorted(known_metrics))
-            )
+        if not isinstance(metric, str) or metric not in known_metrics:
+            expected = ", ".join(sorted(known_metrics))
             raise RuleError(
                 f"{where}.metric: unknown metric {metric!r}; expected {expected}",
                 field=f"{where}.metric",

@@ -47,6 +47,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from watchkeeper.exporters.prometheus import COUNTERS, WINDOW_START
+from watchkeeper.metrics import metric
+
 __all__ = ["FAMILIES", "SCHEMA_VERSION", "Panel", "grafana_dashboard", "panel_queries"]
 
 SCHEMA_VERSION = 39
@@ -96,18 +99,31 @@ class Panel:
     width: int = 8
 
 
-def _selector(metric: str, matchers: Sequence[str]) -> str:
-    return metric + "{" + ", ".join(matchers) + "}"
+def _prom(point: str) -> str:
+    """The Prometheus name ``/metrics`` exports a catalogued metric point under."""
+    name = metric(point).prometheus
+    if name is None:
+        raise ValueError(f"{point}: not exported to Prometheus (see watchkeeper.metrics)")
+    return name
 
 
-def _wk(metric: str, *matchers: str) -> str:
+def _counter(key: str) -> str:
+    """The sample name of one of the collector's counters."""
+    return COUNTERS[key][0] + "_total"
+
+
+def _selector(name: str, matchers: Sequence[str]) -> str:
+    return name + "{" + ", ".join(matchers) + "}"
+
+
+def _wk(name: str, *matchers: str) -> str:
     """A watchkeeper selector filtered by the dashboard's model and version."""
-    return _selector(metric, (MV, *matchers))
+    return _selector(name, (MV, *matchers))
 
 
-def _svc(metric: str, *matchers: str) -> str:
+def _svc(name: str, *matchers: str) -> str:
     """A middleware selector filtered by the dashboard's scrape job."""
-    return _selector(metric, (JOB, *matchers))
+    return _selector(name, (JOB, *matchers))
 
 
 def _rate(selector: str, by: str = "model, version") -> str:
@@ -130,16 +146,16 @@ _ALL = _rate(_svc("http_request_count_total"), by="")
 SOFTWARE = (
     Panel(
         "Latency p50 / p95 / p99",
-        ((_wk("watchkeeper_latency_seconds"), PER_MODEL + " p{{quantile}}"),),
+        ((_wk(_prom("latency_seconds")), PER_MODEL + " p{{quantile}}"),),
         unit="s",
         description="Prediction latency quantiles in the latest closed window.",
     ),
     Panel(
         "Traffic",
         (
-            (_wk("watchkeeper_throughput_per_second"), PER_MODEL + " in window"),
-            (_rate(_wk("watchkeeper_predictions_total")), PER_MODEL + " predictions received"),
-            (_rate(_wk("watchkeeper_labels_total")), PER_MODEL + " labels received"),
+            (_wk(_prom("throughput_per_second")), PER_MODEL + " in window"),
+            (_rate(_wk(_counter("predictions"))), PER_MODEL + " predictions received"),
+            (_rate(_wk(_counter("labels"))), PER_MODEL + " labels received"),
         ),
         unit="reqps",
         description="Predictions per second in the latest closed window, and what the "
@@ -147,25 +163,25 @@ SOFTWARE = (
     ),
     Panel(
         "Error rate",
-        ((_wk("watchkeeper_error_ratio"), PER_MODEL),),
+        ((_wk(_prom("error_rate")), PER_MODEL),),
         unit="percentunit",
         description="Share of the window's predictions logged with an error.",
     ),
     Panel(
         "Errors by kind",
-        ((_wk("watchkeeper_window_errors"), PER_MODEL + " {{kind}}"),),
+        ((_wk(_prom("errors")), PER_MODEL + " {{kind}}"),),
         description="Predictions logged with an error in the latest closed window.",
     ),
     Panel(
         "Server load (custom metric)",
-        ((_wk("watchkeeper_custom_metric", 'metric="server_load"', 'stat="max"'), PER_MODEL),),
+        ((_wk(_prom("custom_metric"), 'metric="server_load"', 'stat="max"'), PER_MODEL),),
         description="Saturation as the service reports it: the highest "
         '`log_metric("server_load", …)` value in the latest closed window (the ServerLoad '
         "rule fires above 0.91).",
     ),
     Panel(
         "Latest window age",
-        ((f"time() - {_wk('watchkeeper_window_start_timestamp_seconds')}", PER_MODEL),),
+        ((f"time() - {_wk(WINDOW_START)}", PER_MODEL),),
         unit="s",
         kind="stat",
         description="Seconds since the start of the latest closed window: it grows when "
@@ -212,46 +228,46 @@ INPUTS = (
     Panel(
         "Feature drift score vs threshold",
         (
-            (_wk("watchkeeper_feature_drift_score", FEATURE), "{{feature}} ({{method}})"),
-            (_wk("watchkeeper_feature_drift_threshold", FEATURE), "{{feature}} threshold"),
+            (_wk(_prom("feature_drift"), FEATURE), "{{feature}} ({{method}})"),
+            (_wk(_prom("feature_drift_threshold"), FEATURE), "{{feature}} threshold"),
         ),
         description="The drift statistic against its natural spread at this sample size.",
     ),
     Panel(
         "Drift verdict per feature",
-        ((_wk("watchkeeper_feature_drifted", FEATURE), "{{feature}}"),),
+        ((_wk(_prom("feature_drifted"), FEATURE), "{{feature}}"),),
         kind="state-timeline",
     ),
     Panel(
         "Dataset drift share",
-        ((_wk("watchkeeper_dataset_drift_share"), PER_MODEL),),
+        ((_wk(_prom("dataset_drift_share")), PER_MODEL),),
         unit="percentunit",
         description="Share of the features drifted in the window.",
     ),
     Panel(
         "Missing values per feature",
-        ((_wk("watchkeeper_feature_missing_ratio", FEATURE), "{{feature}}"),),
+        ((_wk(_prom("missing_ratio"), FEATURE), "{{feature}}"),),
         unit="percentunit",
     ),
     Panel(
         "Out-of-range values per feature",
-        ((_wk("watchkeeper_feature_out_of_range_ratio", FEATURE), "{{feature}}"),),
+        ((_wk(_prom("out_of_range_share"), FEATURE), "{{feature}}"),),
         unit="percentunit",
         description="Share of a numeric feature outside the reference's [min, max].",
     ),
     Panel(
         "New categories per feature",
-        ((_wk("watchkeeper_feature_new_category_ratio", FEATURE), "{{feature}}"),),
+        ((_wk(_prom("new_category_share"), FEATURE), "{{feature}}"),),
         unit="percentunit",
         description="Share of a categorical feature's values unseen in the reference.",
     ),
     Panel(
         "Type errors per feature",
-        ((_wk("watchkeeper_feature_type_errors", FEATURE), "{{feature}}"),),
+        ((_wk(_prom("type_errors"), FEATURE), "{{feature}}"),),
     ),
     Panel(
         "Rejected rows",
-        ((_rate(_wk("watchkeeper_rejected_rows_total")), PER_MODEL),),
+        ((_rate(_wk(_counter("rejected_rows"))), PER_MODEL),),
         unit="reqps",
         description="Rows per second in batches the monitor rejected.",
     ),
@@ -259,34 +275,34 @@ INPUTS = (
 OUTPUTS = (
     Panel(
         "Output quantiles",
-        ((_wk("watchkeeper_output_value"), "{{output}} q{{quantile}}"),),
+        ((_wk(_prom("output_quantile")), "{{output}} q{{quantile}}"),),
     ),
     Panel(
         "Empty outputs",
-        ((_wk("watchkeeper_output_empty_ratio"), "{{output}}"),),
+        ((_wk(_prom("empty_output_ratio")), "{{output}}"),),
         unit="percentunit",
         description="Share of empty or missing outputs.",
     ),
     Panel(
         "Output drift score",
-        ((_wk("watchkeeper_output_drift_score"), "{{output}} ({{method}})"),),
+        ((_wk(_prom("output_drift")), "{{output}} ({{method}})"),),
     ),
 )
 PERFORMANCE = (
     Panel(
         "Performance from labels",
-        ((_wk("watchkeeper_performance"), "{{metric}}"),),
+        ((_wk(_prom("accuracy")), "{{metric}}"),),
         description="Labels are joined to predictions by id whenever they arrive.",
     ),
     Panel(
         "Label coverage",
-        ((_wk("watchkeeper_label_coverage_ratio"), PER_MODEL),),
+        ((_wk(_prom("label_coverage")), PER_MODEL),),
         unit="percentunit",
         description="Share of the window's predictions that have a label.",
     ),
     Panel(
         "Estimated performance",
-        ((_wk("watchkeeper_estimated_performance"), "{{metric}}"),),
+        ((_wk(_prom("estimated_accuracy")), "{{metric}}"),),
         description="Estimated from calibrated scores while labels are late.",
     ),
 )
@@ -360,16 +376,16 @@ def _templating(models: Sequence[str] | None) -> list[dict[str, Any]]:
     }
     return [
         datasource,
-        _variable("model", "Model", "label_values(watchkeeper_predictions_total, model)", regex),
+        _variable("model", "Model", f"label_values({_counter('predictions')}, model)", regex),
         _variable(
             "version",
             "Version",
-            'label_values(watchkeeper_predictions_total{model=~"$model"}, version)',
+            f'label_values({_counter("predictions")}{{model=~"$model"}}, version)',
         ),
         _variable(
             "feature",
             "Feature",
-            f"label_values(watchkeeper_feature_missing_ratio{{{MV}}}, feature)",
+            f"label_values({_prom('missing_ratio')}{{{MV}}}, feature)",
         ),
         _variable(
             "job",

@@ -2,8 +2,9 @@
 
 :class:`MonitorCollector` is a ``prometheus_client`` custom collector: on each scrape it
 reads the metric points of every monitor's latest closed window from the store (cached
-until a newer window closes) and yields them under the names in :data:`EXPORTED`.
-Labels are bounded: ``model``, ``version`` and only the point labels listed per name
+until a newer window closes) and yields them under the Prometheus names of the catalogue
+(:mod:`watchkeeper.metrics`): gauges (:data:`EXPORTED`) and summaries (:data:`SUMMARIES`).
+Labels are bounded: ``model``, ``version`` and only the point labels the catalogue lists
 (feature names come from the schema and are capped at ``MAX_FEATURES``; quantiles,
 methods and metric names are fixed sets). Ids, raw values, classes and user tags are
 never labels.
@@ -25,77 +26,47 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-__all__ = ["COUNTERS", "EXPORTED", "MAX_FEATURES", "MonitorCollector"]
+from watchkeeper.metrics import METRICS, metric
+
+__all__ = ["COUNTERS", "EXPORTED", "MAX_FEATURES", "SUMMARIES", "WINDOW_START", "MonitorCollector"]
 
 MAX_FEATURES = 500
-PERFORMANCE = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss",
-               "mae", "rmse", "mape", "r2")  # fmt: skip
+
+
+def _summaries() -> dict[str, tuple[str, str, str, str, str | None]]:
+    """Prometheus summary name -> (help, quantile point, count point, sum point, the
+    point label that splits it into series or ``None``), from the catalogue."""
+    by_prometheus = {spec.prometheus: spec.name for spec in METRICS if spec.prometheus}
+    out: dict[str, tuple[str, str, str, str, str | None]] = {}
+    for spec in METRICS:
+        if spec.prometheus is None or "quantile" not in spec.labels:
+            continue
+        split = [label for label in spec.labels if label != "quantile"]
+        out[spec.prometheus] = (
+            spec.help,
+            spec.name,
+            by_prometheus[f"{spec.prometheus}_count"],
+            by_prometheus[f"{spec.prometheus}_sum"],
+            split[0] if split else None,
+        )
+    return out
+
+
+SUMMARIES = _summaries()
+"""Prometheus summary -> (help, quantile point, count point, sum point, split label)."""
+_IN_SUMMARIES = {name for _help, *names, _split in SUMMARIES.values() for name in names}
 
 EXPORTED: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "requests": ("watchkeeper_window_predictions", "Predictions in the latest closed window.", ()),
-    "throughput_per_second": (
-        "watchkeeper_throughput_per_second", "Predictions per second in the latest window.", ()),
-    "error_rate": ("watchkeeper_error_ratio", "Share of predictions logged with an error.", ()),
-    "errors": ("watchkeeper_window_errors", "Predictions with an error, by kind.", ("kind",)),
-    "feature_drift": (
-        "watchkeeper_feature_drift_score", "Drift statistic of a feature vs the reference.",
-        ("feature", "method")),
-    "feature_drift_threshold": (
-        "watchkeeper_feature_drift_threshold", "Natural-spread threshold of the statistic.",
-        ("feature", "method")),
-    "feature_drifted": (
-        "watchkeeper_feature_drifted", "1 when the feature's drift verdict is on.",
-        ("feature", "method")),
-    "missing_ratio": (
-        "watchkeeper_feature_missing_ratio", "Share of missing values.", ("feature",)),
-    "type_errors": (
-        "watchkeeper_feature_type_errors", "Values of the wrong type in the window.", ("feature",)),
-    "out_of_range_share": (
-        "watchkeeper_feature_out_of_range_ratio", "Share outside the reference's range.",
-        ("feature",)),
-    "new_category_share": (
-        "watchkeeper_feature_new_category_ratio", "Share of categories unseen in the reference.",
-        ("feature",)),
-    "dataset_drift_share": (
-        "watchkeeper_dataset_drift_share", "Share of features drifted in the window.", ()),
-    "output_drift": (
-        "watchkeeper_output_drift_score", "Drift statistic of an output vs the reference.",
-        ("output", "method")),
-    "output_drifted": (
-        "watchkeeper_output_drifted", "1 when the output's drift verdict is on.",
-        ("output", "method")),
-    "empty_output_ratio": (
-        "watchkeeper_output_empty_ratio", "Share of empty or missing outputs.", ("output",)),
-    "label_coverage": (
-        "watchkeeper_label_coverage_ratio", "Share of the window's predictions with a label.", ()),
-    "labelled_rows": ("watchkeeper_labelled_rows", "Labelled predictions in the window.", ()),
-    **{
-        name: ("watchkeeper_performance", "Performance from labels, by metric.", ("metric",))
-        for name in PERFORMANCE
-    },
-    **{
-        f"estimated_{name}": (
-            "watchkeeper_estimated_performance", "Performance estimated from scores.",
-            ("metric",))
-        for name in ("accuracy", "precision", "recall", "f1")
-    },
-    "custom_metric": (
-        "watchkeeper_custom_metric", "A log_metric series (untagged) by name and statistic.",
-        ("metric", "stat")),
-}  # fmt: skip
-"""Point name -> (Prometheus name, help, point labels kept)."""
+    spec.name: (spec.prometheus, spec.help, spec.prometheus_labels)
+    for spec in METRICS
+    if spec.prometheus is not None and spec.name not in _IN_SUMMARIES
+}
+"""Point name -> (Prometheus name, help, labels of the gauge): every catalogued point
+exported as a gauge."""
+WINDOW_START = "watchkeeper_window_start_timestamp_seconds"
+"""The gauge of the start of each monitor's latest closed window (not a metric point)."""
 CACHE_SECONDS = 5.0
 """How long a scrape reuses the latest window's points before reading them again."""
-
-SUMMARIES = {
-    # Prometheus summary: quantile points, and the points giving its count and sum
-    "watchkeeper_latency_seconds": (
-        "Prediction latency in the latest closed window (quantiles from a sketch).",
-        "latency_seconds", "latency_count", "latency_sum_seconds", None),
-    "watchkeeper_output_value": (
-        "Distribution of a numeric output in the latest closed window.",
-        "output_quantile", "output_count", "output_mean", "output"),
-}  # fmt: skip
 
 COUNTERS = {
     "predictions": ("watchkeeper_predictions", "Predictions received."),
@@ -163,7 +134,8 @@ class MonitorCollector(Collector):
                     if not counts or not sums:
                         continue
                     n = counts[0].value
-                    total = sums[0].value * (n if s_name == "output_mean" else 1.0)
+                    # a mean point (an output's) gives the summary's sum as mean x count
+                    total = sums[0].value * (n if s_name.endswith("_mean") else 1.0)
                     if math.isnan(n) or math.isnan(total):
                         continue
                     values = [model, monitor.version, *([group] if key else [])]
@@ -182,7 +154,7 @@ class MonitorCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         families: dict[str, GaugeMetricFamily] = {}
         window = GaugeMetricFamily(
-            "watchkeeper_window_start_timestamp_seconds",
+            WINDOW_START,
             "Start of the latest closed window (Unix time).",
             labels=["model", "version"],
         )
@@ -192,17 +164,18 @@ class MonitorCollector(Collector):
             features = {spec.name for spec in (monitor.schema or [])}
             features = set(sorted(features)[:MAX_FEATURES])
             for point in self._points(monitor):
-                spec = EXPORTED.get(point.name)
-                if spec is None or math.isnan(point.value):
+                exported = EXPORTED.get(point.name)
+                if exported is None or math.isnan(point.value):
                     continue
-                prom, help_text, kept = spec
+                prom, help_text, kept = exported
                 if point.labels.get("feature", "") not in features | {""}:
                     continue
-                if not set(point.labels) <= set(kept):
+                spec = metric(point.name)
+                if not set(point.labels) <= set(spec.labels):
                     continue  # e.g. a tagged custom series: its tags are not labels here
                 labels = dict(point.labels)
-                if kept == ("metric",):
-                    labels["metric"] = point.name.removeprefix("estimated_")
+                if spec.prometheus_metric is not None:
+                    labels["metric"] = spec.prometheus_metric
                 family = families.get(prom)
                 if family is None:
                     family = families[prom] = GaugeMetricFamily(

@@ -15,14 +15,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from watchkeeper.alerts.rules import Rule
-from watchkeeper.exporters.prometheus import EXPORTED
+from watchkeeper.exporters.prometheus import EXPORTED, SUMMARIES
+from watchkeeper.metrics import metric
 
 __all__ = ["prometheus_rules", "promql"]
 
-_SUMMARIES = {
-    "latency_seconds": "watchkeeper_latency_seconds",
-    "output_quantile": "watchkeeper_output_value",
-}
+_SUMMARIES = {quantiles: prom for prom, (_help, quantiles, *_rest) in SUMMARIES.items()}
+"""Quantile point -> its Prometheus summary (a rule on it matches the ``quantile`` label)."""
 _RANGE_FN = {
     "avg": "avg_over_time",
     "min": "min_over_time",
@@ -32,14 +31,15 @@ _RANGE_FN = {
 }
 
 
-def _selector(metric: str, labels: dict[str, str], model: str) -> str | None:
+def _selector(point: str, labels: dict[str, str], model: str) -> str | None:
     matchers: list[str] = []
-    if metric in _SUMMARIES:
-        name = _SUMMARIES[metric]
-    elif metric in EXPORTED:
-        name, _help, kept = EXPORTED[metric]
-        if kept == ("metric",):
-            matchers.append(f'metric="{metric.removeprefix("estimated_")}"')
+    if point in _SUMMARIES:
+        name = _SUMMARIES[point]
+    elif point in EXPORTED:
+        name, _help, kept = EXPORTED[point]
+        shared = metric(point).prometheus_metric
+        if shared is not None:
+            matchers.append(f'metric="{shared}"')
         for key in labels:
             if key not in kept:
                 return None  # a label /metrics does not carry

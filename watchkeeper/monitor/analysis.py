@@ -33,6 +33,7 @@ from typing import Literal
 import numpy as np
 
 from watchkeeper.errors import WatchkeeperWarning
+from watchkeeper.metrics import METRICS
 from watchkeeper.monitor.window import WindowState
 from watchkeeper.profile import DatasetProfile
 from watchkeeper.profile.categorical import CategoricalProfile
@@ -59,64 +60,8 @@ __all__ = [
 
 LATENCY_QUANTILES = (0.5, 0.95, 0.99)
 OUTPUT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-POINT_NAMES = frozenset(
-    [
-        "requests",
-        "throughput_per_second",
-        "latency_seconds",
-        "latency_count",
-        "latency_sum_seconds",
-        "errors",
-        "error_rate",
-        "tagged_requests",
-        "missing_ratio",
-        "type_errors",
-        "mean",
-        "std",
-        "out_of_range_share",
-        "new_category_share",
-        "new_categories",
-        "cardinality",
-        "empty_ratio",
-        "feature_drift",
-        "feature_drift_threshold",
-        "feature_drift_p_value",
-        "feature_drifted",
-        "dataset_drift_share",
-        "drifted_features",
-        "dataset_drifted",
-        "output_quantile",
-        "output_mean",
-        "output_count",
-        "class_frequency",
-        "empty_output_ratio",
-        "output_drift",
-        "output_drift_threshold",
-        "output_drift_p_value",
-        "output_drifted",
-        "estimated_accuracy",
-        "estimated_precision",
-        "estimated_recall",
-        "estimated_f1",
-        "accuracy",
-        "precision",
-        "recall",
-        "f1",
-        "roc_auc",
-        "log_loss",
-        "confusion",
-        "mae",
-        "rmse",
-        "mape",
-        "r2",
-        "labelled_rows",
-        "label_coverage",
-        "custom_metric",
-        "event_count",
-        "rejected_values",
-    ]
-)
-"""Every metric point name the analysis writes (what alert rules may refer to)."""
+POINT_NAMES = frozenset(spec.name for spec in METRICS)
+"""Every metric point name the analysis writes: the catalogue's (:mod:`watchkeeper.metrics`)."""
 
 MAX_CLASSES = 50
 """Classes reported per output (frequencies, confusion); the rest are summed as ``other``."""

@@ -171,7 +171,7 @@ def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
     if not isinstance(fsync, bool):
         raise _error("fsync", fsync, "true or false")
     from watchkeeper.alerts.rules import parse_rules
-    from watchkeeper.monitor.analysis import POINT_NAMES
+    from watchkeeper.metrics import POINT_NAMES
 
     rules = tuple(parse_rules(doc.get("rules") or [], known_metrics=set(POINT_NAMES)))
     notifiers = doc.get("notifiers") or []

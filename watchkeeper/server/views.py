@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from watchkeeper.metrics import FAMILIES, family_of
 from watchkeeper.monitor import Monitor
 from watchkeeper.monitor.window import WindowState, merge_states
 from watchkeeper.profile import CategoricalProfile, NumericProfile
@@ -37,31 +38,6 @@ RANGES = {"1h": 3600.0, "1d": 86400.0, "7d": 7 * 86400.0, "30d": 30 * 86400.0}
 """The range picker's choices; ``custom`` takes ``since`` and ``until``."""
 MAX_POINTS_PER_SERIES = 1500
 """Above this many windows in a range, charts use the smallest rollup that fits."""
-
-FAMILIES = ("software", "inputs", "outputs", "performance")
-_SOFTWARE = {"requests", "throughput_per_second", "latency_seconds", "latency_count"}
-_SOFTWARE |= {"latency_sum_seconds", "errors", "error_rate", "tagged_requests"}
-_SOFTWARE |= {"custom_metric", "event_count"}
-_OUTPUTS = {"output_quantile", "output_mean", "output_count", "class_frequency"}
-_OUTPUTS |= {"empty_output_ratio", "output_drift", "output_drift_threshold"}
-_OUTPUTS |= {"output_drift_p_value", "output_drifted"}
-_PERFORMANCE = {"accuracy", "precision", "recall", "f1", "roc_auc", "log_loss", "confusion"}
-_PERFORMANCE |= {"mae", "rmse", "mape", "r2", "labelled_rows", "label_coverage"}
-
-
-def family_of(metric: str) -> str:
-    """Which health family a metric point belongs to.
-
-    >>> family_of("error_rate"), family_of("feature_drift"), family_of("estimated_f1")
-    ('software', 'inputs', 'performance')
-    """
-    if metric in _SOFTWARE:
-        return "software"
-    if metric in _OUTPUTS:
-        return "outputs"
-    if metric in _PERFORMANCE or metric.startswith("estimated_"):
-        return "performance"
-    return "inputs"
 
 
 @dataclass(frozen=True)
