@@ -22,7 +22,7 @@ from watchkeeper.cli import app
 from watchkeeper.exporters.grafana import FAMILIES, grafana_dashboard, panel_queries
 from watchkeeper.exporters.prometheus import COUNTERS, EXPORTED, SUMMARIES
 
-DEPLOY = Path(__file__).parents[2] / "deploy"
+DEPLOY = Path(__file__).parents[3] / "deploy"
 runner = CliRunner()
 
 
