@@ -63,7 +63,7 @@ def _classifier(rng: np.random.Generator) -> Monitor:
         ids=ids,
         timestamps=rng.uniform(0, W, n),
         latency=rng.uniform(0.005, 0.05, n),
-        error=np.where(rng.random(n) < 0.05, "timeout", None),
+        error=["timeout" if r < 0.05 else None for r in rng.random(n)],
         tags={"route": "/predict"},
     )
     monitor.log({"age": "not a number", "city": "rome", "comment": texts[0]}, timestamps=5.0)
