@@ -1,4 +1,5 @@
-"""Exports to other tools: Prometheus exposition (and, later, Grafana and rules)."""
+"""Exports to other tools: the Prometheus exposition, Prometheus alerting rules and a
+Grafana dashboard, all under the Prometheus names of :mod:`watchkeeper.metrics`."""
 
 from __future__ import annotations
 

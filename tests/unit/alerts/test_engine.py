@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from watchkeeper.alerts.engine import AlertEngine, AlertEvent
+from watchkeeper.alerts.engine import DRIFT_METRICS, AlertEngine, AlertEvent
 from watchkeeper.alerts.rules import parse_rules
 from watchkeeper.errors import RuleError
+from watchkeeper.metrics import FEATURE_DRIFT, POINT_NAMES, metric
 from watchkeeper.monitor import ManualClock, Monitor
 from watchkeeper.store import MemoryStore
 
@@ -185,6 +186,23 @@ def test_rule_errors_name_the_rule_and_the_field(rule: dict, message: str) -> No
     with pytest.raises(RuleError) as info:
         parse_rules([rule], known_metrics={"error_rate", "accuracy"})
     assert str(info.value).startswith(message)
+
+
+def test_rules_may_use_the_catalogues_names_by_default() -> None:
+    every = [
+        {"name": f"R{i}", "metric": name, "op": ">", "threshold": 0}
+        for i, name in enumerate(sorted(POINT_NAMES))
+    ]
+    assert [r.metric for r in parse_rules(every)] == sorted(POINT_NAMES)
+    with pytest.raises(RuleError, match=r"unknown metric 'latency'; expected accuracy, ") as info:
+        parse_rules([{"name": "A", "metric": "latency", "op": ">", "threshold": 1}])
+    assert "latency_seconds" in str(info.value)
+
+
+def test_drift_evidence_names_are_catalogued_drift_points() -> None:
+    assert DRIFT_METRICS <= POINT_NAMES
+    assert {metric(name).family for name in DRIFT_METRICS} == {"inputs"}
+    assert {FEATURE_DRIFT.statistic, FEATURE_DRIFT.drifted} <= DRIFT_METRICS
 
 
 def test_a_long_firing_alert_reminds_every_repeat_interval() -> None:
