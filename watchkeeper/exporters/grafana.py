@@ -18,11 +18,12 @@ built-in dashboard:
 - alerts: ``ALERTS`` from a Prometheus evaluating the rules of
   ``watchkeeper export prometheus-rules``.
 
-Metric names come from the catalogue (:mod:`watchkeeper.metrics`) and the exporter's
-counters, never from string literals. Every watchkeeper query is filtered by ``model=~"$model", version=~"$version"``. The
-middleware's metrics carry no model label: those panels are filtered by the scrape
-``job`` instead (``$job``). The gauges hold the latest *closed* window, so a panel moves
-once per window, a window's length after the traffic it shows.
+watchkeeper's names come from the catalogue (:mod:`watchkeeper.metrics`) and the
+exporter's counters, not from string literals. Every watchkeeper query is filtered by
+``model=~"$model", version=~"$version"``. The middleware's metrics carry no model label:
+those panels are filtered by the scrape ``job`` instead (``$job``). The gauges hold the
+latest *closed* window, so a panel moves once per window, a window's length after the
+traffic it shows.
 
 Custom metrics appear as ``watchkeeper_custom_metric{metric, stat}`` (untagged series;
 ``server_load`` has a panel). What is not here, because ``/metrics`` does not carry it:
