@@ -33,7 +33,7 @@ from typing import Literal
 import numpy as np
 
 from watchkeeper.errors import WatchkeeperWarning
-from watchkeeper.monitor.window import WindowState
+from watchkeeper.monitor.window import WindowState, merged_state
 from watchkeeper.profile import DatasetProfile
 from watchkeeper.profile.categorical import CategoricalProfile
 from watchkeeper.profile.numeric import NumericProfile
@@ -54,6 +54,7 @@ __all__ = [
     "ReferenceContext",
     "Task",
     "analyse_window",
+    "merged_state",
     "performance_points",
 ]
 
