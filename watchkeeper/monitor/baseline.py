@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -61,11 +62,17 @@ class Baseline:
         """The store id of the current reference; ``None`` without one."""
         return None if self.reference is None else self.reference.id
 
-    def restore(self, schema: Schema | None, *, now: float) -> None:
-        """Start from the latest reference stored for this version, else from ``schema``
-        (if given); a monitor restarted on the same store continues as it was."""
-        stored = self.store.latest_reference(self.model, self.version)
-        if stored is not None:
+    def start(
+        self, reference: Any, schema: Schema | Mapping[str, Any] | None, *, now: float
+    ) -> None:
+        """Start from ``reference`` (with ``schema``, if given), else from the latest
+        reference stored for this version (so a monitor restarted on the same store
+        continues as it was), else from ``schema`` alone, else from the first batch."""
+        if isinstance(schema, Mapping):
+            schema = Schema.from_dict(schema)
+        if reference is not None:
+            self.set_reference(reference, schema=schema, now=now)
+        elif (stored := self.store.latest_reference(self.model, self.version)) is not None:
             self.use_reference(stored[0], DatasetProfile.from_bytes(stored[1]), now=now)
         elif schema is not None:
             self.adopt_schema(schema, now=now)

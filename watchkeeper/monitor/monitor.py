@@ -8,19 +8,15 @@ options (``config``), schema and references (``baseline``), rows into window sta
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Unpack
 
-from watchkeeper.monitor.analysis import ReferenceContext
 from watchkeeper.monitor.clock import Clock, SystemClock
 from watchkeeper.monitor.config import MonitorConfig, MonitorOptions, resolve_config, valid_name
 from watchkeeper.monitor.events import Listener
 from watchkeeper.monitor.labels import LabelReport
-from watchkeeper.monitor.parts import MonitorParts, ReadOnly
+from watchkeeper.monitor.parts import MonitorParts, ReadOnly, default_writer
 from watchkeeper.monitor.query import metrics_frame
 from watchkeeper.schema import Schema
 from watchkeeper.store import Store, open_store
@@ -41,11 +37,10 @@ class Monitor:
         keywords: ``window``, ``grace``, ``rollups``, ``outputs``, ``task``, ``positive``,
         ``drift`` (a :class:`DriftConfig` or a mapping of its fields),
         ``column_methods``, ``retention``, ``window_retention``, ``batch_size``; not both.
-    schema
-        Columns, kinds and roles; default: the reference's, else inferred.
-    reference
-        What "normal" looks like: data, a file path or a :class:`DatasetProfile`.
-        Default: the latest reference stored for this version.
+    schema, reference
+        Columns, kinds and roles (default: the reference's, else inferred); what "normal"
+        looks like: data, a file path or a :class:`DatasetProfile` (default: the latest
+        stored for this version).
     store
         A :class:`Store` or URL (``sqlite:///…``, ``postgresql+psycopg://…``, ``memory://``).
     clock, writer
@@ -91,19 +86,12 @@ class Monitor:
         self.window_seconds, self.grace_seconds = config.window_seconds, config.grace_seconds
         self.rollup_seconds, self.drift_config = list(config.rollup_seconds), config.drift
         self.clock = clock = clock or SystemClock()
-        self.writer = writer or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.writer = writer or default_writer()
         self.store = open_store(store)
         self._lock = threading.RLock()
         self._closed = False
-        self._parts = MonitorParts.build(
-            self.store, model, version, self.writer, config, self.clock
-        )
-        if isinstance(schema, Mapping):
-            schema = Schema.from_dict(schema)
-        if reference is not None:
-            self.set_reference(reference, schema=schema)
-        else:
-            self._parts.baseline.restore(schema, now=self.clock.now())
+        self._parts = MonitorParts.build(self.store, model, version, self.writer, config, clock)
+        self._parts.baseline.start(reference, schema, now=clock.now())
 
     def set_reference(self, reference: Any, *, schema: Schema | None = None) -> int:
         """Use a new reference for the windows that open from now on; returns its id.
@@ -245,18 +233,11 @@ class Monitor:
         """The lowest ``seq`` logged whose rows or kept predictions are not all saved in
         the store yet; ``None`` when all are. A write-ahead log may drop records below it."""
         with self._lock:
-            seqs = [self._parts.windows.unsaved_seq, self._parts.predictions.unsaved_seq]
-            return min((s for s in seqs if s is not None), default=None)
-
-    @property
-    def reference(self) -> ReferenceContext | None:
-        """The current reference: its store id (``reference.id``), profile and fitted drift
-        detector; ``None`` without one."""
-        return self._parts.baseline.reference
-
-    _reference = reference  # the old private name, still read outside (deprecated)
+            return self._parts.unsaved_seq
 
     # read-only views of the parts (one line each: the docs are the parts' attributes)
+    reference = ReadOnly(lambda p: p.baseline.reference, "The current reference (id, profile).")
+    _reference = reference  # the old private name, still read outside (deprecated)
     reference_id = ReadOnly(lambda p: p.baseline.reference_id, "The current reference's id.")
     schema = ReadOnly(lambda p: p.baseline.schema, "The monitored columns (None: not yet).")
     task = ReadOnly(lambda p: p.baseline.task, "What the model predicts (for performance).")

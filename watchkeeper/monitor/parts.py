@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, overload
@@ -20,9 +23,14 @@ from watchkeeper.monitor.window import WindowState
 from watchkeeper.monitor.windows import Windows
 from watchkeeper.store import Store, WindowKey
 
-__all__ = ["MonitorParts", "ReadOnly"]
+__all__ = ["MonitorParts", "ReadOnly", "default_writer"]
 
 T = TypeVar("T")
+
+
+def default_writer() -> str:
+    """A writer name unique to this process: host, pid and a random suffix."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,12 @@ class MonitorParts:
     closer: WindowCloser
     ingestion: Ingestion
     labels: LabelJoin
+
+    @property
+    def unsaved_seq(self) -> int | None:
+        """The lowest ``seq`` whose rows or kept predictions are not all saved yet."""
+        seqs = [self.windows.unsaved_seq, self.predictions.unsaved_seq]
+        return min((s for s in seqs if s is not None), default=None)
 
     @classmethod
     def build(
