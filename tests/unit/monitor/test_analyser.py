@@ -68,13 +68,16 @@ def test_rollups_merge_the_finer_windows_of_each_span() -> None:
     for start, n in ((0.0, 1), (60.0, 2), (540.0, 3), (600.0, 4)):
         _save(store, baseline, WindowKey("m", "1", start, 60.0), "a", n)
     built = analyser.rollups("m", "1", [RollupSpan(600.0, 60.0, 0.0, 1200.0)])
-    assert [(k.start, k.seconds, ok) for k, ok in built] == [(0.0, 600.0, True), (600.0, 600.0, True)]
+    assert [(k.start, k.seconds, ok) for k, ok in built] == [
+        (0.0, 600.0, True),
+        (600.0, 600.0, True),
+    ]
     assert _requests(store, 600.0) == [6.0, 4.0]
     assert set(store.window_partials(WindowKey("m", "1", 0.0, 600.0))) == {ROLLUP_WRITER}
 
 
 def test_a_rollup_of_nothing_is_not_built() -> None:
-    store, _, analyser, _ = _parts((60.0, 600.0))
+    _, _, analyser, _ = _parts((60.0, 600.0))
     assert analyser.rollup(WindowKey("m", "1", 0.0, 600.0)) is None
     assert analyser.rollups("m", "1", [RollupSpan(600.0, 60.0, 0.0, 1200.0)]) == []
 
