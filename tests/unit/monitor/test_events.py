@@ -116,3 +116,13 @@ def test_a_failed_analysis_is_published_as_not_analysed() -> None:
     m.log({"x": np.zeros(3)}, timestamps=np.full(3, 100.0))
     assert [(w.start, w.analysed) for w in seen] == [(0.0, False)]
     assert m.analysis_errors == 1
+
+
+def test_windows_closing_in_one_step_are_all_in_their_rollup() -> None:
+    m = _monitor(rollups=("1h",), grace=30)
+    _log(m, 2, 3490.0)  # two windows of the first hour still open...
+    _log(m, 3, 3550.0)
+    _log(m, 1, 4000.0)  # ...close in one step, with the hour
+    m.flush()
+    hourly = m.metrics("requests", window="1h")["value"].tolist()
+    assert hourly == [5.0, 1.0]
