@@ -95,8 +95,8 @@ class Ingestion:
 
         Raises
         ------
-        WatchkeeperError
-            The batch cannot be read (nothing of it was folded in).
+        Exception
+            The batch cannot be read (the Monitor counts it as a rejected call).
         """
         if seq is None and isinstance(features, Mapping) and _is_row(features):
             ts = self.now() if timestamps is None else timestamps
