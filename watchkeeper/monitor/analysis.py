@@ -34,7 +34,7 @@ import numpy as np
 
 from watchkeeper.errors import WatchkeeperWarning
 from watchkeeper.metrics import METRICS
-from watchkeeper.monitor.window import WindowState
+from watchkeeper.monitor.window import WindowState, merged_state
 from watchkeeper.profile import DatasetProfile
 from watchkeeper.profile.categorical import CategoricalProfile
 from watchkeeper.profile.numeric import NumericProfile
@@ -55,6 +55,7 @@ __all__ = [
     "ReferenceContext",
     "Task",
     "analyse_window",
+    "merged_state",
     "performance_points",
 ]
 

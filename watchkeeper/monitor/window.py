@@ -26,9 +26,10 @@ from watchkeeper.errors import IncompatibleProfilesError, ProfileFormatError
 from watchkeeper.profile import DatasetProfile
 from watchkeeper.profile.categorical import CategoricalProfile
 from watchkeeper.profile.numeric import NumericProfile
+from watchkeeper.store.base import Store, WindowKey
 from watchkeeper.types import FloatArray
 
-__all__ = ["MAX_SERIES", "WindowState", "merge_states"]
+__all__ = ["MAX_SERIES", "WindowState", "merge_states", "merged_state"]
 
 MAGIC = b"WKWIN"
 FORMAT_VERSION = 1
@@ -251,3 +252,12 @@ def merge_states(states: Iterable[WindowState]) -> WindowState | None:
     for state in states:
         out = state if out is None else out.merge(state)
     return out
+
+
+def merged_state(store: Store, key: WindowKey) -> WindowState | None:
+    """The state of a stored window: every writer's partial merged; ``None`` for none.
+
+    The one place partials are merged when read (the monitor's analysis and the
+    dashboard's views both call it).
+    """
+    return merge_states(WindowState.from_bytes(b) for b in store.window_partials(key).values())

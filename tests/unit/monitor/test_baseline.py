@@ -1,0 +1,62 @@
+"""Baseline: the schema, the task and the references of one model version."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from watchkeeper.errors import ConfigError
+from watchkeeper.monitor.baseline import Baseline
+from watchkeeper.monitor.config import MonitorConfig
+from watchkeeper.profile import profile
+from watchkeeper.schema import Schema
+from watchkeeper.store import MemoryStore
+
+
+def _reference(n: int = 1_000) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return {
+        "x": rng.normal(size=n),
+        "prediction": rng.choice(["no", "yes"], n),
+        "score": rng.random(n),
+    }
+
+
+def test_the_task_follows_the_schema_and_the_reference_classes() -> None:
+    store = MemoryStore()
+    baseline = Baseline(store, "m", "1", MonitorConfig(positive="yes"))
+    baseline.set_reference(_reference(), now=0.0)
+    task = baseline.task
+    assert (task.kind, task.prediction, task.score) == ("classification", "prediction", "score")
+    assert task.classes == ("no", "yes") and task.positive == "yes"
+    assert baseline.schema is not None
+    assert [c.name for c in baseline.schema.with_role("output")] == ["prediction", "score"]
+
+
+def test_the_stored_reference_is_found_again_after_a_restart() -> None:
+    store = MemoryStore()
+    first = Baseline(store, "m", "1", MonitorConfig())
+    ref_id = first.set_reference(_reference(), now=0.0)
+    again = Baseline(store, "m", "1", MonitorConfig())
+    again.start(None, None, now=2.0)
+    assert again.reference_id == ref_id
+    assert again.schema == first.schema
+
+
+def test_a_reference_profile_with_other_columns_is_refused() -> None:
+    baseline = Baseline(MemoryStore(), "m", "1", MonitorConfig())
+    baseline.set_reference({"x": [1.0, 2.0]}, now=0.0)
+    with pytest.raises(ConfigError, match="reference: its columns"):
+        baseline.set_reference(profile({"y": [1.0, 2.0]}), now=1.0)
+
+
+def test_without_a_reference_the_given_schema_is_adopted_once() -> None:
+    schema = Schema.from_dict({"x": "numeric"})
+    baseline = Baseline(MemoryStore(), "m", "1", MonitorConfig())
+    with pytest.raises(ConfigError, match="schema: not known yet"):
+        baseline.new_state()
+    baseline.start(None, schema, now=0.0)
+    assert baseline.schema == schema and baseline.reference_id is None
+    baseline.adopt_schema(Schema(()), now=1.0)  # no-op: the schema is fixed
+    assert baseline.schema == schema
+    assert baseline.new_state().reference_id is None

@@ -1,0 +1,121 @@
+"""Closing windows: save this writer's state, analyse, roll up, purge, tell the listeners."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from watchkeeper.monitor.analyser import Analyser
+from watchkeeper.monitor.events import ClosedWindow, Listeners, WindowKind
+from watchkeeper.monitor.predictions import PendingPredictions
+from watchkeeper.monitor.window import WindowState
+from watchkeeper.monitor.windows import Windows
+from watchkeeper.store import Store, WindowKey
+
+__all__ = ["WindowCloser"]
+
+
+class WindowCloser:
+    """Carries out what :class:`~watchkeeper.monitor.windows.Windows` decides.
+
+    For each window that closes, oldest first: its state is saved as this writer's
+    partial, the kept predictions are saved, the merged window is analysed, and a
+    :class:`ClosedWindow` is published; then the coarser windows that ended are built
+    (each published as a ``"rollup"``), old states are purged, and late rows are saved
+    as corrections (each a ``"correction"``, followed by the ended coarser windows that
+    hold it).
+
+    Parameters
+    ----------
+    store, model, version, writer
+        Where, for what and as whom states are saved.
+    windows, analyser, predictions, listeners
+        The parts it coordinates.
+    now
+        The clock, stamping what is saved.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        model: str,
+        version: str,
+        writer: str,
+        *,
+        windows: Windows,
+        analyser: Analyser,
+        predictions: PendingPredictions,
+        listeners: Listeners,
+        now: Callable[[], float],
+    ) -> None:
+        self.store = store
+        self.model = model
+        self.version = version
+        self.writer = writer
+        self.windows = windows
+        self.analyser = analyser
+        self.predictions = predictions
+        self.listeners = listeners
+        self.now = now
+
+    def advance(self, ts: float) -> None:
+        """Let event time reach ``ts``: close the windows due, then save corrections."""
+        closing = self.windows.advance(ts)
+        self._close(closing)
+        if closing:
+            self._rollups(final=False)
+            self._purge()
+        self.corrections()
+
+    def flush(self) -> None:
+        """Close every open window, save corrections, build every coarser window from
+        what it holds so far and save the kept predictions."""
+        closing = self.windows.close_all()
+        self._close(closing)
+        if closing:
+            self._rollups(final=False)
+            self._purge()
+        self.corrections()
+        self._rollups(final=True)
+        self.predictions.save(self.store)
+
+    def corrections(self) -> None:
+        """Save the late rows of closed windows and rebuild the coarser windows that
+        had already ended."""
+        for start, state in self.windows.take_late():
+            self._save(start, state, "correction")
+            for rstart, seconds in self.windows.ended_rollups(start):
+                key = WindowKey(self.model, self.version, rstart, seconds)
+                analysed = self.analyser.rollup(key)
+                if analysed is not None:
+                    self._publish(key, "rollup", analysed)
+
+    def _close(self, closing: list[tuple[float, WindowState]]) -> None:
+        for start, state in closing:
+            self._save(start, state, "base")
+
+    def _save(self, start: float, state: WindowState, kind: WindowKind) -> None:
+        key = WindowKey(self.model, self.version, start, self.windows.config.window_seconds)
+        self.store.save_window(key, self.writer, state.to_bytes(), now=self.now())
+        self.predictions.save(self.store)
+        self.windows.saved(start)
+        self._publish(key, kind, self.analyser.analyse(key))
+
+    def _rollups(self, *, final: bool) -> None:
+        spans = self.windows.rollup_spans(final=final)
+        for key, analysed in self.analyser.rollups(self.model, self.version, spans):
+            self._publish(key, "rollup", analysed)
+
+    def _publish(self, key: WindowKey, kind: WindowKind, analysed: bool) -> None:
+        window = ClosedWindow(
+            self.model, self.version, key.start, key.seconds, kind, self.writer, analysed
+        )
+        self.listeners.publish(window)
+
+    def _purge(self) -> None:
+        if not self.windows.purge_due():
+            return
+        cfg, watermark = self.windows.config, self.windows.watermark
+        self.store.purge_predictions(self.model, watermark - cfg.retention_seconds)
+        self.store.purge_windows(
+            self.model, cfg.window_seconds, watermark - cfg.window_retention_seconds
+        )
