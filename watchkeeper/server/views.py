@@ -19,7 +19,7 @@ from watchkeeper.monitor import Monitor
 from watchkeeper.monitor.window import WindowState, merge_states
 from watchkeeper.profile import CategoricalProfile, NumericProfile
 from watchkeeper.report import build
-from watchkeeper.server.collector import Collector
+from watchkeeper.service import Service
 from watchkeeper.store.base import MetricPoint, WindowKey
 
 __all__ = [
@@ -153,7 +153,7 @@ def _latest(points: Sequence[MetricPoint]) -> float | None:
     return None
 
 
-def model_health(c: Collector, model: str, rng: TimeRange) -> dict[str, Any]:
+def model_health(c: Service, model: str, rng: TimeRange) -> dict[str, Any]:
     """Health per family for the overview: ``alert`` when a rule on that family fires,
     ``warn`` when one is pending, ``ok`` with data, ``none`` without; plus sparklines."""
     monitor = c.monitor(model)
