@@ -142,21 +142,6 @@ def test_the_alerts_and_silence_commands_talk_to_a_running_collector(tmp_path: P
         thread.join(30)
 
 
-def test_silences_survive_a_restart(tmp_path: Path) -> None:
-    cfg = parse_config(_config(tmp_path, rules=RULES, store="sqlite:///wk.db"), base=tmp_path)
-    first = Service(cfg, clock=ManualClock(100.0))
-    first.silence({"alertname": "AgeDrifting"}, ends_at=10_000.0, comment="deploy")
-    first.close()
-    second = Service(cfg, clock=ManualClock(200.0))
-    try:
-        assert [dict(s.matchers) for s in second.silences] == [{"alertname": "AgeDrifting"}]
-        labels = {"alertname": "AgeDrifting", "model": "churn"}
-        assert second.silenced_by(labels, 500.0) is not None
-        assert second.silenced_by(labels, 20_000.0) is None  # expired
-    finally:
-        second.close()
-
-
 def test_rules_reload_without_a_restart_and_bad_ones_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "watchkeeper.yaml"
     doc = _config(tmp_path, rules=RULES)
