@@ -1,7 +1,7 @@
 """What the dashboard shows, as JSON: series of metric points, model health, and a
 feature's reference-vs-current distribution.
 
-The pages (``server/dashboard.py``) fetch these from ``/v1/...`` like any other client,
+The pages (``server/routes/pages.py``) fetch these from ``/v1/...`` like any other client,
 so everything a chart plots can also be read with ``curl``. Times are epoch seconds of
 event time; a range ends at the model's latest closed window (not the wall clock), so a
 replayed or delayed stream still shows its data.
