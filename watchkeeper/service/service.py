@@ -95,7 +95,7 @@ class Service:
         )
         self._evaluated: dict[str, float] = {}
         self._keys: collections.OrderedDict[str, Ack] = collections.OrderedDict()
-        self._unsaved: collections.deque[tuple[int, str, float]] = collections.deque()
+        self._safe: collections.deque[tuple[int, str, float]] = collections.deque()
         self._decoded: dict[int, wire.Batch] = {}
         self._lock = threading.Lock()
         self.ready = False
@@ -231,7 +231,7 @@ class Service:
         self.counts[("predictions", model)] += batch.n_rows
         times = to_timestamps(batch.timestamps, batch.n_rows, now) if batch.n_rows else [now]
         with self._lock:
-            self._unsaved.append((seq, model, float(np.max(times))))
+            self._safe.append((seq, model, float(np.max(times))))
 
     # -- time -----------------------------------------------------------------------------
 
@@ -267,14 +267,14 @@ class Service:
     def _truncate_log(self) -> None:
         """Delete the log segments whose every prediction is in a closed, stored window."""
         with self._lock:
-            while self._unsaved:
-                _seq, model, newest = self._unsaved[0]
+            while self._safe:
+                _seq, model, newest = self._safe[0]
                 m = self.monitors[model]
                 end = math.floor(newest / m.window_seconds) * m.window_seconds + m.window_seconds
                 if end + m.grace_seconds > m.watermark:
                     break
-                self._unsaved.popleft()
-            safe_before = self._unsaved[0][0] if self._unsaved else self.wal.next_seq
+                self._safe.popleft()
+            safe_before = self._safe[0][0] if self._safe else self.wal.next_seq
         self.wal.truncate_before(safe_before)
 
     # -- alerts ---------------------------------------------------------------------------

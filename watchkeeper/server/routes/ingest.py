@@ -15,13 +15,20 @@ from starlette.concurrency import run_in_threadpool
 
 from watchkeeper import wire
 from watchkeeper.server import openapi
-from watchkeeper.server.deps import Body, ModelMonitor, ServiceDep, require_api_key
+from watchkeeper.server.deps import (
+    Body,
+    ModelMonitor,
+    ServiceDep,
+    model_monitor,
+    require_api_key,
+)
 from watchkeeper.service import Ack
 from watchkeeper.tables import read_table_bytes
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["ingest"], dependencies=[Depends(require_api_key)])
+# in this order, before a handler reads its body: 401/403 for the key, 404 for the model
+router = APIRouter(tags=["ingest"], dependencies=[Depends(require_api_key), Depends(model_monitor)])
 
 IdempotencyKey = Annotated[str | None, Header(alias="idempotency-key")]
 
@@ -37,7 +44,6 @@ def _media_type(content_type: str | None) -> str:
 @router.post("/v1/models/{model}/predictions", openapi_extra=openapi.PREDICTIONS_BODY)
 async def post_predictions(
     model: str,
-    _monitor: ModelMonitor,
     body: Body,
     service: ServiceDep,
     key: IdempotencyKey = None,
@@ -50,7 +56,7 @@ async def post_predictions(
 
 @router.post("/v1/models/{model}/labels", openapi_extra=openapi.LABELS_BODY)
 async def post_labels(
-    model: str, _monitor: ModelMonitor, body: Body, service: ServiceDep, key: IdempotencyKey = None
+    model: str, body: Body, service: ServiceDep, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     """Ground truth for earlier predictions, joined by id."""
     return _ack(await run_in_threadpool(service.write_labels, model, body, key))
@@ -58,7 +64,7 @@ async def post_labels(
 
 @router.post("/v1/models/{model}/signals", openapi_extra=openapi.SIGNALS_BODY)
 async def post_signals(
-    model: str, _monitor: ModelMonitor, body: Body, service: ServiceDep, key: IdempotencyKey = None
+    model: str, body: Body, service: ServiceDep, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     """Custom metrics and events (business or user signals), counted per window."""
     return _ack(await run_in_threadpool(service.write_signals, model, body, key))
@@ -80,7 +86,6 @@ async def put_reference(
 async def put_version(
     model: str,
     version: str,
-    _monitor: ModelMonitor,
     body: Body,
     service: ServiceDep,
     content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
