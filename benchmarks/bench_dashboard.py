@@ -25,8 +25,8 @@ import numpy as np
 import uvicorn
 
 from watchkeeper.server.app import create_app
-from watchkeeper.server.collector import Collector
-from watchkeeper.server.config import parse_config
+from watchkeeper.service import Service
+from watchkeeper.service.config import parse_config
 from watchkeeper.store import open_store
 from watchkeeper.store.base import MetricPoint
 
@@ -110,10 +110,10 @@ def main() -> None:
             "models": {"m": {"schema": schema, "window": "1h", "rollups": ["1d"]}},
         }
     )
-    collector = Collector(cfg)
+    collector = Service(cfg)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(cfg, collector=collector), host="127.0.0.1", port=18731, log_level="warning"
+            create_app(cfg, service=collector), host="127.0.0.1", port=18731, log_level="warning"
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)

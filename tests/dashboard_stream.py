@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from watchkeeper.server.collector import Collector
-from watchkeeper.server.config import EXAMPLE, parse_config
+from watchkeeper.service import Service
+from watchkeeper.service.config import EXAMPLE, parse_config
 
 XSS = "<script>alert(1)</script>"
 WINDOWS = 30
@@ -49,7 +49,7 @@ def outputs(rng: np.random.Generator, df: pd.DataFrame) -> dict[str, Any]:
     return {"prediction": np.where(score > 0.5, "yes", "no"), "score": score}
 
 
-def build(tmp: Path, *, seed: int = 7) -> tuple[Collector, dict[str, Any]]:
+def build(tmp: Path, *, seed: int = 7) -> tuple[Service, dict[str, Any]]:
     """A collector on a SQLite file in ``tmp`` with the scripted windows closed and the
     default alert rules evaluated on them."""
     rng = np.random.default_rng(seed)
@@ -76,7 +76,7 @@ def build(tmp: Path, *, seed: int = 7) -> tuple[Collector, dict[str, Any]]:
         },
         "fresh": {"reference": str(ref_path), "window": "1m"},
     }
-    collector = Collector(parse_config(doc, base=tmp))
+    collector = Service(parse_config(doc, base=tmp))
     monitor = collector.monitors["credit"]
     start = (time.time() // 3600 - 2) * 3600  # whole hours: windows align, end in the past
     pending: list[tuple[list[str], Any]] = []

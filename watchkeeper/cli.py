@@ -278,7 +278,7 @@ def init(
     force: Annotated[bool, typer.Option(help="Overwrite an existing file")] = False,
 ) -> None:
     """Write a commented example collector configuration."""
-    from watchkeeper.server.config import EXAMPLE
+    from watchkeeper.service.config import EXAMPLE
 
     if path.exists() and not force:
         _errors.print(f"error: {path} exists; use --force to overwrite", markup=False)
@@ -299,12 +299,12 @@ def serve(
 
     from watchkeeper.errors import WatchkeeperError
     from watchkeeper.server.app import create_app
-    from watchkeeper.server.collector import Collector
-    from watchkeeper.server.config import load_config
+    from watchkeeper.service import Service
+    from watchkeeper.service.config import load_config
 
     try:
         cfg = load_config(config)
-        collector = Collector(cfg)  # opens the store, replays the log: fails before serving
+        collector = Service(cfg)  # opens the store, replays the log: fails before serving
     except WatchkeeperError as exc:
         _errors.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from exc
@@ -320,7 +320,7 @@ def serve(
             _errors.print(f"reload failed, old rules kept: {exc}", markup=False)
 
     signal.signal(signal.SIGHUP, reload_rules)
-    app_ = create_app(cfg, collector=collector, config_path=config)
+    app_ = create_app(cfg, service=collector, config_path=config)
     uvicorn.run(app_, host=host, port=port, log_level=log_level)
 
 
@@ -463,7 +463,7 @@ def export_prometheus_rules(
 
     from watchkeeper.errors import WatchkeeperError
     from watchkeeper.exporters.prometheus_rules import prometheus_rules
-    from watchkeeper.server.config import load_config
+    from watchkeeper.service.config import load_config
     from watchkeeper.units import parse_duration
 
     try:

@@ -37,7 +37,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Served]:
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(collector.config, collector=collector),
+            create_app(collector.config, service=collector),
             host="127.0.0.1",
             port=port,
             log_level="warning",

@@ -56,7 +56,7 @@ def test_readme_python_examples_run_as_written(
 
 
 def test_init_writes_a_config_that_serve_accepts(tmp_path: Path) -> None:
-    from watchkeeper.server.config import load_config
+    from watchkeeper.service.config import load_config
 
     path = tmp_path / "watchkeeper.yaml"
     result = runner.invoke(app, ["init", str(path)])
@@ -84,15 +84,15 @@ def test_serve_names_a_bad_model_option_by_its_key(tmp_path: Path) -> None:
 
 
 def test_serve_accepts_drift_settings_and_names_bad_ones(tmp_path: Path) -> None:
-    from watchkeeper.server.collector import Collector
-    from watchkeeper.server.config import load_config
+    from watchkeeper.service import Service
+    from watchkeeper.service.config import load_config
 
     good = tmp_path / "good.yaml"
     good.write_text(
         "store: memory://\nwal_dir: wal\nmodels:\n  churn:\n"
         "    schema: {age: numeric}\n    drift: {false_alarm_rate: 0.001, method: psi}\n"
     )
-    collector = Collector(load_config(good))
+    collector = Service(load_config(good))
     assert collector.monitors["churn"].drift_config.false_alarm_rate == 0.001
     collector.close()
     bad = tmp_path / "bad.yaml"

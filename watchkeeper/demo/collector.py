@@ -34,14 +34,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     import uvicorn
 
     from watchkeeper.server.app import create_app
-    from watchkeeper.server.collector import Collector
-    from watchkeeper.server.config import load_config
+    from watchkeeper.service import Service
+    from watchkeeper.service.config import load_config
 
     clock = AcceleratedClock(args.sim_start, args.speed)
     read_clock(clock)
     cfg = load_config(args.config)
-    collector = Collector(cfg, clock=clock)
-    app = create_app(cfg, collector=collector, config_path=args.config)
+    collector = Service(cfg, clock=clock)
+    app = create_app(cfg, service=collector, config_path=args.config)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 

@@ -61,7 +61,7 @@ from watchkeeper.demo.results import duration_text, when
 from watchkeeper.demo.summary import print_results, summarise
 from watchkeeper.demo.warehouse import Warehouse
 from watchkeeper.errors import ConfigError
-from watchkeeper.server.config import EXAMPLE
+from watchkeeper.service.config import EXAMPLE
 
 __all__ = ["DemoOptions", "collector_config", "run_demo"]
 

@@ -1,11 +1,12 @@
 """A :class:`~watchkeeper.report.build.Report` as one self-contained HTML page.
 
 The page works offline and from a file: Plotly's JavaScript (from the installed ``plotly``
-package), the dashboard's chart helpers (``dashboard/static/charts.js``) and its style
-sheet are inlined, so a report can be mailed, archived as a CI artifact or opened years
-later. It holds the dataset verdict, the data-quality findings, a table of every column
-(drifted first) and, per column, the verdict in words, summary statistics and the
-reference-vs-current distribution drawn as in the dashboard's feature page.
+package), the dashboard's chart helpers and its style sheet (package data of
+:mod:`watchkeeper.assets`, like the page's template) are inlined, so a report can be
+mailed, archived as a CI artifact or opened years later. It holds the dataset verdict,
+the data-quality findings, a table of every column (drifted first) and, per column, the
+verdict in words, summary statistics and the reference-vs-current distribution drawn as
+in the dashboard's feature page.
 
 Names and values are escaped: Jinja2 escapes the HTML, the chart data travels as JSON in a
 ``<script type="application/json">`` block, and the charts escape what they hand to Plotly.
@@ -22,16 +23,14 @@ from typing import Any
 
 import jinja2
 
-from watchkeeper import __version__
+from watchkeeper import __version__, assets
 from watchkeeper.report.build import ColumnReport, Report
 from watchkeeper.report.json import report_to_dict
 
 __all__ = ["findings", "percent", "render_html", "write_text_atomically"]
 
-_HERE = Path(__file__).resolve().parent
-_STATIC = _HERE.parent / "dashboard" / "static"
 _ENV = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(_HERE / "templates"),
+    loader=jinja2.FunctionLoader(assets.template_source),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
@@ -144,11 +143,11 @@ def render_html(report: Report, *, title: str | None = None) -> str:
         percent=percent,
         generated=datetime.fromtimestamp(report.generated_at, UTC).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
-        css=(_STATIC / "dashboard.css").read_text(encoding="utf-8"),
+        css=assets.read_text("static", "dashboard.css"),
         scripts=[
             _script(_plotly_js()),
-            _script((_STATIC / "charts.js").read_text(encoding="utf-8")),
-            _script((_HERE / "templates" / "report.js").read_text(encoding="utf-8")),
+            _script(assets.read_text("static", "charts.js")),
+            _script(assets.read_text("templates", "report.js")),
         ],
     )
 

@@ -1,4 +1,5 @@
-"""The collector service (``watchkeeper serve``): FastAPI app, write-ahead log, config."""
+"""The HTTP layer of ``watchkeeper serve``: the FastAPI app assembling one router per
+concern around the web-free :class:`~watchkeeper.service.Service`."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """What the dashboard shows, as JSON: series of metric points, model health, and a
 feature's reference-vs-current distribution.
 
-The pages (``server/dashboard.py``) fetch these from ``/v1/...`` like any other client,
+The pages (``server/routes/pages.py``) fetch these from ``/v1/...`` like any other client,
 so everything a chart plots can also be read with ``curl``. Times are epoch seconds of
 event time; a range ends at the model's latest closed window (not the wall clock), so a
 replayed or delayed stream still shows its data.
@@ -20,7 +20,7 @@ from watchkeeper.monitor import Monitor
 from watchkeeper.monitor.window import WindowState, merge_states
 from watchkeeper.profile import CategoricalProfile, NumericProfile
 from watchkeeper.report import build
-from watchkeeper.server.collector import Collector
+from watchkeeper.service import Service
 from watchkeeper.store.base import MetricPoint, WindowKey
 
 __all__ = [
@@ -129,7 +129,7 @@ def _latest(points: Sequence[MetricPoint]) -> float | None:
     return None
 
 
-def model_health(c: Collector, model: str, rng: TimeRange) -> dict[str, Any]:
+def model_health(c: Service, model: str, rng: TimeRange) -> dict[str, Any]:
     """Health per family for the overview: ``alert`` when a rule on that family fires,
     ``warn`` when one is pending, ``ok`` with data, ``none`` without; plus sparklines."""
     monitor = c.monitor(model)

@@ -16,8 +16,8 @@ from watchkeeper.alerts.rules import parse_rules
 from watchkeeper.errors import ConfigError
 from watchkeeper.monitor import ManualClock
 from watchkeeper.server.app import create_app
-from watchkeeper.server.collector import Collector
-from watchkeeper.server.config import parse_config
+from watchkeeper.service import Service
+from watchkeeper.service.config import parse_config
 from watchkeeper.store import MemoryStore
 
 RETRAIN = """
@@ -125,8 +125,8 @@ def test_drift_retrains_promotes_version_2_and_the_collector_follows(tmp_path: P
         ],
     }
     cfg = parse_config(doc, base=tmp_path)
-    collector = Collector(cfg, clock=ManualClock(0.0))
-    with TestClient(create_app(cfg, collector=collector)) as client:
+    collector = Service(cfg, clock=ManualClock(0.0))
+    with TestClient(create_app(cfg, service=collector)) as client:
         rows = [
             {"features": {"age": float(a)}, "outputs": 0.5, "timestamp": 1.0 + i * 0.01}
             for i, a in enumerate(rng.normal(60, 10, 300))
@@ -213,11 +213,11 @@ def test_models_promote_on_the_command_line(tmp_path: Path) -> None:
         "models": {"churn": {"reference": "reference.parquet"}},
     }
     cfg = parse_config(doc, base=tmp_path)
-    collector = Collector(cfg, clock=ManualClock(0.0))
+    collector = Service(cfg, clock=ManualClock(0.0))
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(cfg, collector=collector), host="127.0.0.1", port=port, log_level="warning"
+            create_app(cfg, service=collector), host="127.0.0.1", port=port, log_level="warning"
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)

@@ -14,7 +14,7 @@ from watchkeeper.alerts.engine import AlertEngine, AlertEvent
 from watchkeeper.alerts.rules import parse_rules
 from watchkeeper.monitor import ManualClock, Monitor
 from watchkeeper.monitor.analysis import POINT_NAMES
-from watchkeeper.server.config import EXAMPLE
+from watchkeeper.service.config import EXAMPLE
 from watchkeeper.store.sql import SQLStore
 
 W = 60.0

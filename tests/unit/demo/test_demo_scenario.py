@@ -22,7 +22,7 @@ from watchkeeper.demo.model import train_model
 from watchkeeper.demo.results import AlertSeen, match_alerts
 from watchkeeper.monitor import ManualClock, Monitor
 from watchkeeper.monitor.analysis import POINT_NAMES
-from watchkeeper.server.config import EXAMPLE
+from watchkeeper.service.config import EXAMPLE
 
 W = 1800.0
 

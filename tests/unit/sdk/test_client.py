@@ -15,7 +15,7 @@ from conftest import free_port, wait_http
 
 from watchkeeper.sdk.client import Client
 from watchkeeper.server.app import create_app
-from watchkeeper.server.config import parse_config
+from watchkeeper.service.config import parse_config
 
 
 class Collector:

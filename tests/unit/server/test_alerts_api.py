@@ -15,8 +15,8 @@ from test_api import _config, _post, _rows
 from watchkeeper.errors import RuleError
 from watchkeeper.monitor import ManualClock
 from watchkeeper.server.app import create_app
-from watchkeeper.server.collector import Collector
-from watchkeeper.server.config import parse_config
+from watchkeeper.service import Service
+from watchkeeper.service.config import parse_config
 
 RULES = [
     {
@@ -33,12 +33,12 @@ RULES = [
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> Iterator[tuple[TestClient, Collector, receivers.Receiver]]:
+def setup(tmp_path: Path) -> Iterator[tuple[TestClient, Service, receivers.Receiver]]:
     receiver = receivers.Receiver()
     doc = _config(tmp_path, rules=RULES, notifiers=[{"type": "webhook", "url": receiver.url}])
     cfg = parse_config(doc, base=tmp_path)
-    collector = Collector(cfg, clock=ManualClock(0.0))
-    with TestClient(create_app(cfg, collector=collector)) as client:
+    collector = Service(cfg, clock=ManualClock(0.0))
+    with TestClient(create_app(cfg, service=collector)) as client:
         yield client, collector, receiver
     receiver.close()
 
@@ -108,11 +108,11 @@ def test_the_alerts_and_silence_commands_talk_to_a_running_collector(tmp_path: P
     from watchkeeper.cli import app as cli
 
     cfg = parse_config(_config(tmp_path, rules=RULES), base=tmp_path)
-    collector = Collector(cfg, clock=ManualClock(0.0))
+    collector = Service(cfg, clock=ManualClock(0.0))
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(cfg, collector=collector), host="127.0.0.1", port=port, log_level="warning"
+            create_app(cfg, service=collector), host="127.0.0.1", port=port, log_level="warning"
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)
@@ -142,28 +142,13 @@ def test_the_alerts_and_silence_commands_talk_to_a_running_collector(tmp_path: P
         thread.join(30)
 
 
-def test_silences_survive_a_restart(tmp_path: Path) -> None:
-    cfg = parse_config(_config(tmp_path, rules=RULES, store="sqlite:///wk.db"), base=tmp_path)
-    first = Collector(cfg, clock=ManualClock(100.0))
-    first.silence({"alertname": "AgeDrifting"}, ends_at=10_000.0, comment="deploy")
-    first.close()
-    second = Collector(cfg, clock=ManualClock(200.0))
-    try:
-        assert [dict(s.matchers) for s in second.silences] == [{"alertname": "AgeDrifting"}]
-        labels = {"alertname": "AgeDrifting", "model": "churn"}
-        assert second.silenced_by(labels, 500.0) is not None
-        assert second.silenced_by(labels, 20_000.0) is None  # expired
-    finally:
-        second.close()
-
-
 def test_rules_reload_without_a_restart_and_bad_ones_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "watchkeeper.yaml"
     doc = _config(tmp_path, rules=RULES)
     path.write_text(yaml.safe_dump(doc))
     cfg = parse_config(doc, base=tmp_path)
-    collector = Collector(cfg, clock=ManualClock(0.0))
-    with TestClient(create_app(cfg, collector=collector, config_path=path)) as client:
+    collector = Service(cfg, clock=ManualClock(0.0))
+    with TestClient(create_app(cfg, service=collector, config_path=path)) as client:
         path.write_text(
             yaml.safe_dump(
                 {

@@ -18,8 +18,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from watchkeeper import wire
 from watchkeeper.monitor import ManualClock
 from watchkeeper.server.app import create_app
-from watchkeeper.server.collector import Collector
-from watchkeeper.server.config import parse_config
+from watchkeeper.service import Service
+from watchkeeper.service.config import parse_config
 
 W = 60.0
 
@@ -54,8 +54,8 @@ def _config(tmp_path: Path, **extra: object) -> dict:
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     cfg = parse_config(_config(tmp_path), base=tmp_path)
-    collector = Collector(cfg, clock=ManualClock(0.0))
-    with TestClient(create_app(cfg, collector=collector)) as c:
+    collector = Service(cfg, clock=ManualClock(0.0))
+    with TestClient(create_app(cfg, service=collector)) as c:
         c.collector = collector  # type: ignore[attr-defined]
         yield c
 

@@ -1,47 +1,55 @@
-"""The collector: one Monitor per configured model, fed through the write-ahead log.
+"""The application service of ``watchkeeper serve``: one Monitor per configured model,
+fed through the write-ahead log, with alert rules, silences, notifiers and actions.
 
-A request is decoded and checked first (a bad body gets 4xx and is never logged), then
+A write is decoded and checked first (a bad body raises and is never logged), then
 appended to the write-ahead log; the log's writer thread applies each record in
-sequence order (``Monitor.log(..., seq=seq)``) and only then is the request
+sequence order (``Monitor.log(..., seq=seq)``) and only then is the write
 acknowledged. At start the log is replayed: rows already folded into stored windows are
 skipped by their sequence number, so every acknowledged row counts exactly once. A
 record's idempotency key is remembered, so a retried batch is acknowledged again
 without being counted twice.
+
+The HTTP routes (:mod:`watchkeeper.server`), the CLI, the demo and the tests all drive
+this class; it imports no web framework.
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
-import json
 import logging
 import math
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from watchkeeper import wire
 from watchkeeper.alerts.actions import ActionRunner
 from watchkeeper.alerts.engine import AlertEngine, AlertEvent
 from watchkeeper.alerts.history import amend_alert
 from watchkeeper.alerts.notifiers import Dispatcher, build_notifier
-from watchkeeper.errors import ConfigError, InvalidBatchError, WatchkeeperError
+from watchkeeper.alerts.silences import Silences
+from watchkeeper.errors import ConfigError, InvalidBatchError
 from watchkeeper.monitor import Monitor
 from watchkeeper.monitor.clock import Clock, SystemClock
-from watchkeeper.schema import Schema
-from watchkeeper.server.config import ServerConfig
-from watchkeeper.server.wal import WriteAheadLog
-from watchkeeper.stats import DriftConfig
+from watchkeeper.service.config import ServerConfig
+from watchkeeper.service.monitors import open_monitor, promoted_monitor
+from watchkeeper.service.records import RecordHeader, decode_record, encode_record
+from watchkeeper.service.wal import WriteAheadLog
 from watchkeeper.store import SilenceRecord, Store, open_store
 from watchkeeper.units import to_timestamps
 
-__all__ = ["Ack", "Collector"]
+__all__ = ["Ack", "Service"]
 
 log = logging.getLogger("watchkeeper.server")
 IDEMPOTENCY_KEYS = 100_000
 """Idempotency keys remembered (the newest ones; older retries count again)."""
+MAX_CATCH_UP = 50
+"""Windows closed since the last tick that alert rules are evaluated on, at most."""
 
 
 @dataclass(frozen=True)
@@ -53,73 +61,34 @@ class Ack:
     duplicate: bool = False
 
 
-def _drift_config(spec: Any) -> DriftConfig:
-    """``drift:`` settings of a model (the fields of :class:`DriftConfig`)."""
-    if not isinstance(spec, dict):
-        raise ConfigError(
-            f"drift: expected a mapping of settings, got {spec!r}",
-            field="drift",
-            value=spec,
-            expected="a mapping",
-        )
-    known = {f.name for f in dataclasses.fields(DriftConfig)}
-    for key in spec:
-        if key not in known:
-            raise ConfigError(
-                f"drift.{key}: unknown setting; expected one of: {', '.join(sorted(known))}",
-                field=f"drift.{key}",
-                value=key,
-                expected=", ".join(sorted(known)),
-            )
-    try:
-        return DriftConfig(**spec)
-    except ConfigError as exc:
-        raise ConfigError(
-            f"drift.{exc.field}: {exc.message}",
-            field=f"drift.{exc.field}",
-            value=exc.value,
-            expected=exc.expected,
-        ) from exc
+class Service:
+    """Monitors, store and write-ahead log of a ``watchkeeper serve`` process.
 
+    Parameters
+    ----------
+    config
+        The validated collector configuration.
+    clock
+        Wall-clock time (the demo passes an accelerated one, tests a manual one).
 
-MAX_CATCH_UP = 50
-"""Windows closed since the last tick that alert rules are evaluated on, at most."""
-
-
-class Collector:
-    """Monitors, store and write-ahead log of a ``watchkeeper serve`` process."""
+    Notes
+    -----
+    Building one opens the store, builds every model's monitor, replays the log and
+    starts a thread that calls :meth:`tick` every ``config.tick_seconds``;
+    :meth:`close` stops it and flushes everything.
+    """
 
     def __init__(self, config: ServerConfig, *, clock: Clock | None = None) -> None:
         self.config = config
         self.clock = clock or SystemClock()
         self.store: Store = open_store(config.store)
-        self.monitors: dict[str, Monitor] = {}
-        for name, mc in config.models.items():
-            try:
-                options = dict(mc.options)
-                if "drift" in options:
-                    options["drift"] = _drift_config(options["drift"])
-                self.monitors[name] = Monitor(
-                    name,
-                    mc.version,
-                    schema=Schema.from_dict(mc.schema) if mc.schema else None,
-                    reference=mc.reference,
-                    store=self.store,
-                    clock=self.clock,
-                    writer=config.writer,
-                    **options,
-                )
-            except WatchkeeperError as exc:  # name the key in the config file
-                key = f"models.{name}.{exc.field}" if exc.field else f"models.{name}"
-                raise ConfigError(
-                    f"{key}: {exc.message}", field=key, value=exc.value, expected=exc.expected
-                ) from exc
+        self.monitors: dict[str, Monitor] = {
+            name: open_monitor(name, mc, store=self.store, clock=self.clock, writer=config.writer)
+            for name, mc in config.models.items()
+        }
         self.counts: dict[tuple[str, str], float] = collections.defaultdict(float)
-        notifiers = [
-            build_notifier(spec, f"notifiers[{i}]") for i, spec in enumerate(config.notifiers)
-        ]
-        self.dispatcher = Dispatcher(notifiers, self.store) if notifiers else None
-        self.silences: list[SilenceRecord] = self.store.silences()  # survive restarts
+        self.dispatcher = self._dispatcher(config.notifiers)
+        self.silences = Silences(self.store, clock=self.clock.now)  # survive restarts
         self.alerts = AlertEngine(config.rules, self.store, notify=self._notify)
         self.actions = ActionRunner(
             config.actions, self.store, promote=self.promote, clock=self.clock.now
@@ -144,9 +113,14 @@ class Collector:
         self._ticker.start()
         self.ready = True
 
+    def _dispatcher(self, specs: tuple[dict[str, Any], ...]) -> Dispatcher | None:
+        notifiers = [build_notifier(spec, f"notifiers[{i}]") for i, spec in enumerate(specs)]
+        return Dispatcher(notifiers, self.store) if notifiers else None
+
     # -- writes ---------------------------------------------------------------------------
 
     def monitor(self, model: str) -> Monitor:
+        """The model's monitor; raises ConfigError (``field="model"``) if not configured."""
         try:
             return self.monitors[model]
         except KeyError:
@@ -156,13 +130,6 @@ class Collector:
                 value=model,
                 expected=", ".join(self.monitors),
             ) from None
-
-    def _seen(self, key: str | None) -> Ack | None:
-        if key is None:
-            return None
-        with self._lock:
-            ack = self._keys.get(key)
-        return None if ack is None else Ack(ack.seq, ack.rows, duplicate=True)
 
     def write_predictions(self, model: str, body: bytes, content_type: str, key: str | None) -> Ack:
         """Check, log durably, apply; raises ConfigError (unknown model) or
@@ -177,36 +144,34 @@ class Collector:
                 value=batch.n_rows,
                 expected=f"<= {self.config.max_rows_per_batch} rows",
             )
-        return self._append("predictions", model, body, content_type, key, batch.n_rows, batch)
+        header = RecordHeader("predictions", model, content_type, key, batch.n_rows)
+        return self._append(header, body, batch)
 
     def write_labels(self, model: str, body: bytes, key: str | None) -> Ack:
+        """Ground truth for earlier predictions (a JSON body), logged then applied."""
         self.monitor(model)
         labels = wire.decode_labels(body)
-        return self._append("labels", model, body, wire.JSON, key, len(labels.ids))
+        return self._append(RecordHeader("labels", model, wire.JSON, key, len(labels.ids)), body)
 
     def write_signals(self, model: str, body: bytes, key: str | None) -> Ack:
+        """Custom metrics and events (a JSON body), logged then applied."""
         self.monitor(model)
         signals = wire.decode_signals(body)
         n = len(signals.metrics) + len(signals.events)
-        return self._append("signals", model, body, wire.JSON, key, n)
+        return self._append(RecordHeader("signals", model, wire.JSON, key, n), body)
 
-    def _append(
-        self,
-        kind: str,
-        model: str,
-        body: bytes,
-        content_type: str,
-        key: str | None,
-        n: int,
-        decoded: wire.Batch | None = None,
-    ) -> Ack:
-        seen = self._seen(key)
+    def _seen(self, key: str | None) -> Ack | None:
+        if key is None:
+            return None
+        with self._lock:
+            ack = self._keys.get(key)
+        return None if ack is None else Ack(ack.seq, ack.rows, duplicate=True)
+
+    def _append(self, header: RecordHeader, body: bytes, decoded: wire.Batch | None = None) -> Ack:
+        seen = self._seen(header.key)
         if seen is not None:
             return seen
-        header = json.dumps(
-            {"kind": kind, "model": model, "content_type": content_type, "key": key, "n": n}
-        ).encode()
-        payload = len(header).to_bytes(4, "little") + header + body
+        payload = encode_record(header, body)
         if decoded is not None:  # decoded once: the writer thread applies it as it is
             with self._lock:
                 self._decoded[id(payload)] = decoded
@@ -215,35 +180,40 @@ class Collector:
         finally:
             with self._lock:
                 self._decoded.pop(id(payload), None)
-        return Ack(seq, n)
+        return Ack(seq, header.n)
 
     def _apply(self, seq: int, payload: bytes) -> None:
-        size = int.from_bytes(payload[:4], "little")
-        header = json.loads(payload[4 : 4 + size])
-        body = payload[4 + size :]
-        model, kind = header["model"], header["kind"]
-        if header.get("key"):
+        header, body = decode_record(payload)
+        if header.key:
             with self._lock:
-                self._keys[header["key"]] = Ack(seq, header["n"])
+                self._keys[header.key] = Ack(seq, header.n)
                 while len(self._keys) > IDEMPOTENCY_KEYS:
                     self._keys.popitem(last=False)
-        monitor = self.monitors.get(model)
+        monitor = self.monitors.get(header.model)
         if monitor is None:  # a model removed from the config since: its records are skipped
             return
-        if kind == "signals":
-            signals = wire.decode_signals(body)
-            monitor.log_signals(signals.metrics, signals.events, seq=seq)
-            self.counts[("signals", model)] += len(signals.metrics) + len(signals.events)
-            return
-        if kind == "labels":
-            labels = wire.decode_labels(body)
-            monitor.log_labels(labels.ids, labels.labels, labels.timestamps)
-            self.counts[("labels", model)] += len(labels.ids)
-            return
-        with self._lock:
-            batch = self._decoded.pop(id(payload), None)
-        if batch is None:  # replay: decode from the log
-            batch = wire.decode_batch(body, header["content_type"])
+        if header.kind == "signals":
+            self._apply_signals(header.model, monitor, seq, body)
+        elif header.kind == "labels":
+            self._apply_labels(header.model, monitor, body)
+        else:
+            with self._lock:
+                batch = self._decoded.pop(id(payload), None)
+            if batch is None:  # replay: decode from the log
+                batch = wire.decode_batch(body, header.content_type)
+            self._apply_predictions(header.model, monitor, seq, batch)
+
+    def _apply_signals(self, model: str, monitor: Monitor, seq: int, body: bytes) -> None:
+        signals = wire.decode_signals(body)
+        monitor.log_signals(signals.metrics, signals.events, seq=seq)
+        self.counts[("signals", model)] += len(signals.metrics) + len(signals.events)
+
+    def _apply_labels(self, model: str, monitor: Monitor, body: bytes) -> None:
+        labels = wire.decode_labels(body)
+        monitor.log_labels(labels.ids, labels.labels, labels.timestamps)
+        self.counts[("labels", model)] += len(labels.ids)
+
+    def _apply_predictions(self, model: str, monitor: Monitor, seq: int, batch: wire.Batch) -> None:
         now = self.clock.now()
         before = monitor.rejected_calls
         monitor.log(
@@ -274,20 +244,28 @@ class Collector:
         drop log segments already in the store."""
         for name, monitor in self.monitors.items():
             monitor.tick()
-            closed = monitor.last_closed
-            before = self._evaluated.get(name)
-            if closed is None or (before is not None and closed <= before):
-                continue
-            self._evaluated[name] = closed
-            # every window closed since the last tick, in order (several close at once
-            # when traffic outpaces the tick), so `for` durations count each one
-            width = monitor.window_seconds
-            first = closed if before is None else max(before + width, closed - MAX_CATCH_UP * width)
-            for k in range(round((closed - first) / width) + 1):
-                try:
-                    self.alerts.evaluate(name, monitor.version, width, now=first + (k + 1) * width)
-                except Exception:  # rules must not stop ingestion; the log says why
-                    log.exception("watchkeeper: evaluating alert rules for %s failed", name)
+            self._evaluate_rules(name, monitor)
+        self._truncate_log()
+
+    def _evaluate_rules(self, name: str, monitor: Monitor) -> None:
+        """Evaluate the alert rules once per window closed since the last call."""
+        closed = monitor.last_closed
+        before = self._evaluated.get(name)
+        if closed is None or (before is not None and closed <= before):
+            return
+        self._evaluated[name] = closed
+        # every window closed since the last tick, in order (several close at once
+        # when traffic outpaces the tick), so `for` durations count each one
+        width = monitor.window_seconds
+        first = closed if before is None else max(before + width, closed - MAX_CATCH_UP * width)
+        for k in range(round((closed - first) / width) + 1):
+            try:
+                self.alerts.evaluate(name, monitor.version, width, now=first + (k + 1) * width)
+            except Exception:  # rules must not stop ingestion; the log says why
+                log.exception("watchkeeper: evaluating alert rules for %s failed", name)
+
+    def _truncate_log(self) -> None:
+        """Delete the log segments whose every prediction is in a closed, stored window."""
         with self._lock:
             while self._safe:
                 _seq, model, newest = self._safe[0]
@@ -306,32 +284,17 @@ class Collector:
     ) -> SilenceRecord:
         """Stop notifications of alerts whose labels match until ``ends_at`` (kept in the
         store, so it survives a restart)."""
-        record = self.store.save_silence(
-            matchers,
-            float(ends_at),
-            comment=comment,
-            created_by=created_by,
-            created_at=self.clock.now(),
-        )
-        with self._lock:
-            self.silences.append(record)
-        return record
+        return self.silences.add(matchers, ends_at, comment=comment, created_by=created_by)
 
     def silenced_by(self, labels: dict[str, str], at: float) -> SilenceRecord | None:
-        with self._lock:
-            for s in self.silences:
-                if s.ends_at > at and all(labels.get(k) == v for k, v in s.matchers.items()):
-                    return s
-        return None
+        """The silence holding back an alert with these labels at ``at``, if any."""
+        return self.silences.matching(labels, at)
 
     def reload(self, config: ServerConfig) -> dict[str, Any]:
         """Take new rules, notifiers and actions without a restart (models, store and
         limits need one). Alerts of rules that are kept keep their state."""
-        notifiers = [
-            build_notifier(spec, f"notifiers[{i}]") for i, spec in enumerate(config.notifiers)
-        ]
         old_dispatcher = self.dispatcher
-        self.dispatcher = Dispatcher(notifiers, self.store) if notifiers else None
+        self.dispatcher = self._dispatcher(config.notifiers)
         if old_dispatcher is not None:
             old_dispatcher.join(10)
             old_dispatcher.close()
@@ -342,7 +305,7 @@ class Collector:
         )
         return {
             "rules": [r.name for r in config.rules],
-            "notifiers": len(notifiers),
+            "notifiers": len(config.notifiers),
             "actions": sorted(config.actions),
         }
 
@@ -350,34 +313,38 @@ class Collector:
         """Make ``version`` the monitored version of ``model`` (its reference from the
         given data file, else the current version's); the old version's windows are
         flushed first. Returns the new monitor."""
-        old = self.monitor(model)
-        old.flush()
-        options = dict(self.config.models[model].options)
-        if "drift" in options:
-            options["drift"] = _drift_config(options["drift"])
-        ref: Any = reference
-        if ref is None and old._reference is not None:
-            ref = old._reference.profile
-        new = Monitor(
+        old = self.monitor(model)  # unknown model: ConfigError
+        new = promoted_monitor(
             model,
+            self.config.models[model],
+            old,
             version,
-            schema=None if ref is not None else old.schema,
-            reference=ref,
+            reference,
             store=self.store,
             clock=self.clock,
             writer=self.config.writer,
-            **options,
         )
         self.monitors[model] = new
         log.warning("watchkeeper: %s now monitors version %s", model, version)
         return new
 
+    def register_version(self, model: str, version: str, table: pd.DataFrame | None) -> Monitor:
+        """Monitor ``version`` of ``model`` from now on (after a retraining), its reference
+        the given table, kept as ``references/<model>-<version>.parquet`` beside the log
+        directory (``None`` keeps the current reference). Returns the new monitor."""
+        self.monitor(model)  # unknown model: ConfigError before anything is written
+        reference = None
+        if table is not None:
+            directory = Path(self.config.wal_dir).parent / "references"
+            directory.mkdir(parents=True, exist_ok=True)
+            reference = str(directory / f"{model}-{version}.parquet")
+            table.to_parquet(reference)
+        return self.promote(model, version, reference)
+
     def _notify(self, event: AlertEvent) -> None:
         labels = {"alertname": event.rule.name, "model": event.model, **event.labels}
         silence = self.silenced_by(labels, self.clock.now())
-        if silence is None:
-            self.actions(event)  # a silenced alert starts no retraining either
-        if silence is not None:
+        if silence is not None:  # recorded, but no notification and no retraining
             amend_alert(
                 self.store,
                 event.model,
@@ -385,8 +352,11 @@ class Collector:
                 lambda ev: {**ev, "silenced_by": silence.id},
             )
             return
+        self.actions(event)
         if self.dispatcher is not None:
             self.dispatcher(event)
+
+    # -- lifecycle ------------------------------------------------------------------------
 
     def close(self) -> None:
         """Stop ticking, finish the log, flush every monitor, release the store."""
@@ -401,6 +371,7 @@ class Collector:
         self.store.close()
 
     def status(self) -> dict[str, Any]:
+        """What ``/readyz`` reports: ready, records replayed, next seq, models."""
         return {
             "ready": self.ready,
             "replayed": self.replayed,

@@ -1,1 +1,0 @@
-"""Dashboard templates (Jinja2) and static assets, served by ``watchkeeper serve``."""
