@@ -237,7 +237,6 @@ class Monitor:
 
     # read-only views of the parts (one line each: the docs are the parts' attributes)
     reference = ReadOnly(lambda p: p.baseline.reference, "The current reference (id, profile).")
-    _reference = reference  # the old private name, still read outside (deprecated)
     reference_id = ReadOnly(lambda p: p.baseline.reference_id, "The current reference's id.")
     schema = ReadOnly(lambda p: p.baseline.schema, "The monitored columns (None: not yet).")
     task = ReadOnly(lambda p: p.baseline.task, "What the model predicts (for performance).")

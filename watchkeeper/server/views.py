@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from watchkeeper.metrics import FAMILIES, family_of
-from watchkeeper.monitor import Monitor
+from watchkeeper.monitor import Monitor, merged_state
 from watchkeeper.monitor.window import WindowState, merge_states
 from watchkeeper.profile import CategoricalProfile, NumericProfile
 from watchkeeper.report import build
@@ -179,10 +179,7 @@ def _stored_states(monitor: Monitor, rng: TimeRange, version: str, limit: int) -
     starts = store.window_starts(monitor.model, version, seconds, rng.since, rng.until)
     out = []
     for start in starts[-limit:]:
-        key = WindowKey(monitor.model, version, start, seconds)
-        merged = merge_states(
-            WindowState.from_bytes(b) for b in store.window_partials(key).values()
-        )
+        merged = merged_state(store, WindowKey(monitor.model, version, start, seconds))
         if merged is not None:
             out.append(merged)
     return out

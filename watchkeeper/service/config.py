@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from watchkeeper.errors import ConfigError
+from watchkeeper.errors import ConfigError, WatchkeeperError
+from watchkeeper.monitor import MonitorConfig
 
 __all__ = ["ModelConfig", "ServerConfig", "load_config", "parse_config"]
 
@@ -63,6 +64,9 @@ class ModelConfig:
     reference: str | None = None
     schema: dict[str, Any] | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    """The model's settings as written in the file (window, grace, drift, ...)."""
+    monitor: MonitorConfig = field(default_factory=MonitorConfig)
+    """The same settings validated once, as the Monitor takes them."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,17 @@ def _positive_int(value: Any, key: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise _error(key, value, "an integer >= 1")
     return value
+
+
+def _monitor_config(where: str, options: Mapping[str, Any]) -> MonitorConfig:
+    """A model's settings validated once; an error names the key in the file."""
+    try:
+        return MonitorConfig.from_options(**options)
+    except WatchkeeperError as exc:
+        key = f"{where}.{exc.field}" if exc.field else where
+        raise ConfigError(
+            f"{key}: {exc.message}", field=key, value=exc.value, expected=exc.expected
+        ) from exc
 
 
 def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
@@ -145,7 +160,12 @@ def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
         options = {k: v for k, v in spec.items() if k not in ("version", "reference", "schema")}
         version = spec.get("version", "1")
         models[name] = ModelConfig(
-            name, str(version), reference, dict(schema or {}) or None, options
+            name,
+            str(version),
+            reference,
+            dict(schema or {}) or None,
+            options,
+            _monitor_config(where, options),
         )
     keys = doc.get("api_keys") or []
     if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):

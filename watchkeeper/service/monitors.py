@@ -1,14 +1,14 @@
 """Building a model's :class:`~watchkeeper.monitor.Monitor` from the collector's config,
 at start and when a new version is promoted.
 
-Both paths read a model's options the same way (one :func:`drift_config` for its
-``drift:`` mapping); they differ only in where the reference comes from and in how an
-error is named: at start it names the key in the config file (``models.churn.window``).
+Both take the model's settings as validated once by the config
+(:class:`~watchkeeper.monitor.MonitorConfig`); they differ only in where the reference
+comes from and in how an error is named: at start it names the key in the config file
+(``models.churn.reference``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from watchkeeper.errors import ConfigError, WatchkeeperError
@@ -16,62 +16,9 @@ from watchkeeper.monitor import Monitor
 from watchkeeper.monitor.clock import Clock
 from watchkeeper.schema import Schema
 from watchkeeper.service.config import ModelConfig
-from watchkeeper.stats import DriftConfig
 from watchkeeper.store import Store
 
-__all__ = ["drift_config", "monitor_options", "open_monitor", "promoted_monitor"]
-
-
-def drift_config(spec: Any) -> DriftConfig:
-    """``drift:`` settings of a model (the fields of :class:`DriftConfig`).
-
-    Raises
-    ------
-    ConfigError
-        Naming ``drift.<key>`` for an unknown or bad setting.
-
-    Examples
-    --------
-    >>> drift_config({"method": "psi"}).method
-    'psi'
-    >>> drift_config({"methd": "psi"})  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    watchkeeper.errors.ConfigError: drift.methd: unknown setting; expected one of: ...
-    """
-    if not isinstance(spec, dict):
-        raise ConfigError(
-            f"drift: expected a mapping of settings, got {spec!r}",
-            field="drift",
-            value=spec,
-            expected="a mapping",
-        )
-    known = {f.name for f in dataclasses.fields(DriftConfig)}
-    for key in spec:
-        if key not in known:
-            raise ConfigError(
-                f"drift.{key}: unknown setting; expected one of: {', '.join(sorted(known))}",
-                field=f"drift.{key}",
-                value=key,
-                expected=", ".join(sorted(known)),
-            )
-    try:
-        return DriftConfig(**spec)
-    except ConfigError as exc:
-        raise ConfigError(
-            f"drift.{exc.field}: {exc.message}",
-            field=f"drift.{exc.field}",
-            value=exc.value,
-            expected=exc.expected,
-        ) from exc
-
-
-def monitor_options(model: ModelConfig) -> dict[str, Any]:
-    """The model's settings as :class:`Monitor` keyword arguments."""
-    options = dict(model.options)
-    if "drift" in options:
-        options["drift"] = drift_config(options["drift"])
-    return options
+__all__ = ["open_monitor", "promoted_monitor"]
 
 
 def open_monitor(
@@ -93,7 +40,7 @@ def open_monitor(
             store=store,
             clock=clock,
             writer=writer,
-            **monitor_options(model),
+            config=model.monitor,
         )
     except WatchkeeperError as exc:  # name the key in the config file
         key = f"models.{name}.{exc.field}" if exc.field else f"models.{name}"
@@ -131,5 +78,5 @@ def promoted_monitor(
         store=store,
         clock=clock,
         writer=writer,
-        **monitor_options(model),
+        config=model.monitor,
     )

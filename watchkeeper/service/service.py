@@ -18,13 +18,11 @@ from __future__ import annotations
 import collections
 import dataclasses
 import logging
-import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from watchkeeper import wire
@@ -34,14 +32,13 @@ from watchkeeper.alerts.history import amend_alert
 from watchkeeper.alerts.notifiers import Dispatcher, build_notifier
 from watchkeeper.alerts.silences import Silences
 from watchkeeper.errors import ConfigError, InvalidBatchError
-from watchkeeper.monitor import Monitor
+from watchkeeper.monitor import ClosedWindow, Monitor
 from watchkeeper.monitor.clock import Clock, SystemClock
 from watchkeeper.service.config import ServerConfig
 from watchkeeper.service.monitors import open_monitor, promoted_monitor
 from watchkeeper.service.records import RecordHeader, decode_record, encode_record
 from watchkeeper.service.wal import WriteAheadLog
 from watchkeeper.store import SilenceRecord, Store, open_store
-from watchkeeper.units import to_timestamps
 
 __all__ = ["Ack", "Service"]
 
@@ -49,7 +46,8 @@ log = logging.getLogger("watchkeeper.server")
 IDEMPOTENCY_KEYS = 100_000
 """Idempotency keys remembered (the newest ones; older retries count again)."""
 MAX_CATCH_UP = 50
-"""Windows closed since the last tick that alert rules are evaluated on, at most."""
+"""Windows of one model closed since the last tick that alert rules are evaluated on, at
+most (the newest ones)."""
 
 
 @dataclass(frozen=True)
@@ -93,9 +91,8 @@ class Service:
         self.actions = ActionRunner(
             config.actions, self.store, promote=self.promote, clock=self.clock.now
         )
-        self._evaluated: dict[str, float] = {}
+        self._closed: collections.deque[ClosedWindow] = collections.deque()
         self._keys: collections.OrderedDict[str, Ack] = collections.OrderedDict()
-        self._safe: collections.deque[tuple[int, str, float]] = collections.deque()
         self._decoded: dict[int, wire.Batch] = {}
         self._lock = threading.Lock()
         self.ready = False
@@ -105,6 +102,8 @@ class Service:
             self._apply(seq, payload)
             replayed += 1
         self.replayed = replayed
+        for monitor in self.monitors.values():
+            self._watch(monitor)
         self.wal.apply = self._apply
         self._stop = threading.Event()
         self._ticker = threading.Thread(
@@ -112,6 +111,23 @@ class Service:
         )
         self._ticker.start()
         self.ready = True
+
+    def _watch(self, monitor: Monitor) -> None:
+        """Hear of the monitor's closed windows from now on. Windows closed while the log
+        was replayed were judged before the restart; the newest is judged again, once."""
+        if monitor.last_closed is not None:
+            self._closed.append(
+                ClosedWindow(
+                    monitor.model,
+                    monitor.version,
+                    monitor.last_closed,
+                    monitor.window_seconds,
+                    "base",
+                    self.config.writer,
+                    True,
+                )
+            )
+        monitor.subscribe(self._closed.append)  # cheap: the tick thread evaluates
 
     def _dispatcher(self, specs: tuple[dict[str, Any], ...]) -> Dispatcher | None:
         notifiers = [build_notifier(spec, f"notifiers[{i}]") for i, spec in enumerate(specs)]
@@ -214,7 +230,6 @@ class Service:
         self.counts[("labels", model)] += len(labels.ids)
 
     def _apply_predictions(self, model: str, monitor: Monitor, seq: int, batch: wire.Batch) -> None:
-        now = self.clock.now()
         before = monitor.rejected_calls
         monitor.log(
             batch.features,
@@ -229,9 +244,6 @@ class Service:
         if monitor.rejected_calls > before:
             self.counts[("rejected_rows", model)] += batch.n_rows
         self.counts[("predictions", model)] += batch.n_rows
-        times = to_timestamps(batch.timestamps, batch.n_rows, now) if batch.n_rows else [now]
-        with self._lock:
-            self._safe.append((seq, model, float(np.max(times))))
 
     # -- time -----------------------------------------------------------------------------
 
@@ -240,41 +252,37 @@ class Service:
             self.tick()
 
     def tick(self) -> None:
-        """Close windows by the clock, evaluate alert rules on newly closed windows, then
-        drop log segments already in the store."""
-        for name, monitor in self.monitors.items():
+        """Close windows by the clock, evaluate alert rules on the windows closed since
+        the last tick, then drop log segments already in the store."""
+        for monitor in list(self.monitors.values()):
             monitor.tick()
-            self._evaluate_rules(name, monitor)
+        self._evaluate_rules()
         self._truncate_log()
 
-    def _evaluate_rules(self, name: str, monitor: Monitor) -> None:
-        """Evaluate the alert rules once per window closed since the last call."""
-        closed = monitor.last_closed
-        before = self._evaluated.get(name)
-        if closed is None or (before is not None and closed <= before):
-            return
-        self._evaluated[name] = closed
-        # every window closed since the last tick, in order (several close at once
-        # when traffic outpaces the tick), so `for` durations count each one
-        width = monitor.window_seconds
-        first = closed if before is None else max(before + width, closed - MAX_CATCH_UP * width)
-        for k in range(round((closed - first) / width) + 1):
-            try:
-                self.alerts.evaluate(name, monitor.version, width, now=first + (k + 1) * width)
-            except Exception:  # rules must not stop ingestion; the log says why
-                log.exception("watchkeeper: evaluating alert rules for %s failed", name)
+    def _evaluate_rules(self) -> None:
+        """Evaluate the alert rules once per base window closed since the last call, in
+        order (several close at once when traffic outpaces the tick, and ``for``
+        durations count each one); at most the newest :data:`MAX_CATCH_UP` per model."""
+        closed: dict[str, list[ClosedWindow]] = {}
+        while self._closed:
+            window = self._closed.popleft()
+            if window.kind == "base":
+                closed.setdefault(window.model, []).append(window)
+        for name, windows in closed.items():
+            for window in sorted(windows, key=lambda w: w.start)[-MAX_CATCH_UP:]:
+                try:
+                    self.alerts.evaluate(name, window.version, window.seconds, now=window.end)
+                except Exception:  # rules must not stop ingestion; the log says why
+                    log.exception("watchkeeper: evaluating alert rules for %s failed", name)
 
     def _truncate_log(self) -> None:
-        """Delete the log segments whose every prediction is in a closed, stored window."""
-        with self._lock:
-            while self._safe:
-                _seq, model, newest = self._safe[0]
-                m = self.monitors[model]
-                end = math.floor(newest / m.window_seconds) * m.window_seconds + m.window_seconds
-                if end + m.grace_seconds > m.watermark:
-                    break
-                self._safe.popleft()
-            safe_before = self._safe[0][0] if self._safe else self.wal.next_seq
+        """Delete the log segments whose every record is applied and saved in the store
+        (each monitor says which of its records are not, :attr:`Monitor.unsaved_seq`)."""
+        safe_before = self.wal.applied_next
+        for monitor in list(self.monitors.values()):
+            unsaved = monitor.unsaved_seq
+            if unsaved is not None:
+                safe_before = min(safe_before, unsaved)
         self.wal.truncate_before(safe_before)
 
     # -- alerts ---------------------------------------------------------------------------
@@ -325,6 +333,7 @@ class Service:
             writer=self.config.writer,
         )
         self.monitors[model] = new
+        self._watch(new)
         log.warning("watchkeeper: %s now monitors version %s", model, version)
         return new
 

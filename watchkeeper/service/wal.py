@@ -79,6 +79,9 @@ class WriteAheadLog:
         self._queue: list[tuple[bytes, Future[int]]] = []
         self._closed = False
         self.next_seq = self._recover()
+        self.applied_next = self.next_seq
+        """The seq after the last record applied: records from it to ``next_seq`` are
+        written but not yet applied, so they must not be truncated."""
         self._file = open(self._segment_path(self._current_first), "ab")  # noqa: SIM115
         self._thread = threading.Thread(target=self._run, name="watchkeeper-wal", daemon=True)
         self._thread.start()
@@ -200,6 +203,7 @@ class WriteAheadLog:
                         future.set_exception(exc)
                         continue
                 future.set_result(seq)
+            self.applied_next = seqs[-1] + 1 if seqs else self.applied_next
 
     def _write(self, batch: list[tuple[bytes, Future[int]]]) -> list[int]:
         seqs = []

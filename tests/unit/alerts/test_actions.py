@@ -242,10 +242,8 @@ def test_models_promote_on_the_command_line(tmp_path: Path) -> None:
         assert "now monitoring version 2" in result.output
         monitor = collector.monitors["churn"]
         assert monitor.version == "2"
-        assert monitor._reference is not None
-        assert monitor._reference.profile.columns["age"].mean == pytest.approx(
-            ref["age"].mean() + 5
-        )
+        assert monitor.reference is not None
+        assert monitor.reference.profile.columns["age"].mean == pytest.approx(ref["age"].mean() + 5)
     finally:
         server.should_exit = True
         thread.join(30)

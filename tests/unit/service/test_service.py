@@ -178,6 +178,47 @@ def test_the_log_is_truncated_once_its_windows_are_stored(tmp_path: Path) -> Non
         service.close()
 
 
+def test_a_record_with_rows_in_a_window_still_open_is_kept(tmp_path: Path) -> None:
+    service = Service(_config(tmp_path), clock=ManualClock(0.0))
+    try:
+        service.wal.segment_bytes = 1
+        # rows at 1 s .. 80 s: window [0, 60) closes at 65 s, window [60, 120) stays open
+        body = json.dumps(
+            {
+                "rows": [
+                    {"features": {"age": 40.0, "plan": "free"}, "timestamp": t}
+                    for t in (1.0, 80.0)
+                ]
+            }
+        ).encode()
+        service.write_predictions("churn", body, wire.JSON, None)
+        service.write_predictions("churn", _body(1, 90.0), wire.JSON, None)
+        service.tick()
+        assert service.monitor("churn").unsaved_seq == 1
+        assert [s for s, _p in service.wal.replay()] == [1, 2]  # nothing dropped yet
+        service.write_predictions("churn", _body(1, 300.0), wire.JSON, None)
+        service.tick()  # [60, 120) closed too: records 1 and 2 are in the store
+        assert [s for s, _p in service.wal.replay()] == [3]
+    finally:
+        service.close()
+
+
+def test_signals_in_an_open_window_hold_the_log_back(tmp_path: Path) -> None:
+    service = Service(_config(tmp_path), clock=ManualClock(0.0))
+    try:
+        service.wal.segment_bytes = 1
+        body = json.dumps({"metrics": [{"name": "load", "value": 1.0, "timestamp": 5.0}]})
+        service.write_signals("churn", body.encode(), None)
+        service.write_predictions("churn", _body(1, 30.0), wire.JSON, None)
+        service.tick()
+        assert [s for s, _p in service.wal.replay()] == [1, 2]
+        service.write_predictions("churn", _body(1, 200.0), wire.JSON, None)
+        service.tick()
+        assert [s for s, _p in service.wal.replay()] == [3]
+    finally:
+        service.close()
+
+
 def test_silences_survive_a_restart(tmp_path: Path) -> None:
     cfg = _config(tmp_path, rules=RULES)
     first = Service(cfg, clock=ManualClock(100.0))
