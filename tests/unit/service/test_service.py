@@ -186,8 +186,7 @@ def test_a_record_with_rows_in_a_window_still_open_is_kept(tmp_path: Path) -> No
         body = json.dumps(
             {
                 "rows": [
-                    {"features": {"age": 40.0, "plan": "free"}, "timestamp": t}
-                    for t in (1.0, 80.0)
+                    {"features": {"age": 40.0, "plan": "free"}, "timestamp": t} for t in (1.0, 80.0)
                 ]
             }
         ).encode()
