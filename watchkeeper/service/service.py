@@ -18,6 +18,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import logging
+import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +93,7 @@ class Service:
             config.actions, self.store, promote=self.promote, clock=self.clock.now
         )
         self._closed: collections.deque[ClosedWindow] = collections.deque()
+        self._evaluated: dict[str, float] = {}
         self._keys: collections.OrderedDict[str, Ack] = collections.OrderedDict()
         self._decoded: dict[int, wire.Batch] = {}
         self._lock = threading.Lock()
@@ -260,18 +262,24 @@ class Service:
         self._truncate_log()
 
     def _evaluate_rules(self) -> None:
-        """Evaluate the alert rules once per base window closed since the last call, in
-        order (several close at once when traffic outpaces the tick, and ``for``
-        durations count each one); at most the newest :data:`MAX_CATCH_UP` per model."""
-        closed: dict[str, list[ClosedWindow]] = {}
+        """Evaluate the alert rules once per base window newly closed since the last call,
+        in order (several close at once when traffic outpaces the tick, and ``for``
+        durations count each one); at most the newest :data:`MAX_CATCH_UP` per model.
+
+        A window first closed as a correction (its rows came after the watermark had
+        passed it, as in a replay of old data) counts as newly closed too; a correction
+        of a window already judged is not judged again, so rules see time move forward.
+        """
+        closed: dict[str, set[tuple[str, float, float]]] = {}
         while self._closed:
-            window = self._closed.popleft()
-            if window.kind == "base":
-                closed.setdefault(window.model, []).append(window)
+            w = self._closed.popleft()
+            if w.kind != "rollup" and w.start > self._evaluated.get(w.model, -math.inf):
+                closed.setdefault(w.model, set()).add((w.version, w.start, w.seconds))
         for name, windows in closed.items():
-            for window in sorted(windows, key=lambda w: w.start)[-MAX_CATCH_UP:]:
+            for version, start, seconds in sorted(windows, key=lambda w: w[1])[-MAX_CATCH_UP:]:
+                self._evaluated[name] = start
                 try:
-                    self.alerts.evaluate(name, window.version, window.seconds, now=window.end)
+                    self.alerts.evaluate(name, version, seconds, now=start + seconds)
                 except Exception:  # rules must not stop ingestion; the log says why
                     log.exception("watchkeeper: evaluating alert rules for %s failed", name)
 
