@@ -37,8 +37,10 @@ import numpy as np
 
 from watchkeeper.errors import ColumnNotFoundError, ConfigError
 from watchkeeper.schema import ColumnSpec
+from watchkeeper.stats.config import DriftConfig
 from watchkeeper.stats.drift import CdfPair, DriftMethod, MethodResult, default_method, get_method
-from watchkeeper.stats.verdict import DatasetDrift, DriftConfig, NullModel, Observation, judge
+from watchkeeper.stats.null_model import NullModel
+from watchkeeper.stats.verdict import DatasetDrift, Observation, judge
 from watchkeeper.types import FloatArray, IntArray
 
 __all__ = ["ATOMS", "GRID_POINTS", "DriftDetector"]
