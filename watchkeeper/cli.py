@@ -30,13 +30,13 @@ def drift(
 ) -> None:
     """Compare two data files column by column and print each drift verdict."""
     from watchkeeper.errors import WatchkeeperError
-    from watchkeeper.profile import profile
+    from watchkeeper.profile import profile_table
     from watchkeeper.stats import DriftConfig, DriftDetector
     from watchkeeper.tables import read_table
 
     try:
-        ref = profile(read_table(reference))
-        cur = profile(read_table(current), reference=ref)
+        ref = profile_table(read_table(reference))
+        cur = profile_table(read_table(current), reference=ref)
         result = DriftDetector(DriftConfig(false_alarm_rate=false_alarm_rate)).fit(ref).compare(cur)
     except (WatchkeeperError, OSError) as exc:
         _errors.print(f"error: {exc}", markup=False, highlight=False)

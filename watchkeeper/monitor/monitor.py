@@ -39,7 +39,7 @@ from watchkeeper.monitor._state import RECENT_ISSUES
 from watchkeeper.monitor.analysis import ReferenceContext, Task
 from watchkeeper.monitor.clock import Clock, SystemClock
 from watchkeeper.monitor.window import WindowState
-from watchkeeper.profile import DatasetProfile, profile
+from watchkeeper.profile import DatasetProfile, profile_table
 from watchkeeper.schema import Schema, infer_schema
 from watchkeeper.stats import DriftConfig, DriftDetector
 from watchkeeper.store import Prediction, Store, labels_key, open_store
@@ -256,7 +256,7 @@ class Monitor(Results):
                     columns, _ = to_columns(reference)
                     roles = {n: "output" for n in self._output_names if n in columns}
                     schema = infer_schema(reference, roles=roles)  # type: ignore[arg-type]
-                ref_profile = profile(reference, schema)
+                ref_profile = profile_table(reference, schema)
             blob = ref_profile.to_bytes()
             stored = self.store.latest_reference(self.model, self.version)
             if stored is not None and stored[1] == blob:
