@@ -22,7 +22,7 @@ def version() -> None:
     _console.print(__version__)
 
 
-# -- offline comparison: report and check ----------------------------------------------
+# -- offline comparison: drift, report and check ------------------------------------
 
 _Reference = Annotated[Path, typer.Argument(help="Reference data: .parquet, .csv or .feather")]
 _Current = Annotated[Path, typer.Argument(help="Current data, same columns")]
@@ -147,8 +147,8 @@ def drift(
     column_method: _ColumnMethod = None,
     drift_share: _DriftShare = 0.5,
 ) -> None:
-    """Compare two data files and print each column's drift verdict (``report`` without
-    the files: the same comparison, as a table)."""
+    """Compare two data files and print each column's drift verdict: the comparison of
+    'watchkeeper report', as a table, without writing files."""
     from watchkeeper.errors import WatchkeeperError
 
     try:
