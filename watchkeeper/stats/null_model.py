@@ -37,9 +37,7 @@ left empty is never drawn unless given a probability (``unseen`` in
 the simulated spread of KS or Wasserstein is slightly too narrow (about 3% for KS with
 200 atoms at large samples). When the observed statistic comes from quantile sketches
 rather than exact counts, the sketch's rank error adds to it and is not in the null
-model: callers must allow for it. ``mode="p_value"`` uses the methods' analytic
-p-values instead (KS, chi-square), which carry no such simulation but do not adapt to
-the binning or to the reference's own noise.
+model: callers must allow for it.
 
 References
 ----------
