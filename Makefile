@@ -1,8 +1,14 @@
 # One command per job, the same locally and in CI.
-#   make demo   create the environment, install, run the demo (watchkeeper demo)
-#   make test   create the environment, install everything, start nothing by hand, run every test
-#   make lint   ruff, ruff format --check, mypy, import-linter
-#   make bench  run the benchmarks (prints figures; never part of the test suite)
+#   make demo       create the environment, install, run the demo (watchkeeper demo)
+#   make test       create the environment, install everything, start nothing by hand, run
+#                   every test: no marker is deselected (CI runs this, via .ci/run)
+#   make test-fast  the edit-test loop, under 90 s on two cores: every test except those
+#                   marked slow (over a few seconds each), statistical (false-alarm
+#                   calibration by simulation) and integration (real PostgreSQL, Prometheus,
+#                   Alertmanager, Chromium); needs no system component
+#   make lint       ruff, ruff format --check, mypy, import-linter
+#   make bench      run the benchmarks (prints figures; never part of the test suite)
+# PYTEST_ARGS passes options to pytest in both test targets, e.g. PYTEST_ARGS="-x tests/unit".
 
 PYTHON ?= python3
 # Use the active virtual environment if there is one, else ./.venv.
@@ -14,7 +20,7 @@ endif
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.watchkeeper-installed
 
-.PHONY: install test lint bench demo system-deps clean
+.PHONY: install test test-fast lint bench demo system-deps clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +39,11 @@ system-deps:
 
 test: install system-deps
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+FAST := not slow and not statistical and not integration
+
+test-fast: install
+	$(PY) -m pytest -p no:cacheprovider -m "$(FAST)" $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check watchkeeper tests benchmarks

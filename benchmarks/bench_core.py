@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from watchkeeper import DatasetProfile, DriftDetector, profile
+from watchkeeper import DatasetProfile, DriftDetector, profile_table
 
 N_NUMERIC = 20
 N_CATEGORICAL = 5
@@ -56,10 +56,10 @@ def main() -> None:
     cur_df = make_frame(n, seed=2, shift=0.02)
     print(f"data: {n:,} rows x {N_NUMERIC + N_CATEGORICAL} columns")
 
-    t_ref, ref = timed(lambda: profile(ref_df), repeat=1)
+    t_ref, ref = timed(lambda: profile_table(ref_df), repeat=1)
     print(f"reference profile (schema inference + exact bins + profile): {t_ref:.2f} s")
 
-    t_whole, cur = timed(lambda: profile(cur_df, reference=ref))
+    t_whole, cur = timed(lambda: profile_table(cur_df, reference=ref))
     print(f"profile whole frame: {t_whole:.3f} s = {n / t_whole:,.0f} rows/s")
 
     def batched() -> DatasetProfile:

@@ -33,7 +33,7 @@ from scipy import stats
 from watchkeeper.monitor import ManualClock, Monitor
 from watchkeeper.monitor.analysis import Task, analyse_window
 from watchkeeper.monitor.window import WindowState
-from watchkeeper.profile import DatasetProfile, profile
+from watchkeeper.profile import DatasetProfile, profile_table
 from watchkeeper.stats import DriftDetector
 from watchkeeper.store import WindowKey, labels_key
 from watchkeeper.store.sql import SQLStore
@@ -256,7 +256,7 @@ def bench_store(ref: DatasetProfile, days: int) -> None:
 
 def main() -> None:
     days = 2 if "--quick" in sys.argv else 30
-    ref = profile(reference_frame())
+    ref = profile_table(reference_frame())
     bench_single_rows(ref)
     bench_batches(ref)
     bench_analysis(ref)

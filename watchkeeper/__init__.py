@@ -3,15 +3,15 @@
 The core is importable without any web, storage or CLI framework::
 
     import watchkeeper as wk
-    ref = wk.profile(reference_frame)
-    cur = wk.profile(current_frame, reference=ref)
+    ref = wk.profile_table(reference_frame)
+    cur = wk.profile_table(current_frame, reference=ref)
     print(wk.DriftDetector().fit(ref).compare(cur).explanation)
 """
 
 from __future__ import annotations
 
 from watchkeeper.monitor import Monitor
-from watchkeeper.profile import DatasetProfile, profile
+from watchkeeper.profile import DatasetProfile, profile_table
 from watchkeeper.schema import ColumnSpec, Schema, infer_schema, validate
 from watchkeeper.stats import ColumnDrift, DatasetDrift, DriftConfig, DriftDetector
 
@@ -28,6 +28,6 @@ __all__ = [
     "Schema",
     "__version__",
     "infer_schema",
-    "profile",
+    "profile_table",
     "validate",
 ]

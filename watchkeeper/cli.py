@@ -22,41 +22,7 @@ def version() -> None:
     _console.print(__version__)
 
 
-@app.command()
-def drift(
-    reference: Annotated[Path, typer.Argument(help="Reference data: .parquet, .csv or .feather")],
-    current: Annotated[Path, typer.Argument(help="Current data, same columns")],
-    false_alarm_rate: Annotated[float, typer.Option(help="Configured false-alarm rate")] = 0.01,
-) -> None:
-    """Compare two data files column by column and print each drift verdict."""
-    from watchkeeper.errors import WatchkeeperError
-    from watchkeeper.profile import profile
-    from watchkeeper.stats import DriftConfig, DriftDetector
-    from watchkeeper.tables import read_table
-
-    try:
-        ref = profile(read_table(reference))
-        cur = profile(read_table(current), reference=ref)
-        result = DriftDetector(DriftConfig(false_alarm_rate=false_alarm_rate)).fit(ref).compare(cur)
-    except (WatchkeeperError, OSError) as exc:
-        _errors.print(f"error: {exc}", markup=False, highlight=False)
-        raise typer.Exit(2) from exc
-    table = Table(title=result.explanation)
-    for name in ("column", "method", "statistic", "threshold", "drift", "why"):
-        table.add_column(name)
-    for col in result.columns:
-        table.add_row(
-            col.column,
-            col.method,
-            f"{col.statistic:.4g}",
-            f"{col.threshold:.4g}",
-            "[red]yes[/red]" if col.drifted else "no",
-            col.explanation,
-        )
-    _console.print(table)
-
-
-# -- offline comparison: report and check ----------------------------------------------
+# -- offline comparison: drift, report and check ------------------------------------
 
 _Reference = Annotated[Path, typer.Argument(help="Reference data: .parquet, .csv or .feather")]
 _Current = Annotated[Path, typer.Argument(help="Current data, same columns")]
@@ -152,6 +118,51 @@ def _drift_table(report: Any) -> Table:
             percent(quality),
         )
     return table
+
+
+def _verdict_table(report: Any) -> Table:
+    """The drift verdicts in the terminal: one row per judged column, with the reason in
+    words; the dataset's verdict is the title."""
+    table = Table(title=report.drift.explanation)
+    for name in ("column", "method", "statistic", "threshold", "drift", "why"):
+        table.add_column(name)
+    for col in report.drift.columns:
+        table.add_row(
+            col.column,
+            col.method,
+            f"{col.statistic:.4g}",
+            f"{col.threshold:.4g}",
+            "[red]yes[/red]" if col.drifted else "no",
+            col.explanation,
+        )
+    return table
+
+
+@app.command()
+def drift(
+    reference: _Reference,
+    current: _Current,
+    false_alarm_rate: _FalseAlarm = 0.01,
+    method: _Method = None,
+    column_method: _ColumnMethod = None,
+    drift_share: _DriftShare = 0.5,
+) -> None:
+    """Compare two data files and print each column's drift verdict: the comparison of
+    'watchkeeper report', as a table, without writing files."""
+    from watchkeeper.errors import WatchkeeperError
+
+    try:
+        result = _compare_files(
+            reference,
+            current,
+            false_alarm_rate=false_alarm_rate,
+            method=method,
+            column_method=column_method,
+            drift_share=drift_share,
+        )
+    except (WatchkeeperError, OSError) as exc:
+        raise _fail(exc) from exc
+    _console.print(_verdict_table(result))
 
 
 @app.command()

@@ -19,6 +19,8 @@ import pytest
 from conftest import ARTIFACTS, free_port, wait_http
 from dashboard_stream import SHIFT_FROM, WINDOWS, XSS, build
 
+pytestmark = pytest.mark.integration
+
 SHOTS = ARTIFACTS / "dashboard"
 
 

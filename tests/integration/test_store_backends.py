@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from watchkeeper.monitor import ManualClock, Monitor
-from watchkeeper.profile import DatasetProfile, profile
+from watchkeeper.profile import DatasetProfile, profile_table
 from watchkeeper.schema import infer_schema
 
 
@@ -61,7 +61,7 @@ def test_sqlite_and_postgresql_give_identical_results(tmp_path: Path, postgres_u
         "score": rng.random(10_000),
     }
     schema = infer_schema(data, roles={"prediction": "output", "score": "output"})
-    ref = profile(data, schema)
+    ref = profile_table(data, schema)
     on_sqlite = _run(f"sqlite:///{tmp_path / 'wk.db'}", ref)
     on_postgres = _run(postgres_url, ref)
     assert len(on_sqlite) >= 400

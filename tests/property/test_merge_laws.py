@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from watchkeeper.errors import ProfileFormatError
-from watchkeeper.profile import DatasetProfile, profile
+from watchkeeper.profile import DatasetProfile, profile_table
 from watchkeeper.schema import Schema
 
 SCHEMA = Schema.from_dict({"x": "numeric", "c": "categorical", "t": "text", "b": "boolean"})
@@ -35,7 +35,7 @@ row = st.fixed_dictionaries(
 )
 batches = st.lists(row, min_size=0, max_size=40)
 
-_REFERENCE = profile(
+_REFERENCE = profile_table(
     {
         "x": np.linspace(-100, 100, 50),
         "c": np.array(["a", "b"] * 25, dtype=object),

@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from watchkeeper.profile import DatasetProfile, profile, profile_batches, sketched_layout
+from watchkeeper.profile import DatasetProfile, profile_batches, profile_table, sketched_layout
 
 RNG = np.random.default_rng(11)
 N = 3_000
@@ -17,7 +17,7 @@ DATA = {
     "x": RNG.lognormal(0, 1, N),
     "c": RNG.choice(["a", "b", "c", "d"], N, p=[0.4, 0.3, 0.2, 0.1]).astype(object),
 }
-REFERENCE = profile({k: v[:2_000] for k, v in DATA.items()})
+REFERENCE = profile_table({k: v[:2_000] for k, v in DATA.items()})
 
 
 def _split(cuts: list[int]) -> list[dict]:
@@ -45,5 +45,5 @@ def test_a_streamed_reference_has_exact_ends_and_near_equal_bins(cuts: list[int]
     # each of the 20 bins holds its 5% of the rows within the KLL rank error
     shares = x.bin_counts[1:-1] / N
     assert np.all(np.abs(shares - 1 / 20) <= 2 * x.rank_error + 1 / N), shares
-    assert ref.columns["c"].counts == profile(DATA).columns["c"].counts
+    assert ref.columns["c"].counts == profile_table(DATA).columns["c"].counts
     assert sketched_layout(ref)["c"]["categories"] == ["a", "b", "c", "d"]

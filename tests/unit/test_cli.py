@@ -1,10 +1,12 @@
-"""The command line: drift between two files, and one-line errors with exit code 2."""
+"""The command line: drift, report and check on two files, and one-line errors with exit
+code 2."""
 
 from __future__ import annotations
 
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,6 +43,75 @@ def test_bad_file_is_one_line_and_exit_code_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["drift", str(bad), str(bad)])
     assert result.exit_code == 2
     assert "unsupported suffix '.xlsx'" in result.output
+
+
+def test_drift_is_the_reports_comparison_as_a_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import watchkeeper.report.files as files
+
+    compared: list[Any] = []
+    compare_files = files.compare_files
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        compared.append(compare_files(*args, **kwargs))
+        return compared[-1]
+
+    monkeypatch.setattr(files, "compare_files", spy)
+    ref = _write(tmp_path, "ref.parquet", 0.0, 1)
+    cur = _write(tmp_path, "cur.parquet", 5.0, 2)
+    args = [str(ref), str(cur), "--false-alarm-rate", "0.05", "--column-method", "city=psi"]
+    result = runner.invoke(app, ["drift", *args])
+    assert result.exit_code == 0, result.output
+    [report] = compared  # the report's comparison, once
+    assert result.output.strip().startswith(report.drift.explanation)
+    assert [v.method for v in report.drift.columns] == ["jensen_shannon", "psi"]
+    for v in report.drift.columns:  # its statistic and threshold, row by row
+        row = f"{v.column} .*{v.method} .*{v.statistic:.4g} .*{v.threshold:.4g}"
+        assert re.search(row, result.output), (row, result.output)
+
+
+def _garbage_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "garbage.csv"
+    path.write_bytes(bytes(range(256)) * 20)
+    return path
+
+
+def _empty_parquet(tmp_path: Path) -> Path:
+    path = tmp_path / "empty.parquet"
+    path.write_bytes(b"")
+    return path
+
+
+def _missing(tmp_path: Path) -> Path:
+    return tmp_path / "missing.parquet"
+
+
+@pytest.mark.parametrize("command", ["drift", "report", "check"])
+@pytest.mark.parametrize("bad_file", [_garbage_csv, _empty_parquet, _missing])
+@pytest.mark.parametrize("side", ["reference", "current"])
+def test_a_bad_file_is_one_line_naming_it_and_exit_code_2(
+    tmp_path: Path, command: str, bad_file: Any, side: str
+) -> None:
+    good = _write(tmp_path, "good.parquet", 0.0, 1)
+    bad = bad_file(tmp_path)
+    files = [str(bad), str(good)] if side == "reference" else [str(good), str(bad)]
+    out = ["-o", str(tmp_path / "r.html")] if command == "report" else []
+    result = runner.invoke(app, [command, *files, *out])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().count("\n") == 0, result.output
+    assert result.output.startswith(f"error: file {str(bad)!r}: "), result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_a_reference_without_rows_names_the_file(tmp_path: Path) -> None:
+    good = _write(tmp_path, "good.parquet", 0.0, 1)
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("age,city\n")
+    result = runner.invoke(app, ["drift", str(header_only), str(good)])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"error: file {str(header_only)!r}: "), result.output
 
 
 def test_readme_python_examples_run_as_written(

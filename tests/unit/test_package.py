@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 
@@ -27,3 +28,11 @@ def test_import_leaves_web_storage_and_cli_frameworks_unloaded() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_profile_attribute_is_the_package_not_a_function() -> None:
+    import watchkeeper.profile as p
+
+    assert inspect.ismodule(p)
+    assert watchkeeper.profile is p
+    assert callable(watchkeeper.profile_table)

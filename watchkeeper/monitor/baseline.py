@@ -12,7 +12,7 @@ from watchkeeper.monitor import _inputs
 from watchkeeper.monitor.analysis import ReferenceContext, Task
 from watchkeeper.monitor.config import MonitorConfig
 from watchkeeper.monitor.window import WindowState
-from watchkeeper.profile import DatasetProfile, profile
+from watchkeeper.profile import DatasetProfile, profile_table
 from watchkeeper.schema import Schema, infer_schema
 from watchkeeper.stats import DriftDetector
 from watchkeeper.store import Store
@@ -113,7 +113,7 @@ class Baseline:
                 columns, _ = to_columns(reference)
                 roles = {n: "output" for n in self.config.outputs if n in columns}
                 schema = infer_schema(reference, roles=roles)  # type: ignore[arg-type]
-            ref_profile = profile(reference, schema)
+            ref_profile = profile_table(reference, schema)
         blob = ref_profile.to_bytes()
         stored = self.store.latest_reference(self.model, self.version)
         if stored is not None and stored[1] == blob:

@@ -17,7 +17,7 @@ from watchkeeper.profile.text import TEXT_MAX_EXACT, TextProfile
 from watchkeeper.schema import ColumnSpec, Encoded, Schema, ValidatedBatch, infer_schema, validate
 from watchkeeper.types import FloatArray
 
-__all__ = ["ColumnLayout", "ColumnProfile", "DatasetProfile", "profile"]
+__all__ = ["ColumnLayout", "ColumnProfile", "DatasetProfile", "profile_table"]
 
 ColumnProfile = NumericProfile | CategoricalProfile | TextProfile
 
@@ -67,7 +67,7 @@ class DatasetProfile:
     >>> import numpy as np
     >>> rng = np.random.default_rng(1)
     >>> data = {"age": rng.normal(40, 10, 500), "city": rng.choice(["Oslo", "Rome"], 500)}
-    >>> ref = profile(data)
+    >>> ref = profile_table(data)
     >>> cur = DatasetProfile(ref.schema, layout=ref.layout()).update(data)
     >>> both = ref.merge(cur)
     >>> both.n_rows, sum(both.columns["city"].counts.values())
@@ -271,7 +271,7 @@ def _reference_layout(
     return layout
 
 
-def profile(
+def profile_table(
     data: Any,
     schema: Schema | None = None,
     *,
@@ -281,19 +281,20 @@ def profile(
     k: int = DEFAULT_K,
     strict: bool = False,
 ) -> DatasetProfile:
-    """Profile a batch in one call.
+    """Profile a table (a data frame or a mapping of column arrays) in one call.
 
-    Without ``reference`` the batch is a reference: its schema is inferred when not
-    given, and its own quantile bins and categories become the layout (computed exactly
-    from the batch). With ``reference`` the batch is profiled on the reference's schema
+    Named ``profile_table`` so that ``watchkeeper.profile`` stays the package. Without
+    ``reference`` the batch is a reference: its schema is inferred when not given, and
+    its own quantile bins and categories become the layout (computed exactly from the
+    batch). With ``reference`` the batch is profiled on the reference's schema
     and layout, ready to be compared with it.
 
     Examples
     --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
-    >>> ref = profile({"x": rng.normal(size=10_000)})
-    >>> cur = profile({"x": rng.normal(0.5, 1, 10_000)}, reference=ref)
+    >>> ref = profile_table({"x": rng.normal(size=10_000)})
+    >>> cur = profile_table({"x": rng.normal(0.5, 1, 10_000)}, reference=ref)
     >>> int(ref.columns["x"].bin_counts.sum()), int(cur.columns["x"].bin_counts[0])
     (10000, 0)
     """

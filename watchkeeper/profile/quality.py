@@ -25,8 +25,8 @@ def missing_ratio(col: NumericProfile | CategoricalProfile | TextProfile) -> flo
     Examples
     --------
     >>> import numpy as np
-    >>> from watchkeeper.profile import profile
-    >>> p = profile({"x": np.array([1.0, np.nan, 3.0, np.inf])})
+    >>> from watchkeeper.profile import profile_table
+    >>> p = profile_table({"x": np.array([1.0, np.nan, 3.0, np.inf])})
     >>> missing_ratio(p.columns["x"])
     0.5
     """
@@ -45,9 +45,9 @@ def out_of_range_share(col: NumericProfile, ref: NumericProfile) -> float:
     Examples
     --------
     >>> import numpy as np
-    >>> from watchkeeper.profile import profile
-    >>> ref = profile({"x": np.arange(100.0)})
-    >>> cur = profile({"x": np.array([-5.0, 10.0, 50.0, 150.0])}, reference=ref)
+    >>> from watchkeeper.profile import profile_table
+    >>> ref = profile_table({"x": np.arange(100.0)})
+    >>> cur = profile_table({"x": np.array([-5.0, 10.0, 50.0, 150.0])}, reference=ref)
     >>> out_of_range_share(cur.columns["x"], ref.columns["x"])
     0.5
     """
@@ -75,9 +75,9 @@ def new_categories(
 
     Examples
     --------
-    >>> from watchkeeper.profile import profile
-    >>> ref = profile({"c": ["a", "b"] * 50})
-    >>> cur = profile({"c": ["a", "b", "z", "z"]}, reference=ref)
+    >>> from watchkeeper.profile import profile_table
+    >>> ref = profile_table({"c": ["a", "b"] * 50})
+    >>> cur = profile_table({"c": ["a", "b", "z", "z"]}, reference=ref)
     >>> new_categories(cur.columns["c"], ref.columns["c"])
     (0.5, {'z': 2})
     """

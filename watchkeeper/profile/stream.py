@@ -57,9 +57,9 @@ def sketched_layout(sketch: DatasetProfile, n_bins: int = DEFAULT_BINS) -> dict[
     Examples
     --------
     >>> import numpy as np
-    >>> from watchkeeper.profile import profile
+    >>> from watchkeeper.profile import profile_table
     >>> data = {"x": np.arange(1_000.0), "c": ["a", "b"] * 500}
-    >>> sketch = DatasetProfile(profile(data).schema).update(data)
+    >>> sketch = DatasetProfile(profile_table(data).schema).update(data)
     >>> layout = sketched_layout(sketch, n_bins=4)
     >>> edges = layout["x"]["edges"]  # exact ends, quartiles within the sketch's rank error
     >>> float(edges[0]), float(edges[-1]), bool(np.all(abs(edges[1:-1] - [250, 500, 750]) < 10))

@@ -31,7 +31,7 @@ from watchkeeper.profile import (
     DatasetProfile,
     NumericProfile,
     TextProfile,
-    profile,
+    profile_table,
 )
 from watchkeeper.profile.quality import missing_ratio, new_categories, out_of_range_share
 from watchkeeper.schema import Schema
@@ -189,9 +189,9 @@ def build_report(
     Parameters
     ----------
     reference
-        The reference's profile, with its own layout (``profile(frame)``).
+        The reference's profile, with its own layout (``profile_table(frame)``).
     current
-        The current profile on the reference's layout (``profile(frame,
+        The current profile on the reference's layout (``profile_table(frame,
         reference=ref)``); on another layout the shares are read off its sketches.
     config, column_methods
         Passed to :class:`~watchkeeper.stats.DriftDetector`.
@@ -209,10 +209,12 @@ def build_report(
     Examples
     --------
     >>> import numpy as np
-    >>> from watchkeeper.profile import profile
+    >>> from watchkeeper.profile import profile_table
     >>> rng = np.random.default_rng(0)
-    >>> ref = profile({"age": rng.normal(40, 10, 5_000), "city": rng.choice(["a", "b"], 5_000)})
-    >>> cur = profile(
+    >>> ref = profile_table(
+    ...     {"age": rng.normal(40, 10, 5_000), "city": rng.choice(["a", "b"], 5_000)}
+    ... )
+    >>> cur = profile_table(
     ...     {"age": rng.normal(45, 10, 2_000), "city": rng.choice(["a", "b", "c"], 2_000)},
     ...     reference=ref,
     ... )
@@ -274,10 +276,10 @@ def compare_frames(
     tell = progress or (lambda _stage, _done, _total: None)
     rows = (len(reference), len(current))
     tell("profiling the reference", 0, rows[0])
-    ref = profile(reference, schema)
+    ref = profile_table(reference, schema)
     tell("profiling the reference", rows[0], rows[0])
     tell("profiling the current data", 0, rows[1])
-    cur = profile(current, reference=ref)
+    cur = profile_table(current, reference=ref)
     tell("profiling the current data", rows[1], rows[1])
     tell("judging drift", 0, None)
     return build_report(

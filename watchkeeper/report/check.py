@@ -150,11 +150,13 @@ def run_check(report: Report, policy: CheckPolicy | None = None) -> CheckResult:
     Examples
     --------
     >>> import numpy as np
-    >>> from watchkeeper.profile import profile
+    >>> from watchkeeper.profile import profile_table
     >>> from watchkeeper.report import build_report
     >>> rng = np.random.default_rng(0)
-    >>> ref = profile({"x": rng.normal(0, 1, 2_000), "y": rng.normal(0, 1, 2_000)})
-    >>> cur = profile({"x": rng.normal(1, 1, 2_000), "y": rng.normal(0, 1, 2_000)}, reference=ref)
+    >>> ref = profile_table({"x": rng.normal(0, 1, 2_000), "y": rng.normal(0, 1, 2_000)})
+    >>> cur = profile_table(
+    ...     {"x": rng.normal(1, 1, 2_000), "y": rng.normal(0, 1, 2_000)}, reference=ref
+    ... )
     >>> result = run_check(build_report(ref, cur))
     >>> result.passed, [f.condition for f in result.failures]
     (False, ['dataset_drift'])

@@ -4,15 +4,67 @@ check`` run. Memory holds one batch of rows plus the profiles, whatever the file
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
+from typing import Any, TypeVar
 
+from watchkeeper.errors import InvalidBatchError, SchemaError, WatchkeeperError
 from watchkeeper.profile import profile_batches
 from watchkeeper.report.build import Progress, Report, build_report
 from watchkeeper.stats import DriftConfig
 from watchkeeper.tables import BATCH_ROWS, count_rows, iter_batches
 
 __all__ = ["compare_files"]
+
+_T = TypeVar("_T")
+
+
+def _unreadable(path: Path, exc: Exception) -> InvalidBatchError:
+    """A reader's error (pandas, pyarrow, the OS) as one line naming the file."""
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    fmt = path.suffix.lstrip(".").lower()
+    return InvalidBatchError(
+        f"file {str(path)!r}: not a readable {fmt} file ({reason})",
+        field="path",
+        value=str(path),
+        expected=f"a {fmt} file with a header and rows",
+    )
+
+
+def _in_file(path: Path, exc: SchemaError) -> SchemaError:
+    """The same schema error, its message prefixed with the file it came from."""
+    return type(exc)(
+        f"file {str(path)!r}: {exc.message}",
+        field=exc.field,
+        value=exc.value,
+        expected=exc.expected,
+    )
+
+
+def _read(path: Path, read: Callable[[], _T]) -> _T:
+    try:
+        return read()
+    except WatchkeeperError:
+        raise
+    except (ValueError, OSError) as exc:  # pandas and pyarrow errors subclass these
+        raise _unreadable(path, exc) from exc
+
+
+def _batches(path: Path, rows: int) -> Generator[Any, None, None]:
+    """:func:`~watchkeeper.tables.iter_batches`, with reading errors naming the file.
+
+    Only the reading is guarded: an error raised while a batch is profiled is not a
+    reading error and passes through unchanged.
+    """
+    reader = _read(path, lambda: iter_batches(path, rows))
+    try:
+        while True:
+            batch = _read(path, lambda: next(reader, None))
+            if batch is None:
+                return
+            yield batch
+    finally:
+        reader.close()
 
 
 def compare_files(
@@ -29,20 +81,30 @@ def compare_files(
     The reference's schema is inferred from its first batch. Reference columns the
     current file lacks are reported absent, and its columns the reference lacks as extra
     (read off the current file's first batch).
+
+    Raises
+    ------
+    InvalidBatchError
+        A file is missing, has an unsupported suffix, or cannot be read as its format
+        (the message names the file and the reader's reason, on one line).
     """
     tell = progress or (lambda _stage, _done, _total: None)
-    ref_rows, cur_rows = count_rows(reference), count_rows(current)
+    ref_rows = _read(reference, lambda: count_rows(reference))
+    cur_rows = _read(current, lambda: count_rows(current))
     stages = {"scan": "scanning the reference", "count": "profiling the reference"}
-    ref = profile_batches(
-        lambda: iter_batches(reference, batch_rows),
-        rows_done=lambda name, done: tell(stages[name], done, ref_rows),
-    )
-    peek = iter_batches(current, batch_rows)
+    try:
+        ref = profile_batches(
+            lambda: _batches(reference, batch_rows),
+            rows_done=lambda name, done: tell(stages[name], done, ref_rows),
+        )
+    except SchemaError as exc:  # e.g. no rows to infer the schema from
+        raise _in_file(reference, exc) from exc
+    peek = _batches(current, batch_rows)
     first = next(peek, None)
     peek.close()
     names = [str(c) for c in first.columns] if first is not None else []
     cur = profile_batches(
-        lambda: iter_batches(current, batch_rows),
+        lambda: _batches(current, batch_rows),
         reference=ref,
         rows_done=lambda _name, done: tell("profiling the current data", done, cur_rows),
     )

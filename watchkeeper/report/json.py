@@ -31,11 +31,11 @@ def report_to_dict(report: Report) -> dict[str, Any]:
     Examples
     --------
     >>> import numpy as np
-    >>> from watchkeeper.profile import profile
+    >>> from watchkeeper.profile import profile_table
     >>> from watchkeeper.report import build_report
     >>> rng = np.random.default_rng(0)
-    >>> ref = profile({"x": rng.normal(0, 1, 2_000)})
-    >>> cur = profile({"x": rng.normal(1, 1, 2_000)}, reference=ref)
+    >>> ref = profile_table({"x": rng.normal(0, 1, 2_000)})
+    >>> cur = profile_table({"x": rng.normal(1, 1, 2_000)}, reference=ref)
     >>> doc = report_to_dict(build_report(ref, cur))
     >>> doc["format"], doc["drift"]["drifted"], doc["columns"][0]["drift"]["method"]
     ('watchkeeper.report/1', True, 'jensen_shannon')

@@ -2,15 +2,19 @@
 
 Pure functions and small frozen value objects; nothing here does I/O or imports a web,
 storage or CLI framework. See :mod:`watchkeeper.stats.drift` for the methods,
-:mod:`watchkeeper.stats.verdict` for how a statistic becomes a verdict, and
-:mod:`watchkeeper.stats.detector` for the profile path over a whole dataset.
+:mod:`watchkeeper.stats.null_model` for a statistic's natural spread (resampling the
+reference), :mod:`watchkeeper.stats.verdict` for how statistics become verdicts (effect
+floor, multiple testing), :mod:`watchkeeper.stats.config` for the choices behind them,
+and :mod:`watchkeeper.stats.detector` for the profile path over a whole dataset.
 """
 
 from __future__ import annotations
 
+from watchkeeper.stats.config import DriftConfig
 from watchkeeper.stats.detector import DriftDetector
 from watchkeeper.stats.drift import METHODS, default_method, get_method
-from watchkeeper.stats.verdict import ColumnDrift, DatasetDrift, DriftConfig, NullModel
+from watchkeeper.stats.null_model import NullModel
+from watchkeeper.stats.verdict import ColumnDrift, DatasetDrift
 
 __all__ = [
     "METHODS",

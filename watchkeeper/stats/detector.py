@@ -37,8 +37,10 @@ import numpy as np
 
 from watchkeeper.errors import ColumnNotFoundError, ConfigError
 from watchkeeper.schema import ColumnSpec
+from watchkeeper.stats.config import DriftConfig
 from watchkeeper.stats.drift import CdfPair, DriftMethod, MethodResult, default_method, get_method
-from watchkeeper.stats.verdict import DatasetDrift, DriftConfig, NullModel, Observation, judge
+from watchkeeper.stats.null_model import NullModel
+from watchkeeper.stats.verdict import DatasetDrift, Observation, judge
 from watchkeeper.types import FloatArray, IntArray
 
 __all__ = ["ATOMS", "GRID_POINTS", "DriftDetector"]
@@ -115,10 +117,10 @@ class DriftDetector:
     Examples
     --------
     >>> import numpy as np
-    >>> from watchkeeper.profile import profile
+    >>> from watchkeeper.profile import profile_table
     >>> rng = np.random.default_rng(0)
-    >>> ref = profile({"x": rng.normal(size=20_000), "c": rng.choice(["a", "b"], 20_000)})
-    >>> cur = profile({"x": rng.normal(0.3, 1, 5_000), "c": rng.choice(["a", "b"], 5_000)},
+    >>> ref = profile_table({"x": rng.normal(size=20_000), "c": rng.choice(["a", "b"], 20_000)})
+    >>> cur = profile_table({"x": rng.normal(0.3, 1, 5_000), "c": rng.choice(["a", "b"], 5_000)},
     ...               reference=ref)
     >>> result = DriftDetector().fit(ref).compare(cur)
     >>> [(c.column, c.method, c.drifted) for c in result.columns]

@@ -128,6 +128,7 @@ def test_each_readme_rule_fires_on_its_breaking_stream_and_resolves(
     assert stop + 1 <= resolved <= stop + parsed.over + parsed.resolve_after_seconds / W + 1
 
 
+@pytest.mark.slow
 def test_the_default_rules_stay_quiet_on_a_stationary_stream(tmp_path: Path) -> None:
     rules = parse_rules(yaml.safe_load(EXAMPLE)["rules"], known_metrics=set(POINT_NAMES))
     m, rng = _monitor(tmp_path)

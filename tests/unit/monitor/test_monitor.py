@@ -12,7 +12,7 @@ from sklearn import metrics as skm
 
 from watchkeeper.errors import ConfigError
 from watchkeeper.monitor import ManualClock, Monitor
-from watchkeeper.profile import profile
+from watchkeeper.profile import profile_table
 
 W = 60.0
 
@@ -324,7 +324,7 @@ def test_writers_store_partials_that_merge_on_read() -> None:
 
 def test_single_rows_and_batches_give_the_same_profile() -> None:
     rng = np.random.default_rng(13)
-    ref = profile(_reference(rng))  # one reference: its sketch is randomised when built
+    ref = profile_table(_reference(rng))  # one reference: its sketch is randomised when built
     feats, outs = _batch(rng, 700)
     ts = np.sort(rng.uniform(0, 3 * W, 700))
     one = Monitor(
@@ -492,7 +492,8 @@ def test_replaying_numbered_batches_counts_every_row_once(tmp_path: Path) -> Non
     for seq in range(10):
         feats, outs = _batch(rng, 100)
         batches.append((seq, feats, outs, seq * 25.0 + rng.uniform(0, 25, 100)))
-    first = Monitor("churn", reference=profile(_reference(rng)), store=url, clock=ManualClock(),
+    ref = profile_table(_reference(rng))
+    first = Monitor("churn", reference=ref, store=url, clock=ManualClock(),
                     grace=5, writer="collector", rollups=())  # fmt: skip
     for seq, feats, outs, ts in batches[:7]:
         first.log(feats, outs, timestamps=ts, seq=seq)

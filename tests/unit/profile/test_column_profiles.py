@@ -14,7 +14,7 @@ from watchkeeper.profile import (
     DatasetProfile,
     NumericProfile,
     TextProfile,
-    profile,
+    profile_table,
 )
 from watchkeeper.schema import Encoded, Schema, convert_column
 
@@ -88,8 +88,8 @@ def test_incompatible_merges_are_refused() -> None:
         NumericProfile().merge(CategoricalProfile())  # type: ignore[arg-type]
     with pytest.raises(IncompatibleProfilesError, match="different categories"):
         CategoricalProfile(categories=["a"]).merge(CategoricalProfile(categories=["b"]))
-    a = profile({"x": np.arange(10.0)})
-    b = profile({"y": np.arange(10.0)})
+    a = profile_table({"x": np.arange(10.0)})
+    b = profile_table({"y": np.arange(10.0)})
     with pytest.raises(IncompatibleProfilesError, match="different schemas"):
         a.merge(b)
     with pytest.raises(ConfigError, match="k: expected"):

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from watchkeeper.errors import ConfigError
-from watchkeeper.profile import profile
+from watchkeeper.profile import profile_table
 from watchkeeper.report import (
     FORMAT,
     CheckPolicy,
@@ -74,8 +74,8 @@ def report(frames: tuple[pd.DataFrame, pd.DataFrame]) -> Any:
 
 def test_verdicts_are_the_detectors_on_the_same_profiles(frames: Any, report: Any) -> None:
     ref, cur = frames
-    ref_p = profile(ref)
-    cur_p = profile(cur, reference=ref_p)
+    ref_p = profile_table(ref)
+    cur_p = profile_table(cur, reference=ref_p)
     want = DriftDetector(DriftConfig()).fit(ref_p).compare(cur_p)
     assert report.drift == want
     assert set(report.drifted_columns) == {"age", "income", "city"}

@@ -1,4 +1,4 @@
-"""Shared plumbing of the drift methods: checks, proportions, and raw arrays to counts."""
+"""Shared plumbing of the drift methods: checks, proportions, raw arrays to counts or floats."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ import numpy.typing as npt
 
 from watchkeeper.binning import bin_counts, quantile_edges
 from watchkeeper.errors import IncompatibleProfilesError, InvalidBatchError
+from watchkeeper.stats.drift._base import CdfPair, DriftMethod, MethodResult
 from watchkeeper.types import FloatArray, IntArray
 
 __all__ = [
     "binned_method",
+    "check_cdf_pair",
     "check_counts",
     "check_sizes",
+    "numeric_side",
     "proportions",
     "raw_numeric",
     "raw_to_counts",
@@ -47,6 +50,43 @@ def check_sizes(n_ref: int, n_cur: int) -> None:
             value=0,
             expected="a non-empty sample",
         )
+
+
+def check_cdf_pair(pair: CdfPair) -> None:
+    """Raise on an empty side, or on a grid and CDFs that are not one shared length.
+
+    Shared by the ``"cdf"`` methods (KS and Wasserstein).
+    """
+    check_sizes(pair.n_ref, pair.n_cur)
+    shapes = (np.shape(pair.grid), np.shape(pair.cdf_ref), np.shape(pair.cdf_cur))
+    if len(set(shapes)) != 1 or len(shapes[0]) != 1 or shapes[0][0] == 0:
+        raise IncompatibleProfilesError(
+            f"cdfs: grid has shape {shapes[0]}, cdf_ref {shapes[1]} and cdf_cur {shapes[2]}; "
+            "expected three non-empty vectors of one length",
+            field="cdfs",
+            value=shapes,
+            expected="three non-empty vectors of one length",
+        )
+
+
+def numeric_side(values: object, side: str) -> FloatArray:
+    """Finite float values of one raw side (NaN and inf dropped).
+
+    Shared by the ``"cdf"`` methods. Input that is not numeric raises
+    :class:`~watchkeeper.errors.InvalidBatchError` naming the side, as does a side with
+    no finite value.
+    """
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        dtype = np.asarray(values).dtype
+        raise InvalidBatchError(
+            f"{side}: expected numeric values, got an array of dtype {dtype}",
+            field=side,
+            value=str(dtype),
+            expected="numbers",
+        ) from exc
+    return raw_numeric(arr, side)
 
 
 def proportions(counts: npt.ArrayLike) -> FloatArray:
@@ -107,7 +147,6 @@ def binned_method(
     ``p_value(ref, cur, statistic)`` and ``effect(ref, cur, statistic)`` are optional;
     without ``effect`` the effect is the statistic.
     """
-    from watchkeeper.stats.drift._base import DriftMethod, MethodResult
 
     def from_counts(ref: IntArray, cur: IntArray) -> MethodResult:
         r, c = check_counts(ref, cur)

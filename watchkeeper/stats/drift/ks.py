@@ -52,9 +52,8 @@ import math
 import numpy as np
 from scipy import stats
 
-from watchkeeper.errors import IncompatibleProfilesError, InvalidBatchError
 from watchkeeper.stats.drift._base import CdfPair, DriftMethod, MethodResult
-from watchkeeper.stats.drift._common import check_sizes, raw_numeric
+from watchkeeper.stats.drift._common import check_cdf_pair, numeric_side
 from watchkeeper.types import FloatArray
 
 __all__ = ["KS", "ks_kernel"]
@@ -92,53 +91,16 @@ def ks_kernel(
     return np.asarray(np.max(diff, axis=-1))
 
 
-def _check_pair(pair: CdfPair) -> None:
-    """Raise on an empty side, or on a grid and CDFs that are not one shared length.
-
-    Shared by the ``"cdf"`` methods (KS and Wasserstein).
-    """
-    check_sizes(pair.n_ref, pair.n_cur)
-    shapes = (np.shape(pair.grid), np.shape(pair.cdf_ref), np.shape(pair.cdf_cur))
-    if len(set(shapes)) != 1 or len(shapes[0]) != 1 or shapes[0][0] == 0:
-        raise IncompatibleProfilesError(
-            f"cdfs: grid has shape {shapes[0]}, cdf_ref {shapes[1]} and cdf_cur {shapes[2]}; "
-            "expected three non-empty vectors of one length",
-            field="cdfs",
-            value=shapes,
-            expected="three non-empty vectors of one length",
-        )
-
-
-def _numeric_side(values: object, side: str) -> FloatArray:
-    """Finite float values of one raw side (NaN and inf dropped).
-
-    Shared by the ``"cdf"`` methods. Input that is not numeric raises
-    :class:`~watchkeeper.errors.InvalidBatchError` naming the side, as does a side with
-    no finite value.
-    """
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        dtype = np.asarray(values).dtype
-        raise InvalidBatchError(
-            f"{side}: expected numeric values, got an array of dtype {dtype}",
-            field=side,
-            value=str(dtype),
-            expected="numbers",
-        ) from exc
-    return raw_numeric(arr, side)
-
-
 def _from_cdfs(pair: CdfPair) -> MethodResult:
-    _check_pair(pair)
+    check_cdf_pair(pair)
     d = float(ks_kernel(pair.grid, pair.cdf_ref, pair.cdf_cur, pair.ref_scale))
     en = math.sqrt(pair.n_ref * pair.n_cur / (pair.n_ref + pair.n_cur))
     return MethodResult(statistic=d, p_value=float(stats.kstwobign.sf(d * en)), effect=d)
 
 
 def _exact(reference: object, current: object) -> MethodResult:
-    r = np.sort(_numeric_side(reference, "reference"))
-    c = np.sort(_numeric_side(current, "current"))
+    r = np.sort(numeric_side(reference, "reference"))
+    c = np.sort(numeric_side(current, "current"))
     # the sup of two right-continuous step functions is reached at a pooled value
     grid = np.concatenate([r, c])
     cdf_r = np.searchsorted(r, grid, side="right") / r.size

@@ -47,7 +47,7 @@ import numpy as np
 from scipy import stats
 
 from watchkeeper.stats.drift._base import CdfPair, DriftMethod, MethodResult
-from watchkeeper.stats.drift.ks import _check_pair, _numeric_side
+from watchkeeper.stats.drift._common import check_cdf_pair, numeric_side
 from watchkeeper.types import FloatArray
 
 __all__ = ["WASSERSTEIN", "wasserstein_kernel"]
@@ -89,14 +89,14 @@ def wasserstein_kernel(
 
 
 def _from_cdfs(pair: CdfPair) -> MethodResult:
-    _check_pair(pair)
+    check_cdf_pair(pair)
     w = float(wasserstein_kernel(pair.grid, pair.cdf_ref, pair.cdf_cur, pair.ref_scale))
     return MethodResult(statistic=w, p_value=None, effect=w)
 
 
 def _exact(reference: object, current: object) -> MethodResult:
-    r = _numeric_side(reference, "reference")
-    c = _numeric_side(current, "current")
+    r = numeric_side(reference, "reference")
+    c = numeric_side(current, "current")
     scale = float(r.std())
     w = float(stats.wasserstein_distance(r, c)) / (scale if scale > 0 else 1.0)
     return MethodResult(statistic=w, p_value=None, effect=w)
