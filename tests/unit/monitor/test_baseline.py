@@ -8,7 +8,7 @@ import pytest
 from watchkeeper.errors import ConfigError
 from watchkeeper.monitor.baseline import Baseline
 from watchkeeper.monitor.config import MonitorConfig
-from watchkeeper.profile import profile
+from watchkeeper.profile import profile_table
 from watchkeeper.schema import Schema
 from watchkeeper.store import MemoryStore
 
@@ -47,7 +47,7 @@ def test_a_reference_profile_with_other_columns_is_refused() -> None:
     baseline = Baseline(MemoryStore(), "m", "1", MonitorConfig())
     baseline.set_reference({"x": [1.0, 2.0]}, now=0.0)
     with pytest.raises(ConfigError, match="reference: its columns"):
-        baseline.set_reference(profile({"y": [1.0, 2.0]}), now=1.0)
+        baseline.set_reference(profile_table({"y": [1.0, 2.0]}), now=1.0)
 
 
 def test_without_a_reference_the_given_schema_is_adopted_once() -> None:
