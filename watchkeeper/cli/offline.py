@@ -1,0 +1,173 @@
+"""Offline comparison of two data files: ``drift``, ``report`` and ``check``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from watchkeeper.cli._comparison import compare_with_progress, drift_table, verdict_table
+from watchkeeper.cli._console import console, fail
+
+__all__ = ["check", "drift", "report"]
+
+
+_Reference = Annotated[Path, typer.Argument(help="Reference data: .parquet, .csv or .feather")]
+_Current = Annotated[Path, typer.Argument(help="Current data, same columns")]
+_FalseAlarm = Annotated[
+    float, typer.Option(help="False-alarm rate per comparison, after the correction")
+]
+_Method = Annotated[
+    str | None, typer.Option(help="Drift method for every column (default: by kind and size)")
+]
+_ColumnMethod = Annotated[
+    list[str] | None,
+    typer.Option("--column-method", help="COLUMN=METHOD, for one column; repeatable"),
+]
+_DriftShare = Annotated[
+    float, typer.Option(help="The dataset drifts when this share of columns drifted")
+]
+_JsonOut = Annotated[Path | None, typer.Option("--json", help="Also write the report as JSON")]
+
+
+def drift(
+    reference: _Reference,
+    current: _Current,
+    false_alarm_rate: _FalseAlarm = 0.01,
+    method: _Method = None,
+    column_method: _ColumnMethod = None,
+    drift_share: _DriftShare = 0.5,
+) -> None:
+    """Compare two data files and print each column's drift verdict: the comparison of
+    'watchkeeper report', as a table, without writing files."""
+    from watchkeeper.errors import WatchkeeperError
+
+    try:
+        result = compare_with_progress(
+            reference,
+            current,
+            false_alarm_rate=false_alarm_rate,
+            method=method,
+            column_method=column_method,
+            drift_share=drift_share,
+        )
+    except (WatchkeeperError, OSError) as exc:
+        raise fail(exc) from exc
+    console.print(verdict_table(result))
+
+
+def report(
+    reference: _Reference,
+    current: _Current,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The HTML report (self-contained)")
+    ] = Path("report.html"),
+    json_path: _JsonOut = None,
+    title: Annotated[str | None, typer.Option(help="Title of the page")] = None,
+    false_alarm_rate: _FalseAlarm = 0.01,
+    method: _Method = None,
+    column_method: _ColumnMethod = None,
+    drift_share: _DriftShare = 0.5,
+) -> None:
+    """Compare two data files: drift and data quality per column, as HTML (and JSON)."""
+    from watchkeeper.errors import WatchkeeperError
+    from watchkeeper.report import render_html, report_to_json, write_text_atomically
+
+    try:
+        result = compare_with_progress(
+            reference,
+            current,
+            false_alarm_rate=false_alarm_rate,
+            method=method,
+            column_method=column_method,
+            drift_share=drift_share,
+        )
+        write_text_atomically(output, render_html(result, title=title))
+        if json_path is not None:
+            write_text_atomically(json_path, report_to_json(result))
+    except (WatchkeeperError, OSError) as exc:
+        raise fail(exc) from exc
+    console.print(drift_table(result))
+    written = f"{output}" + (f" and {json_path}" if json_path is not None else "")
+    console.print(f"report written to {written}", markup=False, highlight=False)
+
+
+def check(
+    reference: _Reference,
+    current: _Current,
+    column: Annotated[
+        list[str] | None,
+        typer.Option("--column", help="Fail when this column drifts; repeatable"),
+    ] = None,
+    any_column: Annotated[bool, typer.Option(help="Fail when any column drifts")] = False,
+    dataset_drift: Annotated[
+        bool, typer.Option(help="Fail when the dataset drifts (share of drifted columns)")
+    ] = True,
+    allow_absent: Annotated[
+        bool, typer.Option(help="Pass even when reference columns are missing")
+    ] = False,
+    max_missing: Annotated[
+        float | None, typer.Option(help="Fail when a column's missing share is above this")
+    ] = None,
+    max_missing_increase: Annotated[
+        float | None, typer.Option(help="Fail when a column's missing share rose by more")
+    ] = None,
+    max_out_of_range: Annotated[
+        float | None, typer.Option(help="Fail above this share outside the reference's range")
+    ] = None,
+    max_new_categories: Annotated[
+        float | None, typer.Option(help="Fail above this share of new categories")
+    ] = None,
+    json_path: _JsonOut = None,
+    html: Annotated[Path | None, typer.Option(help="Also write the HTML report")] = None,
+    false_alarm_rate: _FalseAlarm = 0.01,
+    method: _Method = None,
+    column_method: _ColumnMethod = None,
+    drift_share: _DriftShare = 0.5,
+) -> None:
+    """Gate a pipeline on two data files: exit 0 when the check passes, 1 when it fails."""
+    from watchkeeper.errors import WatchkeeperError
+    from watchkeeper.report import (
+        CheckPolicy,
+        render_html,
+        report_to_dict,
+        run_check,
+        write_text_atomically,
+    )
+
+    try:
+        policy = CheckPolicy(
+            dataset_drift=dataset_drift,
+            any_column_drift=any_column,
+            columns=tuple(column or ()),
+            absent_columns=not allow_absent,
+            max_missing_ratio=max_missing,
+            max_missing_increase=max_missing_increase,
+            max_out_of_range=max_out_of_range,
+            max_new_category_share=max_new_categories,
+        )
+        result = compare_with_progress(
+            reference,
+            current,
+            false_alarm_rate=false_alarm_rate,
+            method=method,
+            column_method=column_method,
+            drift_share=drift_share,
+        )
+        outcome = run_check(result, policy)
+        if json_path is not None:
+            import json
+
+            doc = report_to_dict(result)
+            doc["check"] = outcome.to_dict()
+            write_text_atomically(json_path, json.dumps(doc, indent=2, allow_nan=False))
+        if html is not None:
+            write_text_atomically(html, render_html(result))
+    except (WatchkeeperError, OSError, ValueError) as exc:
+        raise fail(exc) from exc
+    for failure in outcome.failures:  # one line each, unwrapped: CI logs are grepped
+        line = f"FAIL {failure.condition}: {failure.message}"
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    console.print(outcome.summary, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(0 if outcome.passed else 1)

@@ -1,0 +1,137 @@
+"""Column kinds and roles, and the :class:`Schema` that names them per column."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import cast, get_args
+
+from watchkeeper.errors import ColumnNotFoundError, SchemaError
+from watchkeeper.types import ColumnKind, ColumnRole
+
+__all__ = ["KINDS", "ROLES", "ColumnSpec", "Schema"]
+
+KINDS: tuple[ColumnKind, ...] = get_args(ColumnKind)
+ROLES: tuple[ColumnRole, ...] = get_args(ColumnRole)
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of a schema.
+
+    Parameters
+    ----------
+    name
+        Column name as it appears in batches.
+    kind
+        One of ``numeric``, ``categorical``, ``boolean``, ``text``, ``datetime``.
+    role
+        One of ``feature`` (default), ``output``, ``label``, ``id``, ``timestamp``.
+    """
+
+    name: str
+    kind: ColumnKind
+    role: ColumnRole = "feature"
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise SchemaError(
+                f"column {self.name!r}: unknown kind {self.kind!r}; expected one of: "
+                + ", ".join(KINDS),
+                field=self.name,
+                value=self.kind,
+                expected=", ".join(KINDS),
+            )
+        if self.role not in ROLES:
+            raise SchemaError(
+                f"column {self.name!r}: unknown role {self.role!r}; expected one of: "
+                + ", ".join(ROLES),
+                field=self.name,
+                value=self.role,
+                expected=", ".join(ROLES),
+            )
+
+
+@dataclass(frozen=True)
+class Schema:
+    """An ordered set of :class:`ColumnSpec`.
+
+    Examples
+    --------
+    >>> s = Schema.from_dict({"age": "numeric", "score": {"kind": "numeric", "role": "output"}})
+    >>> s.names, s["score"].role
+    (('age', 'score'), 'output')
+    """
+
+    columns: tuple[ColumnSpec, ...]
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for col in self.columns:
+            if col.name in seen:
+                raise SchemaError(
+                    f"column {col.name!r}: declared twice; expected unique names",
+                    field=col.name,
+                    value=col.name,
+                    expected="unique column names",
+                )
+            seen.add(col.name)
+
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, str | Mapping[str, str]]) -> Schema:
+        """Build from ``{name: kind}`` or ``{name: {"kind": ..., "role": ...}}``."""
+        cols = []
+        for name, value in spec.items():
+            if isinstance(value, str):
+                cols.append(ColumnSpec(name, cast(ColumnKind, value)))
+            else:
+                unknown = set(value) - {"kind", "role"}
+                if unknown or "kind" not in value:
+                    raise SchemaError(
+                        f"column {name!r}: expected keys 'kind' and optional 'role', "
+                        f"got {sorted(value)}",
+                        field=name,
+                        value=dict(value),
+                        expected="{'kind': ..., 'role': ...}",
+                    )
+                cols.append(
+                    ColumnSpec(
+                        name,
+                        cast(ColumnKind, value["kind"]),
+                        cast(ColumnRole, value.get("role", "feature")),
+                    )
+                )
+        return cls(tuple(cols))
+
+    def to_dict(self) -> dict[str, dict[str, str]]:
+        """The inverse of :meth:`from_dict`."""
+        return {c.name: {"kind": c.kind, "role": c.role} for c in self.columns}
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Column names in declaration order."""
+        return tuple(c.name for c in self.columns)
+
+    def with_role(self, role: ColumnRole) -> tuple[ColumnSpec, ...]:
+        """The columns of one role, e.g. ``schema.with_role("feature")``."""
+        return tuple(c for c in self.columns if c.role == role)
+
+    def __getitem__(self, name: str) -> ColumnSpec:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise ColumnNotFoundError(
+            f"column {name!r}: not in the schema; expected one of: " + ", ".join(self.names),
+            field=name,
+            value=name,
+            expected=", ".join(self.names),
+        )
+
+    def __contains__(self, name: object) -> bool:
+        return any(c.name == name for c in self.columns)
+
+    def __iter__(self) -> Iterator[ColumnSpec]:
+        return iter(self.columns)
+
+    def __len__(self) -> int:
+        return len(self.columns)
