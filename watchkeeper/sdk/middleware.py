@@ -19,20 +19,24 @@ name (as exposed)                          type, labels                answers
 
 With a ``monitor`` and an ``extract`` function it also hands each prediction to the
 monitor, after the response has been sent.
+
+The middleware composes small parts: the ASGI type aliases (:mod:`~watchkeeper.sdk._asgi`),
+the options' checks (:mod:`~watchkeeper.sdk._middleware_options`), the route template
+(:mod:`~watchkeeper.sdk._routes`) and the Prometheus metrics
+(:mod:`~watchkeeper.sdk._request_metrics`).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-import weakref
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any, Protocol, TypeAlias, TypeVar
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry
 
-from watchkeeper.errors import ConfigError
+from watchkeeper.sdk._asgi import ASGIApp, Message, Receive, Scope, Send
+from watchkeeper.sdk._middleware_options import Extract, SupportsLog, check_options
+from watchkeeper.sdk._request_metrics import DURATION_BUCKETS, RequestMetrics
+from watchkeeper.sdk._routes import UNMATCHED, route_template
 
 __all__ = [
     "DURATION_BUCKETS",
@@ -48,138 +52,7 @@ __all__ = [
     "route_template",
 ]
 
-Scope: TypeAlias = MutableMapping[str, Any]
-Message: TypeAlias = MutableMapping[str, Any]
-Receive: TypeAlias = Callable[[], Awaitable[Message]]
-Send: TypeAlias = Callable[[Message], Awaitable[None]]
-ASGIApp: TypeAlias = Callable[[Scope, Receive, Send], Awaitable[None]]
-Extract: TypeAlias = Callable[[bytes, bytes, Any], tuple[Any, Any] | None]
-"""``extract(request_body, response_body, scope) -> (features, outputs)``, or ``None`` to
-log nothing for this request. ``scope`` is the ASGI scope (a ``dict`` from every server);
-it is typed ``Any`` so that a function annotated ``dict``, ``Mapping`` or Starlette's
-``Scope`` all fit."""
-
-UNMATCHED = "<unmatched>"
-"""Route label of a request no route template matched (404s, redirects of the router)."""
-
-DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
-"""Upper bounds, in seconds, of the request-duration histogram (``+Inf`` is added)."""
-
-_METHODS = frozenset(
-    ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT")
-)
-_OTHER_METHOD = "other"  # any other method string: the client chooses it, so it is no label
-_FULL, _PARTIAL = 2, 1  # starlette.routing.Match values, compared without importing starlette
-
 log = logging.getLogger("watchkeeper.sdk")
-
-
-class SupportsLog(Protocol):
-    """What the middleware logs predictions to: watchkeeper's ``Monitor`` or an SDK client."""
-
-    def log(
-        self, features: Any, outputs: Any = None, *, latency: Any = None, error: Any = None
-    ) -> object:
-        """Record one prediction."""
-        ...
-
-
-# -- metrics, shared by every middleware on one registry ------------------------------
-
-_M = TypeVar("_M", Counter, Gauge, Histogram)
-_lock = threading.Lock()
-_registered: weakref.WeakKeyDictionary[CollectorRegistry, dict[str, Any]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _shared(registry: CollectorRegistry, name: str, build: Callable[[], _M]) -> _M:
-    """The metric ``name`` on ``registry``: the one an earlier middleware made, or a new one.
-
-    Two middlewares on one registry (two apps, an app built twice in tests) share their
-    metrics instead of failing on prometheus_client's duplicate-name check.
-    """
-    with _lock:
-        made = _registered.setdefault(registry, {})
-        if name not in made:
-            try:
-                made[name] = build()
-            except ValueError as exc:  # the name is held by a collector we did not make
-                raise ConfigError(
-                    f"registry: the metric name {name!r} is already registered by another "
-                    "collector; expected it free for WatchkeeperMiddleware (or pass a "
-                    "namespace)",
-                    field="registry",
-                    value=name,
-                    expected="a registry without this metric name",
-                ) from exc
-        metric: _M = made[name]
-        return metric
-
-
-def _full_name(namespace: str, name: str) -> str:
-    return f"{namespace}_{name}" if namespace else name
-
-
-# -- route templates ----------------------------------------------------------------
-
-
-def _match_level(match: Any) -> int:
-    name = getattr(match, "name", None)
-    if name == "FULL" or (name is None and getattr(match, "value", None) == _FULL):
-        return _FULL
-    if name == "PARTIAL" or (name is None and getattr(match, "value", None) == _PARTIAL):
-        return _PARTIAL
-    return 0
-
-
-def _template(route: Any) -> str | None:
-    path = getattr(route, "path", None)
-    if not isinstance(path, str):
-        return None
-    return path or "/"  # Mount("/") keeps an empty path
-
-
-def route_template(scope: Scope) -> str:
-    """The route template of a handled request, never its raw path.
-
-    The router of FastAPI and Starlette stores the matched route in ``scope["route"]``;
-    without it, the application's ``routes`` (``scope["app"].routes``) are matched
-    again, a full match preferred to a partial one (a wrong method: 405). Anything else
-    is :data:`UNMATCHED`.
-
-    Parameters
-    ----------
-    scope
-        The HTTP scope, as the application left it.
-
-    Returns
-    -------
-    str
-        A template such as ``/predict/{model_id}``, or :data:`UNMATCHED`.
-    """
-    found = _template(scope.get("route"))
-    if found is not None:
-        return found
-    routes = getattr(scope.get("app"), "routes", None)
-    if routes is None:
-        return UNMATCHED
-    partial: str | None = None
-    for route in routes:
-        matches = getattr(route, "matches", None)
-        if matches is None:
-            continue
-        level = _match_level(matches(scope)[0])
-        if level == _FULL:
-            found = _template(route)
-            if found is not None:
-                return found
-        elif level == _PARTIAL and partial is None:
-            partial = _template(route)
-    return partial or UNMATCHED
-
-
-# -- the middleware -------------------------------------------------------------------
 
 
 class _Body:
@@ -293,111 +166,13 @@ class WatchkeeperMiddleware:
         max_body_bytes: int = 1_000_000,
         namespace: str = "",
     ) -> None:
-        if (monitor is None) != (extract is None):
-            given, missing = ("monitor", "extract") if extract is None else ("extract", "monitor")
-            raise ConfigError(
-                f"{missing}: expected it together with {given!r}, got None; the middleware "
-                "logs predictions only with both",
-                field=missing,
-                value=None,
-                expected=f"given together with {given!r}",
-            )
-        if monitor is not None and not callable(getattr(monitor, "log", None)):
-            raise ConfigError(
-                f"monitor: expected an object with a log() method, got {type(monitor).__name__}",
-                field="monitor",
-                value=monitor,
-                expected="an object with log(features, outputs, *, latency, error)",
-            )
-        if extract is not None and not callable(extract):
-            raise ConfigError(
-                f"extract: expected a function, got {extract!r} ({type(extract).__name__})",
-                field="extract",
-                value=extract,
-                expected="extract(request_body, response_body, scope)",
-            )
-        if (
-            isinstance(max_body_bytes, bool)
-            or not isinstance(max_body_bytes, int)
-            or max_body_bytes < 0
-        ):
-            raise ConfigError(
-                f"max_body_bytes: expected an integer >= 0, got {max_body_bytes!r}",
-                field="max_body_bytes",
-                value=max_body_bytes,
-                expected="an integer >= 0",
-            )
-        if not isinstance(namespace, str):
-            raise ConfigError(
-                f"namespace: expected a string, got {namespace!r}",
-                field="namespace",
-                value=namespace,
-                expected="a string, possibly empty",
-            )
+        check_options(monitor, extract, max_body_bytes, namespace)
         self.app = app
         self.monitor = monitor
         self.extract = extract
         self.max_body_bytes = max_body_bytes
         self.registry = REGISTRY if registry is None else registry
-        reg, ns = self.registry, namespace
-        self._requests = _shared(
-            reg,
-            _full_name(ns, "http_request_count"),
-            lambda: Counter(
-                "http_request_count",
-                "HTTP requests by method, route template and status.",
-                ("method", "route", "status"),
-                namespace=ns,
-                registry=reg,
-            ),
-        )
-        self._duration = _shared(
-            reg,
-            _full_name(ns, "http_request_duration_seconds"),
-            lambda: Histogram(
-                "http_request_duration_seconds",
-                "Time from the request to the end of its response, by method and route.",
-                ("method", "route"),
-                namespace=ns,
-                registry=reg,
-                buckets=DURATION_BUCKETS,
-            ),
-        )
-        self._in_flight = _shared(
-            reg,
-            _full_name(ns, "http_requests_in_flight"),
-            lambda: Gauge(
-                "http_requests_in_flight",
-                "HTTP requests being handled now.",
-                namespace=ns,
-                registry=reg,
-            ),
-        )
-        self._exceptions = _shared(
-            reg,
-            _full_name(ns, "http_request_exceptions"),
-            lambda: Counter(
-                "http_request_exceptions",
-                "Exceptions raised by the application, by method, route and class name.",
-                ("method", "route", "exception"),
-                namespace=ns,
-                registry=reg,
-            ),
-        )
-        self._errors = _shared(
-            reg,
-            "watchkeeper_middleware_errors",
-            lambda: Counter(
-                "watchkeeper_middleware_errors",
-                "Failures inside WatchkeeperMiddleware (route, metrics, extract, log); "
-                "never seen by clients.",
-                ("stage",),
-                registry=reg,
-            ),
-        )
-        # label children by key: .labels() hashes and locks on every call
-        self._request_children: dict[tuple[str, str, int], Any] = {}
-        self._duration_children: dict[tuple[str, str], Any] = {}
+        self._metrics = RequestMetrics(self.registry, namespace)
         self._warned: set[str] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -429,7 +204,7 @@ class WatchkeeperMiddleware:
                 request_body.add(message.get("body", b""))
             return message
 
-        self._in_flight.inc()
+        self._metrics.in_flight.inc()
         start = time.perf_counter()
         try:
             await self.app(scope, receive_wrapper if logging_on else receive, send_wrapper)
@@ -438,7 +213,7 @@ class WatchkeeperMiddleware:
             raise
         finally:
             elapsed = time.perf_counter() - start
-            self._in_flight.dec()
+            self._metrics.in_flight.dec()
             status = status or 500
             route = self._route(scope)
             self._record(scope, route, status, elapsed, exception)
@@ -455,23 +230,8 @@ class WatchkeeperMiddleware:
     def _record(
         self, scope: Scope, route: str, status: int, elapsed: float, exception: str | None
     ) -> None:
-        method = scope.get("method", "")
-        if method not in _METHODS:
-            method = _OTHER_METHOD
         try:
-            key = (method, route, status)
-            requests = self._request_children.get(key)
-            if requests is None:
-                requests = self._requests.labels(method, route, str(status))
-                self._request_children[key] = requests
-            requests.inc()
-            duration = self._duration_children.get((method, route))
-            if duration is None:
-                duration = self._duration.labels(method, route)
-                self._duration_children[(method, route)] = duration
-            duration.observe(elapsed)
-            if exception is not None:
-                self._exceptions.labels(method, route, exception).inc()
+            self._metrics.record(scope.get("method", ""), route, status, elapsed, exception)
         except Exception:
             self._failed("metrics")
 
@@ -514,7 +274,7 @@ class WatchkeeperMiddleware:
         first = stage not in self._warned
         self._warned.add(stage)
         try:
-            self._errors.labels(stage).inc()
+            self._metrics.errors.labels(stage).inc()
         except Exception:  # the counter failing must not reach the client either
             log.debug("WatchkeeperMiddleware: counting a %s failure failed", stage, exc_info=True)
         log.log(

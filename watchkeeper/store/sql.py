@@ -4,22 +4,30 @@ Tables are created and upgraded by Alembic migrations (``store/migrations``) whe
 store opens. Upserts use each dialect's ``INSERT … ON CONFLICT``; NaN values are
 stored as NULL (SQLite has no NaN) and read back as NaN. Every SQLAlchemy error is
 re-raised as :class:`~watchkeeper.errors.StoreError`, chained.
+
+:class:`SQLStore` composes plain helpers: the engine, migrations and upserts in
+:mod:`~watchkeeper.store._sql_engine`, the points' rows and filters in
+:mod:`~watchkeeper.store._sql_points`, the alerts' and silences' rows in
+:mod:`~watchkeeper.store._sql_alerts`.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from watchkeeper.errors import StoreError
+from watchkeeper.store import _sql_alerts, _sql_points
 from watchkeeper.store import _tables as t
+from watchkeeper.store._sql_engine import CHUNK, create_engine, migrate, run, upsert
+
+# re-exported: tests and maintenance scripts find the migrations and dialects here
+from watchkeeper.store._sql_engine import DIALECTS as DIALECTS
+from watchkeeper.store._sql_engine import MIGRATIONS as MIGRATIONS
 from watchkeeper.store.base import (
     AlertRecord,
     Labelled,
@@ -29,24 +37,11 @@ from watchkeeper.store.base import (
     SilenceRecord,
     VersionInfo,
     WindowKey,
-    labels_key,
 )
 
 __all__ = ["SQLStore"]
 
-MIGRATIONS = Path(__file__).parent / "migrations"
-DIALECTS = ("sqlite", "postgresql")
-_CHUNK = 5_000  # rows per statement: below SQLite's and PostgreSQL's parameter limits
-
 T = TypeVar("T")
-
-
-def _num(value: float | None) -> float | None:
-    return None if value is None or math.isnan(value) else float(value)
-
-
-def _nan(value: float | None) -> float:
-    return math.nan if value is None else float(value)
 
 
 class SQLStore:
@@ -74,87 +69,18 @@ class SQLStore:
 
     def __init__(self, url: str = "sqlite:///watchkeeper.db") -> None:
         self.url = url
-        try:
-            parsed = sa.make_url(url)
-        except sa.exc.ArgumentError as exc:
-            raise StoreError(
-                f"store url {url!r}: not a database URL; expected e.g. sqlite:///watchkeeper.db",
-                field="store",
-                value=url,
-                expected="sqlite:///FILE or postgresql+psycopg://USER@HOST/DB",
-            ) from exc
-        self.dialect = parsed.get_backend_name()
-        if self.dialect not in DIALECTS:
-            raise StoreError(
-                f"store url {url!r}: unsupported database {self.dialect!r}; "
-                f"expected one of: {', '.join(DIALECTS)}",
-                field="store",
-                value=url,
-                expected=", ".join(DIALECTS),
-            )
-        kwargs: dict[str, Any] = {}
-        if self.dialect == "sqlite" and parsed.database in (None, "", ":memory:"):
-            kwargs["poolclass"] = sa.pool.StaticPool  # one shared in-memory database
-            kwargs["connect_args"] = {"check_same_thread": False}
-        try:
-            self.engine = sa.create_engine(parsed, **kwargs)
-        except ImportError as exc:
-            from watchkeeper.errors import MissingExtraError
-
-            raise MissingExtraError(
-                f"store url {url!r}: the driver is not installed; "
-                'expected pip install "watchkeeper[postgres]"',
-                field="store",
-                value=url,
-                expected='pip install "watchkeeper[postgres]"',
-            ) from exc
-        if self.dialect == "sqlite":
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._run(self._migrate, "migrate")
+        self.engine, self.dialect = create_engine(url)
+        self._run(migrate, "migrate")
 
     # -- plumbing -----------------------------------------------------------------
 
     def _run(self, work: Callable[[sa.Connection], T], what: str) -> T:
-        try:
-            with self.engine.begin() as conn:
-                return work(conn)
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(
-                f"store {self._safe_url()}: {what} failed: {exc.__class__.__name__}: "
-                f"{str(exc).splitlines()[0]}",
-                field="store",
-                value=self._safe_url(),
-                expected="a reachable database",
-            ) from exc
-
-    def _safe_url(self) -> str:
-        return sa.make_url(self.url).render_as_string(hide_password=True)
-
-    def _migrate(self, conn: sa.Connection) -> None:
-        from alembic import command
-        from alembic.config import Config
-
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
-
-    def _insert(self, table: sa.Table) -> Any:
-        return (sqlite.insert if self.dialect == "sqlite" else postgresql.insert)(table)
+        return run(self.engine, self.url, work, what)
 
     def _upsert(
         self, conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], update: list[str]
     ) -> None:
-        keys = [c.name for c in table.primary_key.columns]
-        for i in range(0, len(rows), _CHUNK):
-            stmt = self._insert(table)
-            if update:
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=keys, set_={c: stmt.excluded[c] for c in update}
-                )
-            else:
-                stmt = stmt.on_conflict_do_nothing(index_elements=keys)
-            conn.execute(stmt, rows[i : i + _CHUNK])
+        upsert(conn, self.dialect, table, rows, update)
 
     # -- versions and references ----------------------------------------------------
 
@@ -263,20 +189,7 @@ class SQLStore:
     # -- metric points --------------------------------------------------------------
 
     def write_points(self, points: Sequence[MetricPoint], *, now: float) -> None:
-        rows = [
-            {
-                "model": p.model,
-                "name": p.name,
-                "window_seconds": p.window_seconds,
-                "window_start": p.window_start,
-                "version": p.version,
-                "labels": labels_key(p.labels),
-                "value": _num(p.value),
-                "reference_id": p.reference_id,
-                "computed_at": now,
-            }
-            for p in points
-        ]
+        rows = _sql_points.point_rows(points, now=now)
         if rows:
             update = ["value", "reference_id", "computed_at"]
             self._run(lambda c: self._upsert(c, t.points, rows, update), "write_points")
@@ -296,29 +209,10 @@ class SQLStore:
         q = sa.select(t.points).where(p.model == model)
         if name is not None:
             q = q.where(p.name == name)
-        q = _filtered(q, version, window_seconds, since, until, labels)
+        q = _sql_points.filtered(q, version, window_seconds, since, until, labels)
         q = q.order_by(p.window_start, p.name, p.labels, p.version)
         rows = self._run(lambda c: c.execute(q).all(), "query_points")
-        parsed: dict[str, dict[str, str]] = {}
-        out = []
-        for r in rows:
-            point_labels = parsed.get(r.labels)
-            if point_labels is None:
-                point_labels = parsed[r.labels] = json.loads(r.labels)
-            if _labels_match(point_labels, labels):
-                out.append(
-                    MetricPoint(
-                        r.model,
-                        r.version,
-                        r.window_start,
-                        r.window_seconds,
-                        r.name,
-                        _nan(r.value),
-                        dict(point_labels),
-                        r.reference_id,
-                    )
-                )
-        return out
+        return _sql_points.points(rows, labels)
 
     def query_series(
         self,
@@ -335,13 +229,10 @@ class SQLStore:
         q = sa.select(p.name, p.version, p.labels, p.window_start, p.value).where(
             p.model == model, p.name.in_(list(dict.fromkeys(names)))
         )
-        q = _filtered(q, version, window_seconds, since, until, labels)
+        q = _sql_points.filtered(q, version, window_seconds, since, until, labels)
         q = q.order_by(p.name, p.window_seconds, p.window_start)  # the key's order: no sort
         rows = self._run(lambda c: c.execute(q).all(), "query_series")
-        if not labels:
-            return [tuple(r) for r in rows]
-        ok = {text: _labels_match(json.loads(text), labels) for text in {r.labels for r in rows}}
-        return [tuple(r) for r in rows if ok[r.labels]]
+        return _sql_points.series(rows, labels)
 
     # -- predictions and labels -----------------------------------------------------
 
@@ -353,7 +244,7 @@ class SQLStore:
                 "version": p.version,
                 "ts": p.timestamp,
                 "prediction": p.prediction,
-                "score": _num(p.score),
+                "score": _sql_points.num(p.score),
             }
             for p in predictions
         ]
@@ -366,9 +257,9 @@ class SQLStore:
 
         def work(conn: sa.Connection) -> None:
             unique = list(dict.fromkeys(ids))
-            for i in range(0, len(unique), _CHUNK):
+            for i in range(0, len(unique), CHUNK):
                 q = sa.select(t.predictions).where(
-                    pc.model == model, pc.id.in_(unique[i : i + _CHUNK])
+                    pc.model == model, pc.id.in_(unique[i : i + CHUNK])
                 )
                 for r in conn.execute(q):
                     found[r.id] = Prediction(r.model, r.version, r.id, r.ts, r.prediction, r.score)
@@ -385,8 +276,8 @@ class SQLStore:
                 unique.setdefault(i, (label, ts))
             ids = list(unique)
             existing: set[str] = set()
-            for k in range(0, len(ids), _CHUNK):
-                q = sa.select(lc.id).where(lc.model == model, lc.id.in_(ids[k : k + _CHUNK]))
+            for k in range(0, len(ids), CHUNK):
+                q = sa.select(lc.id).where(lc.model == model, lc.id.in_(ids[k : k + CHUNK]))
                 existing.update(conn.execute(q).scalars())
             new = [i for i in ids if i not in existing]
             rows = [
@@ -442,19 +333,7 @@ class SQLStore:
         started_at: float,
         evidence: Mapping[str, Any],
     ) -> int:
-        stmt = (
-            sa.insert(t.alerts)
-            .values(
-                model=model,
-                rule=rule,
-                labels=labels_key(labels),
-                state=state,
-                started_at=started_at,
-                resolved_at=None,
-                evidence=json.dumps(evidence, default=str),
-            )
-            .returning(t.alerts.c.id)
-        )
+        stmt = _sql_alerts.insert_alert(model, rule, labels, state, started_at, evidence)
         return int(self._run(lambda c: c.execute(stmt).scalar_one(), "save_alert"))
 
     def update_alert(
@@ -465,13 +344,7 @@ class SQLStore:
         resolved_at: float | None,
         evidence: Mapping[str, Any],
     ) -> None:
-        stmt = (
-            sa.update(t.alerts)
-            .where(t.alerts.c.id == alert_id)
-            .values(
-                state=state, resolved_at=resolved_at, evidence=json.dumps(evidence, default=str)
-            )
-        )
+        stmt = _sql_alerts.update_alert(alert_id, state, resolved_at, evidence)
         count = self._run(lambda c: c.execute(stmt).rowcount, "update_alert")
         if not count:
             raise StoreError(
@@ -489,19 +362,7 @@ class SQLStore:
         if state is not None:
             q = q.where(a.state == state)
         rows = self._run(lambda c: c.execute(q).all(), "alerts")
-        return [
-            AlertRecord(
-                int(r.id),
-                r.model,
-                r.rule,
-                json.loads(r.labels),
-                r.state,
-                float(r.started_at),
-                None if r.resolved_at is None else float(r.resolved_at),
-                json.loads(r.evidence),
-            )
-            for r in rows
-        ]
+        return [_sql_alerts.alert(r) for r in rows]
 
     def save_silence(
         self,
@@ -512,16 +373,8 @@ class SQLStore:
         created_by: str,
         created_at: float,
     ) -> SilenceRecord:
-        stmt = (
-            sa.insert(t.silences)
-            .values(
-                matchers=labels_key(matchers),
-                ends_at=ends_at,
-                comment=comment,
-                created_by=created_by,
-                created_at=created_at,
-            )
-            .returning(t.silences.c.id)
+        stmt = _sql_alerts.insert_silence(
+            matchers, ends_at, comment=comment, created_by=created_by, created_at=created_at
         )
         silence_id = int(self._run(lambda c: c.execute(stmt).scalar_one(), "save_silence"))
         return SilenceRecord(
@@ -531,17 +384,7 @@ class SQLStore:
     def silences(self) -> list[SilenceRecord]:
         q = sa.select(t.silences).order_by(t.silences.c.id)
         rows = self._run(lambda c: c.execute(q).all(), "silences")
-        return [
-            SilenceRecord(
-                int(r.id),
-                json.loads(r.matchers),
-                float(r.ends_at),
-                r.comment,
-                r.created_by,
-                float(r.created_at),
-            )
-            for r in rows
-        ]
+        return [_sql_alerts.silence(r) for r in rows]
 
     def close(self) -> None:
         self.engine.dispose()
@@ -551,48 +394,3 @@ class SQLStore:
         """A raw connection in a transaction (for migrations tests and maintenance)."""
         with self.engine.begin() as conn:
             yield conn
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers and one writer work at once; the busy timeout makes a second
-    # writer process wait for the lock instead of failing at once.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-def _filtered(
-    q: Any,
-    version: str | None,
-    window_seconds: float | None,
-    since: float | None,
-    until: float | None,
-    labels: Mapping[str, str] | None,
-) -> Any:
-    """Narrow a points query by the filters every point query shares. Each label pair is
-    a substring of the canonical JSON followed by "," or "}": the index narrows, and
-    :func:`_labels_match` on the parsed labels decides."""
-    p = t.points.c
-    if version is not None:
-        q = q.where(p.version == version)
-    if window_seconds is not None:
-        q = q.where(p.window_seconds == window_seconds)
-    if since is not None:
-        q = q.where(p.window_start >= since)
-    if until is not None:
-        q = q.where(p.window_start < until)
-    for k, v in (labels or {}).items():
-        pair = json.dumps({k: v}, separators=(",", ":"))[1:-1]
-        q = q.where(
-            sa.or_(
-                p.labels.contains(pair + ",", autoescape=True),
-                p.labels.contains(pair + "}", autoescape=True),
-            )
-        )
-    return q
-
-
-def _labels_match(found: Mapping[str, str], wanted: Mapping[str, str] | None) -> bool:
-    return all(found.get(k) == v for k, v in (wanted or {}).items())
