@@ -111,8 +111,9 @@ def _monitor_config(where: str, options: Mapping[str, Any]) -> MonitorConfig:
         return MonitorConfig.from_options(**options)
     except WatchkeeperError as exc:
         key = f"{where}.{exc.field}" if exc.field else where
+        message = exc.message.removeprefix(f"{exc.field}: ") if exc.field else exc.message
         raise ConfigError(
-            f"{key}: {exc.message}", field=key, value=exc.value, expected=exc.expected
+            f"{key}: {message}", field=key, value=exc.value, expected=exc.expected
         ) from exc
 
 
