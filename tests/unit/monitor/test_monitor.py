@@ -471,6 +471,7 @@ def test_old_window_states_are_purged_and_rows_for_them_dropped_and_counted() ->
     for w in range(12):
         feats, outs = _batch(rng, 50)
         m.log(feats, outs, timestamps=np.full(50, w * W + 1))
+    m.wait_analysed()  # purged off the caller's thread
     stored = m.store.window_starts("churn", "1", W, 0.0, 1e9)
     assert 0.0 not in stored and len(stored) < 12  # old states purged (every 5 min here)
     feats, outs = _batch(rng, 3)
@@ -526,6 +527,7 @@ def test_a_failing_analysis_keeps_the_window_and_never_reaches_the_caller() -> N
     m.log(feats, outs, timestamps=np.full(100, 5.0))
     feats, outs = _batch(rng, 10)
     m.log(feats, outs, timestamps=np.full(10, 100.0))  # closes window 0: analysis fails
+    m.wait_analysed()
     assert m.rejected_calls == 0
     assert m.analysis_errors == 1
     assert store.window_starts("churn", "1", W, 0.0, 1e9) == [0.0]  # the state was saved
