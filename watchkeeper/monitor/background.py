@@ -118,11 +118,11 @@ class Background:
     def _loop(self) -> None:
         while True:
             with self._cond:
-                while not self._jobs:
-                    if self._closed or not self._cond.wait(self.idle_seconds):
-                        if not self._jobs:
-                            self._thread = None
-                            return
+                if not self._jobs and not self._closed:
+                    self._cond.wait_for(lambda: self._jobs or self._closed, self.idle_seconds)
+                if not self._jobs:  # idle or closed: end (a new job starts a new thread)
+                    self._thread = None
+                    return
                 job = self._jobs.popleft()
             self._run(job)
             with self._cond:

@@ -3,6 +3,7 @@ up, purge and tell the listeners."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from watchkeeper.monitor.analyser import Analyser
@@ -93,7 +94,7 @@ class WindowCloser:
             self._save(start, state, "correction")
             for rstart, seconds in self.windows.ended_rollups(start):
                 key = WindowKey(self.model, self.version, rstart, seconds)
-                self.background.submit(lambda key=key: self._rebuild(key))
+                self.background.submit(functools.partial(self._rebuild, key))
 
     def _close(self, closing: list[tuple[float, WindowState]]) -> None:
         for start, state in closing:

@@ -152,7 +152,7 @@ class MonitorConfig:
         retention: str | float = "7d",
         window_retention: str | float = "2d",
         batch_size: int = 1024,
-        max_future_skew: str | float | None = None,
+        max_future_skew: str | float | None = "5m",
         protected_series: Sequence[str] = (),
     ) -> MonitorConfig:
         """Validate the options in their human forms (the Monitor's keyword arguments).
@@ -206,8 +206,10 @@ class MonitorConfig:
                 value=batch_size,
                 expected="an integer >= 1",
             )
-        skew = math.inf if max_future_skew is None else parse_duration(
-            max_future_skew, "max_future_skew"
+        skew = (
+            math.inf
+            if max_future_skew is None
+            else parse_duration(max_future_skew, "max_future_skew")
         )
         if isinstance(protected_series, str) or not all(
             isinstance(name, str) and name for name in protected_series

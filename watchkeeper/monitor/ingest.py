@@ -198,16 +198,17 @@ class Ingestion:
             columns[name] = col
         ahead = self._future(ts)
         if ahead is not None:  # rows beyond the clock + skew are left out, counted
-            idx = np.flatnonzero(~ahead)
-            n = len(idx)
+            kept = np.flatnonzero(~ahead)
+            rows = kept.tolist()
+            n = len(rows)
             if n == 0:
                 return
-            columns = _inputs.take(columns, idx)
-            ids = None if ids is None else [ids[i] for i in idx]
-            ts = ts[idx]
-            latency = None if latency is None else latency[idx]
-            errors = [errors[i] for i in idx] if errors else errors
-            tags = None if tags is None else [tags[i] for i in idx]
+            columns = _inputs.take(columns, kept)
+            ids = None if ids is None else [ids[i] for i in rows]
+            ts = ts[kept]
+            latency = None if latency is None else latency[kept]
+            errors = [errors[i] for i in rows] if errors else errors
+            tags = None if tags is None else [tags[i] for i in rows]
         schema = self.baseline.schema
         if schema is None:
             roles = {name: "output" for name in outputs}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import math
@@ -166,7 +167,7 @@ class PendingPredictions:
                 self._pending, self._seq = [], None
             tokens.append(token)
         for token in tokens:
-            self.background.submit(lambda token=token: self._save_chunk(token))
+            self.background.submit(functools.partial(self._save_chunk, token))
 
     def save(self) -> None:
         """Save every kept prediction before returning (before a label join)."""

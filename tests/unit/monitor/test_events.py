@@ -18,6 +18,7 @@ def _monitor(**kw: object) -> Monitor:
     ref = {"x": rng.normal(size=2_000), "prediction": rng.random(2_000)}
     kw.setdefault("grace", 5)
     kw.setdefault("rollups", ())
+    kw.setdefault("max_future_skew", None)  # event time runs ahead of this frozen clock
     return Monitor("m", reference=ref, store="memory://", clock=ManualClock(), **kw)  # type: ignore[arg-type]
 
 

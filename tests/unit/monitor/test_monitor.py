@@ -45,6 +45,7 @@ def _batch(rng: np.random.Generator, n: int, age_shift: float = 0.0) -> tuple[di
 def _monitor(rng: np.random.Generator, store: str = "memory://", **kw) -> Monitor:
     kw.setdefault("clock", ManualClock(0.0))
     kw.setdefault("grace", 5)
+    kw.setdefault("max_future_skew", None)  # event time runs ahead of this frozen clock
     return Monitor("churn", reference=_reference(rng), store=store, **kw)
 
 
@@ -208,7 +209,8 @@ def test_a_restart_on_the_same_store_continues_the_series(tmp_path: Path) -> Non
         feats, outs = _batch(rng, 500)
         first.log(feats, outs, timestamps=w * W + rng.uniform(0, W, 500))
     first.close()
-    second = Monitor("churn", store=url, clock=ManualClock(), grace=5, writer="b")  # no reference
+    second = Monitor("churn", store=url, clock=ManualClock(), grace=5, writer="b",
+                     max_future_skew=None)  # no reference  # fmt: skip
     assert second.schema is not None and second.task.kind == "classification"
     for w in range(4, 8):
         feats, outs = _batch(rng, 500)
