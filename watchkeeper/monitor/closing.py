@@ -67,7 +67,8 @@ class WindowCloser:
         self.now = now
 
     def advance(self, ts: float) -> None:
-        """Let event time reach ``ts``: close the windows due, then save corrections."""
+        """Let event time reach ``ts``: close the windows due, then save corrections (the
+        analyses, rollups and purges are queued on the background)."""
         closing = self.windows.advance(ts)
         self._close(closing)
         if closing:
@@ -77,7 +78,8 @@ class WindowCloser:
 
     def flush(self) -> None:
         """Close every open window, save corrections, build every coarser window from
-        what it holds so far and save the kept predictions."""
+        what it holds so far and hand off the kept predictions (``background.wait()``
+        then finds it all done)."""
         closing = self.windows.close_all()
         self._close(closing)
         if closing:
@@ -88,8 +90,8 @@ class WindowCloser:
         self.predictions.hand_off()
 
     def corrections(self) -> None:
-        """Save the late rows of closed windows and rebuild the coarser windows that
-        had already ended."""
+        """Save the late rows of closed windows; their analyses and the rebuilding of the
+        coarser windows that had already ended are queued on the background."""
         for start, state in self.windows.take_late():
             self._save(start, state, "correction")
             for rstart, seconds in self.windows.ended_rollups(start):

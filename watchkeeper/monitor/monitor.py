@@ -203,7 +203,8 @@ class Monitor:
         """Call ``listener(ClosedWindow)`` for every window closed from now on (base
         windows, corrections, rollups), after its state and points are in the store,
         oldest first. It runs on the monitor's analyser thread, so it must be cheap and
-        thread-safe (enqueue, don't work); one that raises is logged and counted in
+        thread-safe (enqueue, don't work) and must not log into this monitor (reading,
+        such as :meth:`metrics`, is fine); one that raises is logged and counted in
         :attr:`listener_errors`."""
         with self._lock:
             self._parts.listeners.subscribe(listener)
