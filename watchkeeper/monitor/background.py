@@ -87,10 +87,14 @@ class Background:
                     return
         self._run(job)  # closed, or no thread can be started: run it here
 
+    def is_worker(self) -> bool:
+        """Whether the calling thread is this background's thread (running a job)."""
+        return threading.current_thread() is self._thread
+
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every job submitted so far has run; ``False`` on timeout. Called
         from a job (e.g. by a listener), it returns at once rather than wait for itself."""
-        if threading.current_thread() is self._thread:
+        if self.is_worker():
             return True
         with self._cond:
             target = self._submitted

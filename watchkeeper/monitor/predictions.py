@@ -93,6 +93,8 @@ class PendingPredictions:
         self._failed: list[int] = []
         self._tokens = itertools.count()
         self._lock = threading.Lock()
+        self._saved = threading.Condition(self._lock)
+        self._queued = 0  # chunks submitted and not yet tried
 
     def __len__(self) -> int:
         """Kept predictions not saved yet (kept here or handed off)."""
@@ -156,16 +158,17 @@ class PendingPredictions:
         """Hand the kept predictions (and the chunks whose save failed) to the background
         to be saved; when too many chunks wait already, first wait for the saving to catch
         up (the memory bound)."""
-        with self._lock:
+        with self._saved:
+            if self._pending and not self.background.is_worker():
+                # only the saves are waited for, not the analyses queued between them
+                self._saved.wait_for(lambda: self._queued < self.max_chunks)
             tokens, self._failed = self._failed, []
-        if self._pending:
-            if len(self._inflight) >= self.max_chunks:
-                self.background.wait()
-            with self._lock:
+            if self._pending:
                 token = next(self._tokens)
                 self._inflight[token] = (self._pending, self._seq)
                 self._pending, self._seq = [], None
-            tokens.append(token)
+                tokens.append(token)
+            self._queued += len(tokens)
         for token in tokens:
             self.background.submit(functools.partial(self._save_chunk, token))
 
@@ -185,8 +188,12 @@ class PendingPredictions:
                 "watchkeeper: saving %d kept predictions failed; kept to try again",
                 len(predictions),
             )
-            with self._lock:  # stays in flight: the next hand-off tries it again
+            with self._saved:  # stays in flight: the next hand-off tries it again
                 self._failed.append(token)
+                self._queued -= 1
+                self._saved.notify_all()
             return
-        with self._lock:
+        with self._saved:
             del self._inflight[token]
+            self._queued -= 1
+            self._saved.notify_all()
