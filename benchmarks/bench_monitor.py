@@ -337,12 +337,14 @@ def bench_kept_predictions(n: int) -> None:
     preds = rng.random(batch)
     offsets = np.sort(rng.uniform(0, batch / per_window * 60.0, batch))
     start = peak = _rss_mb()
+    kept = 0  # the most predictions kept in memory and not saved yet, sampled per batch
     t0 = time.perf_counter()
     for k in range(n // batch):
         t = k * batch / per_window * 60.0
         clock.set(t + 60.0)
         ids = [f"{k}-{i}" for i in range(batch)]
         m.log(feats, preds, ids=ids, timestamps=t + offsets, seq=k + 1)
+        kept = max(kept, len(m._parts.predictions))
         if k % 20 == 0:
             peak = max(peak, _rss_mb())
             if k == 20:
@@ -369,8 +371,9 @@ def bench_kept_predictions(n: int) -> None:
     print(
         f"kept predictions: {n:,} predictions with ids, 1-minute windows of {per_window:,} "
         f"rows, {batch:,}-row batches, SQLite file: {saved:,} saved, {n / t_ours:,.0f} rows/s "
-        f"(profiled, windows analysed, predictions saved); RSS after warm-up {start:,.0f} MB, "
-        f"peak {peak:,.0f} MB, end {end:,.0f} MB | baseline raw sqlite3.executemany of the "
+        f"(profiled, windows analysed, predictions saved); at most {kept:,} kept unsaved; "
+        f"RSS after warm-up {start:,.0f} MB, peak {peak:,.0f} MB, end {end:,.0f} MB "
+        f"| baseline raw sqlite3.executemany of the "
         f"same prediction rows: {n / t_raw:,.0f} rows/s"
     )
 
