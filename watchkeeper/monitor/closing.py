@@ -1,14 +1,17 @@
-"""Closing windows: save this writer's state, analyse, roll up, purge, tell the listeners."""
+"""Closing windows: save this writer's state, then (off the caller's thread) analyse, roll
+up, purge and tell the listeners."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from watchkeeper.monitor.analyser import Analyser
+from watchkeeper.monitor.background import Background
 from watchkeeper.monitor.events import ClosedWindow, Listeners, WindowKind
 from watchkeeper.monitor.predictions import PendingPredictions
 from watchkeeper.monitor.window import WindowState
-from watchkeeper.monitor.windows import Windows
+from watchkeeper.monitor.windows import RollupSpan, Windows
 from watchkeeper.store import Store, WindowKey
 
 __all__ = ["WindowCloser"]
@@ -18,11 +21,12 @@ class WindowCloser:
     """Carries out what :class:`~watchkeeper.monitor.windows.Windows` decides.
 
     For each window that closes, oldest first: its state is saved as this writer's
-    partial, the kept predictions are saved, the merged window is analysed, and a
-    :class:`ClosedWindow` is published; then the coarser windows that ended are built
-    (each published as a ``"rollup"``), old states are purged, and late rows are saved
-    as corrections (each a ``"correction"``, followed by the ended coarser windows that
-    hold it).
+    partial (on the caller's thread: cheap, and a late row must find it) and the kept
+    predictions are handed off to be saved; then, in the background and in this order,
+    the merged window is analysed and a :class:`ClosedWindow` published, the coarser
+    windows that ended are built (each published as a ``"rollup"``), old states are
+    purged, and late rows saved as corrections are analysed (each a ``"correction"``,
+    followed by the ended coarser windows that hold it).
 
     Parameters
     ----------
@@ -30,6 +34,9 @@ class WindowCloser:
         Where, for what and as whom states are saved.
     windows, analyser, predictions, listeners
         The parts it coordinates.
+    background
+        Where analyses, rollups and purges run, in order (``background.wait()`` returns
+        once every window closed so far is analysed and published).
     now
         The clock, stamping what is saved.
     """
@@ -45,6 +52,7 @@ class WindowCloser:
         analyser: Analyser,
         predictions: PendingPredictions,
         listeners: Listeners,
+        background: Background,
         now: Callable[[], float],
     ) -> None:
         self.store = store
@@ -55,10 +63,12 @@ class WindowCloser:
         self.analyser = analyser
         self.predictions = predictions
         self.listeners = listeners
+        self.background = background
         self.now = now
 
     def advance(self, ts: float) -> None:
-        """Let event time reach ``ts``: close the windows due, then save corrections."""
+        """Let event time reach ``ts``: close the windows due, then save corrections (the
+        analyses, rollups and purges are queued on the background)."""
         closing = self.windows.advance(ts)
         self._close(closing)
         if closing:
@@ -68,7 +78,8 @@ class WindowCloser:
 
     def flush(self) -> None:
         """Close every open window, save corrections, build every coarser window from
-        what it holds so far and save the kept predictions."""
+        what it holds so far and hand off the kept predictions (``background.wait()``
+        then finds it all done)."""
         closing = self.windows.close_all()
         self._close(closing)
         if closing:
@@ -76,18 +87,16 @@ class WindowCloser:
             self._purge()
         self.corrections()
         self._rollups(final=True)
-        self.predictions.save(self.store)
+        self.predictions.hand_off()
 
     def corrections(self) -> None:
-        """Save the late rows of closed windows and rebuild the coarser windows that
-        had already ended."""
+        """Save the late rows of closed windows; their analyses and the rebuilding of the
+        coarser windows that had already ended are queued on the background."""
         for start, state in self.windows.take_late():
             self._save(start, state, "correction")
             for rstart, seconds in self.windows.ended_rollups(start):
                 key = WindowKey(self.model, self.version, rstart, seconds)
-                analysed = self.analyser.rollup(key)
-                if analysed is not None:
-                    self._publish(key, "rollup", analysed)
+                self.background.submit(functools.partial(self._rebuild, key))
 
     def _close(self, closing: list[tuple[float, WindowState]]) -> None:
         for start, state in closing:
@@ -96,12 +105,21 @@ class WindowCloser:
     def _save(self, start: float, state: WindowState, kind: WindowKind) -> None:
         key = WindowKey(self.model, self.version, start, self.windows.config.window_seconds)
         self.store.save_window(key, self.writer, state.to_bytes(), now=self.now())
-        self.predictions.save(self.store)
+        self.predictions.hand_off()
         self.windows.saved(start)
-        self._publish(key, kind, self.analyser.analyse(key))
+        self.background.submit(lambda: self._publish(key, kind, self.analyser.analyse(key)))
+
+    def _rebuild(self, key: WindowKey) -> None:
+        analysed = self.analyser.rollup(key)
+        if analysed is not None:
+            self._publish(key, "rollup", analysed)
 
     def _rollups(self, *, final: bool) -> None:
         spans = self.windows.rollup_spans(final=final)
+        if spans:
+            self.background.submit(lambda: self._build(spans))
+
+    def _build(self, spans: list[RollupSpan]) -> None:
         for key, analysed in self.analyser.rollups(self.model, self.version, spans):
             self._publish(key, "rollup", analysed)
 
@@ -115,7 +133,11 @@ class WindowCloser:
         if not self.windows.purge_due():
             return
         cfg, watermark = self.windows.config, self.windows.watermark
-        self.store.purge_predictions(self.model, watermark - cfg.retention_seconds)
-        self.store.purge_windows(
-            self.model, cfg.window_seconds, watermark - cfg.window_retention_seconds
-        )
+
+        def purge() -> None:
+            self.store.purge_predictions(self.model, watermark - cfg.retention_seconds)
+            self.store.purge_windows(
+                self.model, cfg.window_seconds, watermark - cfg.window_retention_seconds
+            )
+
+        self.background.submit(purge)

@@ -9,6 +9,7 @@ mapping read from a config file); every problem is a
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
@@ -90,6 +91,8 @@ class MonitorOptions(TypedDict, total=False):
     retention: str | float
     window_retention: str | float
     batch_size: int
+    max_future_skew: str | float | None
+    protected_series: Sequence[str]
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,14 @@ class MonitorConfig:
     """How drift is judged."""
     column_methods: Mapping[str, str] = field(default_factory=dict)
     """Per-column drift method overrides."""
+    max_future_skew_seconds: float = 300.0
+    """How far ahead of the clock an event time may be (``math.inf``: no bound). Rows and
+    signals stamped later are rejected and counted (``Monitor.future_rejected``), so one
+    bad clock cannot move the watermark and close, then drop, every window."""
+    protected_series: tuple[str, ...] = ()
+    """Custom metric names always kept in a window, ahead of the per-window cap on
+    series (:data:`~watchkeeper.monitor.window.MAX_SERIES`, first come): e.g. the metrics
+    alert rules watch, so a flood of other names cannot push them out."""
 
     @classmethod
     def from_options(
@@ -141,6 +152,8 @@ class MonitorConfig:
         retention: str | float = "7d",
         window_retention: str | float = "2d",
         batch_size: int = 1024,
+        max_future_skew: str | float | None = "5m",
+        protected_series: Sequence[str] = (),
     ) -> MonitorConfig:
         """Validate the options in their human forms (the Monitor's keyword arguments).
 
@@ -149,7 +162,8 @@ class MonitorConfig:
         ConfigError
             A duration that cannot be read, a window that is not positive, a rollup that
             is not a multiple of the window, a ``window_retention`` too short to merge
-            rollups, a bad ``batch_size`` or bad ``drift`` settings.
+            rollups, a bad ``batch_size`` or bad ``drift`` settings, a
+            ``protected_series`` that is not a list of names.
         """
         window_seconds = parse_duration(window, "window")
         if window_seconds <= 0:
@@ -192,6 +206,20 @@ class MonitorConfig:
                 value=batch_size,
                 expected="an integer >= 1",
             )
+        skew = (
+            math.inf
+            if max_future_skew is None
+            else parse_duration(max_future_skew, "max_future_skew")
+        )
+        if isinstance(protected_series, str) or not all(
+            isinstance(name, str) and name for name in protected_series
+        ):
+            raise ConfigError(
+                f"protected_series: expected a list of metric names, got {protected_series!r}",
+                field="protected_series",
+                value=protected_series,
+                expected="a list of metric names",
+            )
         return cls(
             window_seconds=window_seconds,
             grace_seconds=grace_seconds,
@@ -204,6 +232,8 @@ class MonitorConfig:
             positive=None if positive is None else str(positive),
             drift=drift_config(drift),
             column_methods=dict(column_methods or {}),
+            max_future_skew_seconds=skew,
+            protected_series=tuple(protected_series),
         )
 
     @property

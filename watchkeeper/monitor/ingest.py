@@ -186,14 +186,6 @@ class Ingestion:
         """Validate a batch and fold it into the windows of its rows' event times."""
         if n == 0:
             return
-        columns = dict(features)
-        for name, col in outputs.items():
-            columns[name] = col
-        schema = self.baseline.schema
-        if schema is None:
-            roles = {name: "output" for name in outputs}
-            schema = infer_schema(columns, roles=roles)  # type: ignore[arg-type]
-            self.baseline.adopt_schema(schema, now=self.now())
         if ids is not None and len(ids) != n:
             raise ConfigError(
                 f"ids: {len(ids)} ids for {n} rows; expected one per row",
@@ -201,6 +193,27 @@ class Ingestion:
                 value=len(ids),
                 expected=str(n),
             )
+        columns = dict(features)
+        for name, col in outputs.items():
+            columns[name] = col
+        ahead = self._future(ts)
+        if ahead is not None:  # rows beyond the clock + skew are left out, counted
+            kept = np.flatnonzero(~ahead)
+            rows = kept.tolist()
+            n = len(rows)
+            if n == 0:
+                return
+            columns = _inputs.take(columns, kept)
+            ids = None if ids is None else [ids[i] for i in rows]
+            ts = ts[kept]
+            latency = None if latency is None else latency[kept]
+            errors = [errors[i] for i in rows] if errors else errors
+            tags = None if tags is None else [tags[i] for i in rows]
+        schema = self.baseline.schema
+        if schema is None:
+            roles = {name: "output" for name in outputs}
+            schema = infer_schema(columns, roles=roles)  # type: ignore[arg-type]
+            self.baseline.adopt_schema(schema, now=self.now())
         for start, idx in self._groups(ts):
             m = n if idx is None else len(idx)
             state = self._target(start, m, seq)
@@ -221,6 +234,17 @@ class Ingestion:
         if ids is not None:
             self.predictions.keep(columns, ids, ts, self.baseline.task, seq)
         self.on_time(float(ts.max()))
+
+    def _future(self, ts: np.ndarray) -> np.ndarray | None:
+        """The mask of event times beyond the clock + ``max_future_skew`` (counted as
+        rejected); ``None`` when there are none."""
+        now = self.now()
+        limit = now + self.windows.config.max_future_skew_seconds
+        if not ts.size or ts.max() <= limit:
+            return None
+        ahead = ts > limit
+        self.issues.from_future(int(ahead.sum()), float(ts.max()), now, limit - now)
+        return ahead
 
     def _groups(self, ts: np.ndarray) -> list[tuple[float, np.ndarray | None]]:
         size = self.windows.config.window_seconds
@@ -281,10 +305,13 @@ class Ingestion:
         """Fold custom metrics ``(name, value, tags, time)`` and events ``(name, time)``
         into their windows; a bad entry raises before anything is folded."""
         now = self.now()
+        limit = now + self.windows.config.max_future_skew_seconds
+        protected = self.windows.config.protected_series
         items: dict[float, list[tuple[str, str, float]]] = {}
+        ahead: list[float] = []
         newest = -math.inf
         for name, value, tags, timestamp in metrics:
-            ts = now if timestamp is None else to_epoch(timestamp, "timestamp")
+            ts = _signal_time(timestamp, now)
             number = float(value)
             if not math.isfinite(number):
                 raise ConfigError(
@@ -296,12 +323,21 @@ class Ingestion:
             key = labels_key(
                 {"metric": str(name), **{str(k): str(v) for k, v in (tags or {}).items()}}
             )
-            items.setdefault(self.windows.start_of(ts), []).append(("metric", key, number))
+            if ts > limit:
+                ahead.append(ts)
+                continue
+            kind = "protected" if str(name) in protected else "metric"
+            items.setdefault(self.windows.start_of(ts), []).append((kind, key, number))
             newest = max(newest, ts)
         for name, timestamp in events:
-            ts = now if timestamp is None else to_epoch(timestamp, "timestamp")
+            ts = _signal_time(timestamp, now)
+            if ts > limit:
+                ahead.append(ts)
+                continue
             items.setdefault(self.windows.start_of(ts), []).append(("event", str(name), 1.0))
             newest = max(newest, ts)
+        if ahead:
+            self.issues.from_future(len(ahead), max(ahead), now, limit - now, call="log_signals")
         if items and self.baseline.schema is None:
             self.baseline.adopt_schema(Schema(()), now=now)
         for start, entries in sorted(items.items()):
@@ -309,9 +345,19 @@ class Ingestion:
             if state is None:
                 continue
             for kind, key, number in entries:
-                if kind == "metric":
-                    state.add_custom(key, number)
-                else:
+                if kind == "event":
                     state.add_event(key)
+                else:
+                    state.add_custom(key, number, protected=kind == "protected")
         if items:
             self.on_time(newest)
+
+
+def _signal_time(timestamp: Any, now: float) -> float:
+    """The event time of a custom metric or event (``None``: now; ``+inf``: beyond any
+    bound, so it is rejected as from the future rather than failing the call)."""
+    if timestamp is None:
+        return now
+    if isinstance(timestamp, float) and timestamp == math.inf:
+        return math.inf
+    return to_epoch(timestamp, "timestamp")

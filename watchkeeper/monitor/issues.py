@@ -34,6 +34,9 @@ class Issues:
         """Calls that could not be read at all (nothing of them was recorded)."""
         self.late_dropped = 0
         """Rows and signals dropped for windows past ``window_retention``."""
+        self.future_rejected = 0
+        """Rows and signals rejected for an event time beyond the clock +
+        ``max_future_skew``."""
         self.analysis_errors = 0
         """Window analyses that failed (their states are kept)."""
         self.recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=maxlen)
@@ -55,6 +58,21 @@ class Issues:
             "too_late",
             f"{n} rows for the window at {start:.0f} s, older than "
             f"window_retention ({retention_seconds:g} s); dropped",
+        )
+
+    def from_future(
+        self, n: int, newest: float, now: float, skew_seconds: float, *, call: str = "log"
+    ) -> None:
+        """Count ``n`` rows or signals rejected for event times up to ``newest``, beyond
+        the clock (``now``) + ``max_future_skew``."""
+        self.future_rejected += n
+        self.add(
+            now,
+            call,
+            "timestamps",
+            "future",
+            f"{n} rows stamped up to {newest:.6g}, beyond the clock ({now:.6g}) + "
+            f"max_future_skew ({skew_seconds:g} s); rejected",
         )
 
     def add(self, time: float, call: str, column: str | None, problem: str, reason: str) -> None:

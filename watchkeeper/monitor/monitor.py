@@ -2,8 +2,9 @@
 
 A facade over plain parts, one module each, wired in :mod:`watchkeeper.monitor.parts`:
 options (``config``), schema and references (``baseline``), rows into window states
-(``ingest``), window arithmetic (``windows``), saving and analysing closed windows
-(``closing``, ``analyser``; each a ``ClosedWindow`` event), labels and rejections.
+(``ingest``), window arithmetic (``windows``), saving closed windows and analysing them
+off the caller's thread (``closing``, ``background``, ``analyser``; each a
+``ClosedWindow`` event), labels and rejections.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ class Monitor:
         The validated options (:meth:`MonitorConfig.from_options`), or give them as
         keywords: ``window``, ``grace``, ``rollups``, ``outputs``, ``task``, ``positive``,
         ``drift`` (a :class:`DriftConfig` or a mapping of its fields),
-        ``column_methods``, ``retention``, ``window_retention``, ``batch_size``; not both.
+        ``column_methods``, ``retention``, ``window_retention``, ``batch_size``,
+        ``max_future_skew``, ``protected_series``; not both.
     schema, reference
         Columns, kinds and roles (default: the reference's, else inferred); what "normal"
         looks like: data, a file path or a :class:`DatasetProfile` (default: the latest
@@ -50,9 +52,14 @@ class Monitor:
     -----
     Rows are folded into tumbling windows by event time. A window closes when event time
     (or the clock, through ``tick()``) passes its end plus grace: its state is saved as
-    this writer's partial, all writers' partials are merged and analysed, and subscribers
-    get a :class:`ClosedWindow`. Later rows correct it; coarser windows merge finer ones.
-    Every method takes the monitor's lock, so threads may share one monitor.
+    this writer's partial; then, on the monitor's analyser thread, all writers' partials
+    are merged and analysed, and subscribers get a :class:`ClosedWindow`. Later rows
+    correct it; coarser windows merge finer ones. ``log()`` never runs an analysis, so
+    the caller's worst call stays in microseconds; ``tick()``, ``flush()``, ``metrics()``
+    and :meth:`wait_analysed` return once every window closed so far is analysed, so
+    results are the same on a loaded machine, only later. Event times beyond the clock +
+    ``max_future_skew`` are rejected (:attr:`future_rejected`). Every method takes the
+    monitor's lock, so threads may share one monitor.
 
     Examples
     --------
@@ -165,7 +172,8 @@ class Monitor:
         try:
             with self._lock:
                 self._parts.ingestion.drain()
-                self._parts.predictions.save(self.store)
+                # the pending analyses run first, so none overwrites the new performance
+                self._parts.predictions.save()
                 return self._parts.labels.join(ids, labels, timestamps)
         except Exception as exc:
             self._reject("log_labels", exc)
@@ -185,37 +193,51 @@ class Monitor:
         ``[since, until)``, ``window`` the base size or a rollup, ``version`` this one by
         default (``"*"``: all), label filters such as ``feature="age"``. Columns
         ``window_start``, ``window_end`` (UTC), ``version``, ``name``, ``value``,
-        ``reference_id`` and one per label."""
+        ``reference_id`` and one per label. Waits until every window closed so far is
+        analysed."""
+        self._parts.background.wait()
         query = (since, until, window, version or self.version, labels)
         return metrics_frame(self.store, self.model, self.config, name, *query)
 
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener(ClosedWindow)`` for every window closed from now on (base
         windows, corrections, rollups), after its state and points are in the store,
-        oldest first. It runs on the thread that closed the window, under the monitor's
-        lock, so it must be cheap (enqueue, don't work); one that raises is logged and
-        counted in :attr:`listener_errors`."""
+        oldest first. It runs on the monitor's analyser thread, so it must be cheap and
+        thread-safe (enqueue, don't work) and must not log into this monitor (reading,
+        such as :meth:`metrics`, is fine); one that raises is logged and counted in
+        :attr:`listener_errors`."""
         with self._lock:
             self._parts.listeners.subscribe(listener)
 
     def tick(self, now: Any = None) -> None:
         """Let time pass: close the windows whose grace has ended by ``now`` (default: the
-        clock). A server calls this periodically so quiet windows still close."""
+        clock) and save the kept predictions; returns once every window closed so far is
+        analysed and published. A server calls this periodically so quiet windows close."""
         with self._lock:
             self._parts.ingestion.drain()
             self._parts.closer.advance(self.clock.now() if now is None else to_epoch(now, "now"))
+            self._parts.predictions.hand_off()
+        self._parts.background.wait()
 
     def flush(self) -> None:
-        """Close every open window now (end of a run, shutdown)."""
+        """Close every open window now (end of a run, shutdown); returns once all are
+        analysed and published and every kept prediction is saved."""
         with self._lock:
             self._parts.ingestion.drain()
             self._parts.closer.flush()
+        self._parts.background.wait()
+
+    def wait_analysed(self, timeout: float | None = None) -> bool:
+        """Block until every window closed so far is analysed and published and the kept
+        predictions handed off are saved; ``False`` if ``timeout`` seconds passed first."""
+        return self._parts.background.wait(timeout)
 
     def close(self) -> None:
-        """Flush and release the store; safe to call twice."""
+        """Flush, stop the analyser thread and release the store; safe to call twice."""
         if not self._closed:
             self.flush()
             self._closed = True
+            self._parts.background.close()
             self.store.close()
 
     def __enter__(self) -> Monitor:
@@ -244,6 +266,9 @@ class Monitor:
     last_closed = ReadOnly(lambda p: p.windows.last_closed, "Newest closed base window start.")
     rejected_calls = ReadOnly(lambda p: p.issues.rejected_calls, "Calls that recorded nothing.")
     late_dropped = ReadOnly(lambda p: p.issues.late_dropped, "Rows past window_retention.")
+    future_rejected = ReadOnly(
+        lambda p: p.issues.future_rejected, "Rows and signals beyond the clock + skew."
+    )
     analysis_errors = ReadOnly(lambda p: p.issues.analysis_errors, "Failed window analyses.")
     recent_issues = ReadOnly(lambda p: p.issues.recent, "Latest rejected calls, data issues.")
     listener_errors = ReadOnly(lambda p: p.listeners.errors, "Listener calls that raised.")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, overload
 
 from watchkeeper.monitor.analyser import Analyser
+from watchkeeper.monitor.background import Background
 from watchkeeper.monitor.baseline import Baseline
 from watchkeeper.monitor.clock import Clock
 from watchkeeper.monitor.closing import WindowCloser
@@ -48,6 +49,7 @@ class MonitorParts:
 
     issues: Issues
     listeners: Listeners
+    background: Background
     baseline: Baseline
     windows: Windows
     predictions: PendingPredictions
@@ -76,6 +78,7 @@ class MonitorParts:
         now = clock.now
         issues = Issues()
         listeners = Listeners()
+        background = Background(f"watchkeeper-analyser-{model}-{version}")
         baseline = Baseline(store, model, version, config)
 
         def open_state(start: float) -> WindowState:
@@ -86,7 +89,7 @@ class MonitorParts:
             return baseline.new_state() if mine is None else WindowState.from_bytes(mine)
 
         windows = Windows(config, open_state)
-        predictions = PendingPredictions(model, version)
+        predictions = PendingPredictions(model, version, store, background)
         analyser = Analyser(store, baseline, config.sizes, now=now, issues=issues)
         closer = WindowCloser(
             store,
@@ -97,6 +100,7 @@ class MonitorParts:
             analyser=analyser,
             predictions=predictions,
             listeners=listeners,
+            background=background,
             now=now,
         )
         ingestion = Ingestion(
@@ -110,7 +114,16 @@ class MonitorParts:
         )
         labels = LabelJoin(store, model, version, windows, analyser, now=now)
         return cls(
-            issues, listeners, baseline, windows, predictions, analyser, closer, ingestion, labels
+            issues,
+            listeners,
+            background,
+            baseline,
+            windows,
+            predictions,
+            analyser,
+            closer,
+            ingestion,
+            labels,
         )
 
 

@@ -44,6 +44,17 @@ def _bounded_key(table: Mapping[str, Any], key: str) -> str:
     return key if key in table or len(table) < MAX_SERIES else OTHER
 
 
+def _protected_key(table: Mapping[str, Any], key: str, protected: set[str]) -> str:
+    """A protected series is kept ahead of the cap: it has its own budget of
+    :data:`MAX_SERIES` keys (tag sets), so even it cannot grow without bound."""
+    if key in table:
+        return key
+    if len(protected) < MAX_SERIES:
+        protected.add(key)
+        return key
+    return OTHER
+
+
 class WindowState:
     """What one writer saw in one window.
 
@@ -84,6 +95,7 @@ class WindowState:
         self.issues: dict[str, dict[str, list[Any]]] = {}
         self.max_seq = -1
         self.latency_sum = 0.0
+        self._protected: set[str] = set()
 
     # -- updates --------------------------------------------------------------------
 
@@ -102,8 +114,14 @@ class WindowState:
         key = _bounded_key(self.tagged, key)
         self.tagged[key] = self.tagged.get(key, 0) + n
 
-    def add_custom(self, key: str, value: float) -> None:
-        key = _bounded_key(self.custom, key)
+    def add_custom(self, key: str, value: float, *, protected: bool = False) -> None:
+        """Fold one value of the custom series ``key``; a ``protected`` series is admitted
+        even when the window already holds :data:`MAX_SERIES` series (others: first come,
+        the rest counted under ``other``)."""
+        if protected:
+            key = _protected_key(self.custom, key, self._protected)
+        else:
+            key = _bounded_key(self.custom, key)
         row = self.custom.get(key)
         if row is None:
             self.custom[key] = [1.0, value, value, value]

@@ -13,7 +13,9 @@ re-raised as :class:`~watchkeeper.errors.StoreError`, chained.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -70,12 +72,19 @@ class SQLStore:
     def __init__(self, url: str = "sqlite:///watchkeeper.db") -> None:
         self.url = url
         self.engine, self.dialect = create_engine(url)
+        # an in-memory SQLite database is one connection shared by every thread (the
+        # monitor's analyser saves from its own): one transaction at a time on it
+        shared = isinstance(self.engine.pool, sa.pool.StaticPool)
+        self._serial: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if shared else contextlib.nullcontext()
+        )
         self._run(migrate, "migrate")
 
     # -- plumbing -----------------------------------------------------------------
 
     def _run(self, work: Callable[[sa.Connection], T], what: str) -> T:
-        return run(self.engine, self.url, work, what)
+        with self._serial:
+            return run(self.engine, self.url, work, what)
 
     def _upsert(
         self, conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], update: list[str]
@@ -392,5 +401,5 @@ class SQLStore:
     @contextmanager
     def connection(self) -> Iterator[sa.Connection]:
         """A raw connection in a transaction (for migrations tests and maintenance)."""
-        with self.engine.begin() as conn:
+        with self._serial, self.engine.begin() as conn:
             yield conn

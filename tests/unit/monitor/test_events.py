@@ -18,6 +18,7 @@ def _monitor(**kw: object) -> Monitor:
     ref = {"x": rng.normal(size=2_000), "prediction": rng.random(2_000)}
     kw.setdefault("grace", 5)
     kw.setdefault("rollups", ())
+    kw.setdefault("max_future_skew", None)  # event time runs ahead of this frozen clock
     return Monitor("m", reference=ref, store="memory://", clock=ManualClock(), **kw)  # type: ignore[arg-type]
 
 
@@ -39,6 +40,7 @@ def test_base_windows_are_published_in_order_after_their_points_are_stored() -> 
     _log(m, 4, 70.0)
     _log(m, 5, 130.0)
     _log(m, 1, 400.0)  # closes the three windows at once
+    m.wait_analysed()  # analysed off the caller's thread
     assert [(w.start, w.kind, w.end, points) for w, points in seen] == [
         (0.0, "base", 60.0, [3.0]),
         (60.0, "base", 120.0, [4.0]),
@@ -54,11 +56,13 @@ def test_corrections_and_rollups_are_published_too() -> None:
     m.subscribe(seen.append)
     _log(m, 2, 30.0)
     _log(m, 2, 3700.0)  # closes window 0 and the first hour
+    m.wait_analysed()
     assert [(w.kind, w.start, w.seconds) for w in seen] == [
         ("base", 0.0, 600.0),
         ("rollup", 0.0, 3600.0),
     ]
     _log(m, 1, 40.0)  # late: window 0 is corrected, its hour rebuilt
+    m.wait_analysed()
     assert [(w.kind, w.start, w.seconds) for w in seen[2:]] == [
         ("correction", 0.0, 600.0),
         ("rollup", 0.0, 3600.0),
@@ -84,6 +88,7 @@ def test_a_failing_listener_is_logged_and_counted_and_never_breaks_ingestion(
     with caplog.at_level(logging.ERROR, logger="watchkeeper.monitor"):
         _log(m, 3, 10.0)
         _log(m, 3, 100.0)
+        m.wait_analysed()
     assert seen == [0.0]  # the next listener still ran
     assert m.listener_errors == 1
     assert m.rejected_calls == 0
@@ -114,6 +119,7 @@ def test_a_failed_analysis_is_published_as_not_analysed() -> None:
     m.subscribe(seen.append)
     m.log({"x": np.zeros(3)}, timestamps=np.full(3, 5.0))
     m.log({"x": np.zeros(3)}, timestamps=np.full(3, 100.0))
+    m.wait_analysed()
     assert [(w.start, w.analysed) for w in seen] == [(0.0, False)]
     assert m.analysis_errors == 1
 

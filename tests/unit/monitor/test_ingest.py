@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from watchkeeper.monitor.clock import ManualClock
@@ -39,7 +41,7 @@ def test_a_batch_is_split_by_event_time_and_bad_values_recorded() -> None:
 
 
 def test_rows_for_a_purged_window_are_dropped_and_counted() -> None:
-    parts = _parts(window_retention_seconds=120.0)
+    parts = _parts(window_retention_seconds=120.0, max_future_skew_seconds=math.inf)
     parts.ingestion.log({"x": np.zeros(2)}, None, None, np.full(2, 1000.0), None, None, None, None)
     parts.ingestion.log({"x": np.zeros(3)}, None, None, np.full(3, 5.0), None, None, None, None)
     assert parts.issues.late_dropped == 3

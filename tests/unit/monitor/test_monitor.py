@@ -45,6 +45,7 @@ def _batch(rng: np.random.Generator, n: int, age_shift: float = 0.0) -> tuple[di
 def _monitor(rng: np.random.Generator, store: str = "memory://", **kw) -> Monitor:
     kw.setdefault("clock", ManualClock(0.0))
     kw.setdefault("grace", 5)
+    kw.setdefault("max_future_skew", None)  # event time runs ahead of this frozen clock
     return Monitor("churn", reference=_reference(rng), store=store, **kw)
 
 
@@ -208,7 +209,8 @@ def test_a_restart_on_the_same_store_continues_the_series(tmp_path: Path) -> Non
         feats, outs = _batch(rng, 500)
         first.log(feats, outs, timestamps=w * W + rng.uniform(0, W, 500))
     first.close()
-    second = Monitor("churn", store=url, clock=ManualClock(), grace=5, writer="b")  # no reference
+    second = Monitor("churn", store=url, clock=ManualClock(), grace=5, writer="b",
+                     max_future_skew=None)  # no reference  # fmt: skip
     assert second.schema is not None and second.task.kind == "classification"
     for w in range(4, 8):
         feats, outs = _batch(rng, 500)
@@ -471,6 +473,7 @@ def test_old_window_states_are_purged_and_rows_for_them_dropped_and_counted() ->
     for w in range(12):
         feats, outs = _batch(rng, 50)
         m.log(feats, outs, timestamps=np.full(50, w * W + 1))
+    m.wait_analysed()  # purged off the caller's thread
     stored = m.store.window_starts("churn", "1", W, 0.0, 1e9)
     assert 0.0 not in stored and len(stored) < 12  # old states purged (every 5 min here)
     feats, outs = _batch(rng, 3)
@@ -526,6 +529,7 @@ def test_a_failing_analysis_keeps_the_window_and_never_reaches_the_caller() -> N
     m.log(feats, outs, timestamps=np.full(100, 5.0))
     feats, outs = _batch(rng, 10)
     m.log(feats, outs, timestamps=np.full(10, 100.0))  # closes window 0: analysis fails
+    m.wait_analysed()
     assert m.rejected_calls == 0
     assert m.analysis_errors == 1
     assert store.window_starts("churn", "1", W, 0.0, 1e9) == [0.0]  # the state was saved
