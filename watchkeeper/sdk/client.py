@@ -26,7 +26,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -34,7 +34,7 @@ import httpx
 from watchkeeper import wire
 from watchkeeper.sdk import _encode
 from watchkeeper.sdk._retry import Outcome, backoff, classify, retry_after
-from watchkeeper.sdk.spool import Spool
+from watchkeeper.sdk.spool import Entry, Spool
 
 __all__ = ["Client"]
 
@@ -273,13 +273,18 @@ class Client:
             try:
                 r = self._http.post(
                     self.url + entry.path,
-                    content=body,
-                    headers={"content-type": wire.JSON, "Idempotency-Key": entry.key},
+                    # httpx's request and response form a reference cycle that would keep
+                    # the body until a full collection: dozens of sent bodies at once
+                    content=_Once(body),
+                    headers={"content-type": wire.JSON, "content-length": str(len(body)),
+                             "Idempotency-Key": entry.key},
                     timeout=timeout,
-                )
+                )  # fmt: skip
             except httpx.HTTPError as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 return 0.0
+            finally:
+                del body
             outcome = classify(r.status_code)
             if outcome is Outcome.DELIVERED:
                 if entry.path.endswith("/predictions"):
@@ -291,11 +296,15 @@ class Client:
                 self.rejected += 1
                 log.warning("watchkeeper: collector refused a batch: %s", self.last_error)
                 self.spool.bury(entry)
-            elif outcome is Outcome.SPLIT and (parts := _encode.split(body)) is not None:
+            elif outcome is Outcome.SPLIT and (parts := self._split(entry)) is not None:
                 self.spool.replace(entry, [(max(1, entry.rows // 2), p) for p in parts])
             else:  # retried (a one-row 413 too: a smaller limit is a config to fix)
                 return retry_after(r.headers) or 0.0
         return None
+
+    def _split(self, entry: Entry) -> list[bytes] | None:
+        body = self.spool.read(entry)
+        return None if body is None else _encode.split(body)
 
     def _run(self) -> None:
         while True:
@@ -369,6 +378,18 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _Once:
+    """A body httpx streams once and then forgets (given with its content-length)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data: bytes | None = data
+
+    def __iter__(self) -> Iterator[bytes]:
+        data, self._data = self._data, None
+        if data is not None:
+            yield data
 
 
 def _is_row(features: Any) -> bool:
