@@ -6,14 +6,18 @@ batches of 1,000 rows x 25 features from a bounded load generator (4 threads, a 
 duration): JSON (columnar and row shapes) and Arrow IPC bodies. Printed: rows/s and the
 p50/p99 latency of a request. Baseline: the same bodies decoded in-process
 (``json.loads`` / ``pyarrow`` reading), the floor for any server. Then the SDK's
-``Client.log`` cost per call in the caller's thread (vs ``list.append``), and the
-middleware's added latency per request through uvicorn (with vs without).
+``Client.log`` cost per call in the caller's thread (vs ``list.append`` of the same
+arguments), with the collector up (the sender thread encoding and posting meanwhile) and
+down (spooling to a directory and backing off), how long ``close`` takes and whether the
+sender thread ended; and the middleware's added latency per request through uvicorn
+(with vs without).
 
 Run: ``python benchmarks/bench_server.py`` (``--seconds N`` per format, default 20).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -24,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -110,7 +115,9 @@ def load(url: str, body: bytes, ctype: str, seconds: float, threads: int = 4) ->
     return count[0] / elapsed, np.quantile(latencies, 0.5), np.quantile(latencies, 0.99)
 
 
-def bench_ingestion(seconds: float) -> None:
+@contextlib.contextmanager
+def collector() -> Iterator[str]:
+    """A ``watchkeeper serve`` process (WAL with fsync, SQLite store); yields its URL."""
     work = Path(tempfile.mkdtemp(prefix="wk-bench-serve-"))
     ref = make_frame(20_000, seed=1).assign(prediction=np.random.default_rng(1).random(20_000))
     ref.to_parquet(work / "ref.parquet")
@@ -140,51 +147,58 @@ def bench_ingestion(seconds: float) -> None:
     )
     try:
         wait(f"http://127.0.0.1:{port}/readyz")
-        url = f"http://127.0.0.1:{port}/v1/models/m/predictions"
-        for name, (body, ctype) in bodies().items():
-            rate, p50, p99 = load(url, body, ctype, seconds)
-            t0 = time.perf_counter()
-            for _ in range(20):
-                if ctype == wire.JSON:
-                    json.loads(body)
-                else:
-                    pa.ipc.open_stream(pa.BufferReader(body)).read_all().to_pylist()
-            decode = 20_000 / (time.perf_counter() - t0)
-            print(
-                f"HTTP ingestion, {name}, 1,000-row batches x 25 features, 4 clients: "
-                f"{rate:,.0f} rows/s, request p50 {p50 * 1e3:.0f} ms, p99 {p99 * 1e3:.0f} ms "
-                f"| baseline in-process decode only: {decode:,.0f} rows/s"
-            )
+        yield f"http://127.0.0.1:{port}"
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=120)
 
 
-def bench_sdk() -> None:
-    rows = make_frame(100_000, seed=3).to_dict("records")
-    client = Client(
-        f"http://127.0.0.1:{free_port()}",
-        "m",
-        flush_interval=3600,
-        batch_size=10**9,
-        queue_size=10**6,
-    )
+def bench_ingestion(base: str, seconds: float) -> None:
+    url = f"{base}/v1/models/m/predictions"
+    for name, (body, ctype) in bodies().items():
+        rate, p50, p99 = load(url, body, ctype, seconds)
+        t0 = time.perf_counter()
+        for _ in range(20):
+            if ctype == wire.JSON:
+                json.loads(body)
+            else:
+                pa.ipc.open_stream(pa.BufferReader(body)).read_all().to_pylist()
+        decode = 20_000 / (time.perf_counter() - t0)
+        print(
+            f"HTTP ingestion, {name}, 1,000-row batches x 25 features, 4 clients: "
+            f"{rate:,.0f} rows/s, request p50 {p50 * 1e3:.0f} ms, p99 {p99 * 1e3:.0f} ms "
+            f"| baseline in-process decode only: {decode:,.0f} rows/s"
+        )
+
+
+def bench_sdk(url: str | None, n: int = 100_000) -> None:
+    """``Client.log`` per call against the collector at ``url``, or an unreachable one."""
+    rows = make_frame(n, seed=3).to_dict("records")
+    spool = tempfile.mkdtemp(prefix="wk-bench-spool-")
+    client = Client(url or f"http://127.0.0.1:{free_port()}", "m", spool_dir=spool)
     costs = np.empty(len(rows))
     for i, row in enumerate(rows):
         t0 = time.perf_counter_ns()
         client.log(row, 0.5, latency=0.01)
         costs[i] = time.perf_counter_ns() - t0
-    base = []
+    base: list[tuple[object, ...]] = []
     t_base = np.empty(len(rows))
     for i, row in enumerate(rows):
         t0 = time.perf_counter_ns()
         base.append((row, 0.5, 0.01))
         t_base[i] = time.perf_counter_ns() - t0
-    client.close(timeout=0.1)
+    t0 = time.perf_counter()
+    client.close(timeout=1.0)
+    closing = time.perf_counter() - t0
+    state = "up" if url else "down"
     print(
-        f"SDK Client.log() one row, caller's thread: median {np.median(costs) / 1e3:.1f} us, "
-        f"p99 {np.quantile(costs, 0.99) / 1e3:.1f} us, max {costs.max() / 1e3:.0f} us "
-        f"| baseline list.append median {np.median(t_base) / 1e3:.2f} us"
+        f"SDK Client.log() one row of 25 features, caller's thread, collector {state}: "
+        f"median {np.median(costs) / 1e3:.1f} us, p99 {np.quantile(costs, 0.99) / 1e3:.1f} us, "
+        f"max {costs.max() / 1e3:.0f} us | baseline list.append median "
+        f"{np.median(t_base) / 1e3:.2f} us, p99 {np.quantile(t_base, 0.99) / 1e3:.2f} us; "
+        f"close(timeout=1) {closing:.2f} s, sender thread ended: "
+        f"{not client._thread.is_alive()}, sent {client.sent_rows:,} rows, "
+        f"{client.spool.bytes / 1e6:.1f} MB left spooled"
     )
 
 
@@ -239,9 +253,13 @@ def main() -> None:
     seconds = 20.0
     if "--seconds" in sys.argv:
         seconds = float(sys.argv[sys.argv.index("--seconds") + 1])
-    bench_sdk()
-    bench_middleware()
-    bench_ingestion(seconds)
+    print(f"load average before: {os.getloadavg()}")
+    with collector() as url:
+        bench_sdk(url)
+        bench_sdk(None)
+        bench_middleware()
+        bench_ingestion(url, seconds)
+    print(f"load average after: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 """Request bodies for the collector, built in the SDK's sender thread (never the caller's).
 
-Every body is JSON in one of the collector's shapes (``watchkeeper.wire``): predictions as
-columns (the collector decodes columns about three times faster than row objects),
-labels, and custom signals. Each function is linear in the rows it is given: the sender
-encodes whatever queued up during an outage, and a quadratic step there once spun a core
-for minutes. ``split`` halves a body the collector refused as too large (413).
+Every body is in one of the collector's shapes (``watchkeeper.wire``): predictions as an
+Arrow IPC table or columnar JSON (the collector decodes columns about three times faster
+than row objects, Arrow faster still), labels and custom signals as JSON. Each function
+is linear in the rows it is given: the sender encodes whatever queued up during an
+outage, and a quadratic step there once spun a core for minutes. ``split`` halves a body
+the collector refused as too large (413).
 """
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["Row", "encode_batch", "encode_labels", "encode_rows", "encode_signals", "split"]
+__all__ = [
+    "Row",
+    "content_type",
+    "encode_batch",
+    "encode_labels",
+    "encode_rows",
+    "encode_signals",
+    "split",
+]
 
 #: One queued row: ``(features, outputs, id, timestamp, latency, error, tags)``.
 Row = tuple[Mapping[str, Any], Any, Any, Any, Any, Any, Any]
@@ -63,10 +72,14 @@ def _column(values: Any) -> list[Any]:
 def encode_rows(rows: Sequence[Row]) -> list[tuple[int, bytes]]:
     """Rows as columnar bodies, one per distinct tag set: ``[(row count, body)]``.
 
+    A body without tags is an Arrow IPC stream (about 8 times cheaper to build than JSON,
+    and cheaper for the collector to read) unless a column mixes types Arrow cannot hold;
+    then, and with tags, it is columnar JSON.
+
     Examples
     --------
     >>> [(n, json.loads(b)["columns"]) for n, b in encode_rows([({"a": 1}, None, None, 5.0,
-    ...     None, None, None), ({"b": 2}, None, None, 6.0, None, None, None)])]
+    ...     None, None, {"t": "x"}), ({"b": 2}, None, None, 6.0, None, None, {"t": "x"})])]
     [(2, {'a': [1, None], 'b': [None, 2]})]
     """
     groups: dict[str, list[Row]] = {}
@@ -78,7 +91,7 @@ def encode_rows(rows: Sequence[Row]) -> list[tuple[int, bytes]]:
         names: dict[str, None] = {}
         for row in group:
             names.update(dict.fromkeys(row[0]))
-        doc: dict[str, Any] = {"columns": {str(k): [row[0].get(k) for row in group] for k in names}}
+        features = {str(k): [row[0].get(k) for row in group] for k in names}
         outs = [
             o if isinstance(o, Mapping) else ({} if o is None else {"prediction": o})
             for o in (row[1] for row in group)
@@ -86,16 +99,67 @@ def encode_rows(rows: Sequence[Row]) -> list[tuple[int, bytes]]:
         out_names: dict[str, None] = {}
         for out in outs:
             out_names.update(dict.fromkeys(out))
-        if out_names:
-            doc["outputs"] = {str(k): [out.get(k) for out in outs] for k in out_names}
+        outputs = {str(k): [out.get(k) for out in outs] for k in out_names}
+        extras: dict[str, list[Any]] = {}
         for key, i in (("ids", 2), ("timestamps", 3), ("latency", 4), ("errors", 5)):
             values = [row[i] for row in group]
             if any(v is not None for v in values):
-                doc[key] = [None if v is None else str(v) for v in values] if i == 2 else values
-        if tags:
-            doc["tags"] = json.loads(tags)
-        bodies.append((len(group), dumps(doc)))
+                extras[key] = [None if v is None else str(v) for v in values] if i == 2 else values
+        body = None if tags else _arrow(features, outputs, extras)
+        if body is None:
+            doc: dict[str, Any] = {"columns": features}
+            if outputs:
+                doc["outputs"] = outputs
+            doc.update(extras)
+            if tags:
+                doc["tags"] = json.loads(tags)
+            body = dumps(doc)
+        bodies.append((len(group), body))
     return bodies
+
+
+_RESERVED = {"ids": "_id", "timestamps": "_timestamp", "latency": "_latency", "errors": "_error"}
+
+
+def _arrow(
+    features: dict[str, list[Any]], outputs: dict[str, list[Any]], extras: dict[str, list[Any]]
+) -> bytes | None:
+    """An Arrow IPC stream of the columns (``watchkeeper.wire``'s table shape), or None
+    when a column will not convert (mixed types, huge integers) or a name collides."""
+    import pyarrow as pa
+
+    columns = dict(features)
+    columns.update({f"output.{k}": v for k, v in outputs.items()})
+    columns.update({_RESERVED[k]: v for k, v in extras.items()})
+    if len(columns) != len(features) + len(outputs) + len(extras):
+        return None  # a feature named like a reserved column: JSON keeps them apart
+    try:
+        table = pa.table({k: pa.array(v, from_pandas=True) for k, v in columns.items()})
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        return None
+    return _ipc(table)
+
+
+def _ipc(table: Any) -> bytes:
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue())
+
+
+def content_type(body: bytes) -> str:
+    """The content type of a body this module wrote (JSON starts with ``{``).
+
+    Examples
+    --------
+    >>> content_type(b'{"ids": []}')
+    'application/json'
+    """
+    from watchkeeper import wire
+
+    return wire.JSON if body[:1] == b"{" else wire.ARROW_STREAM
 
 
 def encode_batch(
@@ -155,15 +219,17 @@ def encode_signals(metrics: list[dict[str, Any]], events: list[dict[str, Any]]) 
 _ROW_LISTS = ("ids", "timestamps", "latency", "errors", "labels")
 
 
-def split(body: bytes) -> list[bytes] | None:
-    """Two bodies holding the first and second half of ``body``'s rows, or None when it
-    holds one row (or is not a shape the SDK writes).
+def split(body: bytes) -> list[tuple[int, bytes]] | None:
+    """Two ``(rows, body)`` holding the first and second half of ``body``'s rows, or None
+    when it holds one row (or is not a shape the SDK writes).
 
     Examples
     --------
-    >>> [json.loads(b) for b in split(b'{"ids": ["a", "b", "c"], "labels": [1, 0, 1]}')]
-    [{'ids': ['a'], 'labels': [1]}, {'ids': ['b', 'c'], 'labels': [0, 1]}]
+    >>> [(n, json.loads(b)) for n, b in split(b'{"ids": ["a", "b", "c"], "labels": [1, 0, 1]}')]
+    [(1, {'ids': ['a'], 'labels': [1]}), (2, {'ids': ['b', 'c'], 'labels': [0, 1]})]
     """
+    if body[:1] != b"{":
+        return _split_arrow(body)
     try:
         doc = json.loads(body)
     except ValueError:
@@ -180,7 +246,7 @@ def split(body: bytes) -> list[bytes] | None:
         else:
             cut = len(events) // 2
             halves = [(metrics, events[:cut]), ([], events[cut:])]
-        return [encode_signals(m, e) for m, e in halves]
+        return [(len(m) + len(e), encode_signals(m, e)) for m, e in halves]
     n = len(doc["ids"]) if "ids" in doc else len(doc.get("timestamps") or [])
     if n < 2:
         return None
@@ -195,5 +261,18 @@ def split(body: bytes) -> list[bytes] | None:
                 part[key] = value[lo:hi]
             else:
                 part[key] = value
-        parts.append(dumps(part))
+        parts.append((hi - lo, dumps(part)))
     return parts
+
+
+def _split_arrow(body: bytes) -> list[tuple[int, bytes]] | None:
+    import pyarrow as pa
+
+    try:
+        table = pa.ipc.open_stream(pa.BufferReader(body)).read_all()
+    except (pa.ArrowException, OSError):
+        return None
+    if table.num_rows < 2:
+        return None
+    cut = table.num_rows // 2
+    return [(cut, _ipc(table.slice(0, cut))), (table.num_rows - cut, _ipc(table.slice(cut)))]

@@ -31,7 +31,6 @@ from typing import Any
 
 import httpx
 
-from watchkeeper import wire
 from watchkeeper.sdk import _encode
 from watchkeeper.sdk._retry import Outcome, backoff, classify, retry_after
 from watchkeeper.sdk.spool import Entry, Spool
@@ -276,7 +275,8 @@ class Client:
                     # httpx's request and response form a reference cycle that would keep
                     # the body until a full collection: dozens of sent bodies at once
                     content=_Once(body),
-                    headers={"content-type": wire.JSON, "content-length": str(len(body)),
+                    headers={"content-type": _encode.content_type(body),
+                             "content-length": str(len(body)),
                              "Idempotency-Key": entry.key},
                     timeout=timeout,
                 )  # fmt: skip
@@ -297,12 +297,12 @@ class Client:
                 log.warning("watchkeeper: collector refused a batch: %s", self.last_error)
                 self.spool.bury(entry)
             elif outcome is Outcome.SPLIT and (parts := self._split(entry)) is not None:
-                self.spool.replace(entry, [(max(1, entry.rows // 2), p) for p in parts])
+                self.spool.replace(entry, parts)
             else:  # retried (a one-row 413 too: a smaller limit is a config to fix)
                 return retry_after(r.headers) or 0.0
         return None
 
-    def _split(self, entry: Entry) -> list[bytes] | None:
+    def _split(self, entry: Entry) -> list[tuple[int, bytes]] | None:
         body = self.spool.read(entry)
         return None if body is None else _encode.split(body)
 
