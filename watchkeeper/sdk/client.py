@@ -42,6 +42,10 @@ _CLIENTS: weakref.WeakSet[Client] = weakref.WeakSet()
 #: Rows per predictions body, whatever ``batch_size`` says: a body stays well under the
 #: collector's default 10 MB limit and one JSON encode never holds the GIL for long.
 MAX_BODY_ROWS = 5_000
+#: Per round of the sender: entries taken from the queue, then bodies sent, so that a
+#: burst is sent while it is being encoded and a long spool never starves the queue.
+_ROUND_ENTRIES = 20_000
+_ROUND_BODIES = 16
 
 
 class Client:
@@ -205,8 +209,8 @@ class Client:
 
     # -- the sender thread ----------------------------------------------------------------
 
-    def _spool_queue(self) -> None:
-        """Drain the queue into spooled bodies."""
+    def _spool_queue(self, budget: int | None) -> None:
+        """Drain the queue (at most ``budget`` entries; all when None) into the spool."""
         rows: list[_encode.Row] = []
         metrics: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
@@ -219,7 +223,9 @@ class Client:
                     self.spool.add(predictions, n, body)
                 rows.clear()
 
-        while True:
+        while budget is None or budget > 0:
+            if budget is not None:
+                budget -= 1
             try:
                 item = self._queue.popleft()
             except IndexError:
@@ -255,11 +261,12 @@ class Client:
             body = _encode.encode_signals(metrics, events)
             self.spool.add(f"/v1/models/{self.model}/signals", len(metrics) + len(events), body)
 
-    def _deliver(self) -> float | None:
-        """Send spooled bodies oldest first. None when the spool is empty; else the
-        seconds to wait before the next attempt (the collector's ``Retry-After``, or 0
-        for the backoff)."""
-        while (entry := self.spool.peek()) is not None:
+    def _deliver(self, budget: int) -> float | None:
+        """Send up to ``budget`` spooled bodies, oldest first. None when they went (or
+        the spool is empty); else the seconds to wait before the next attempt (the
+        collector's ``Retry-After``, or 0 for the backoff)."""
+        while budget > 0 and (entry := self.spool.peek()) is not None:
+            budget -= 1
             if self._deadline is not None and time.monotonic() >= self._deadline:
                 return 0.0
             body = self.spool.read(entry)
@@ -310,15 +317,17 @@ class Client:
         while True:
             now = time.monotonic()
             wait = self.flush_interval if not self._failures else self._next_attempt - now
+            if len(self._queue) >= self.batch_size or (len(self.spool) and not self._failures):
+                wait = 0.0  # a backlog: spooling and sending take turns until it is gone
             if self._deadline is not None:
                 wait = min(wait, self._deadline - now)
             self._wake.wait(max(0.0, wait))
             self._wake.clear()
             stopping = self._deadline is not None
             try:
-                self._spool_queue()
+                self._spool_queue(None if stopping else _ROUND_ENTRIES)
                 if len(self.spool) and (stopping or time.monotonic() >= self._next_attempt):
-                    delay = self._deliver()
+                    delay = self._deliver(_ROUND_BODIES)
                     if delay is None:
                         self._failures = 0
                     else:

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class ScriptedServer:
     """Answers each POST with the next ``(status, headers)`` of ``script``, then 200.
 
-    A 200 answers ``{"accepted": <rows>}``, the rows counted from the body's timestamps.
+    A 200 answers ``{"accepted": <rows>}``, the rows counted in the body.
     ``arrivals`` holds ``(monotonic time, path, idempotency key, status)`` per request.
     """
 
@@ -34,7 +34,7 @@ class ScriptedServer:
                     status, headers = owner.script.pop(0) if owner.script else (200, {})
                     key = self.headers.get("idempotency-key", "")
                     owner.arrivals.append((time.monotonic(), self.path, key, status))
-                rows = len(json.loads(body).get("timestamps") or []) if status == 200 else 0
+                rows = _rows(body, self.headers.get("content-type", "")) if status == 200 else 0
                 answer = json.dumps({"accepted": rows}).encode()
                 self.send_response(status)
                 for k, v in headers.items():
@@ -49,6 +49,15 @@ class ScriptedServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+
+def _rows(body: bytes, content_type: str) -> int:
+    """Rows in a predictions body (Arrow IPC or JSON with timestamps)."""
+    if "arrow" in content_type:
+        import pyarrow as pa
+
+        return int(pa.ipc.open_stream(pa.BufferReader(body)).read_all().num_rows)
+    return len(json.loads(body).get("timestamps") or [])
 
 
 @contextmanager
