@@ -198,7 +198,8 @@ def bench_sdk(url: str | None, n: int = 100_000) -> None:
         f"{np.median(t_base) / 1e3:.2f} us, p99 {np.quantile(t_base, 0.99) / 1e3:.2f} us; "
         f"close(timeout=1) {closing:.2f} s, sender thread ended: "
         f"{not client._thread.is_alive()}, sent {client.sent_rows:,} rows, "
-        f"{client.spool.bytes / 1e6:.1f} MB left spooled"
+        f"{client.spool.rows:,} rows ({client.spool.bytes / 1e6:.1f} MB) left spooled, "
+        f"{n - client.sent_rows - client.spool.rows:,} rows lost"
     )
 
 

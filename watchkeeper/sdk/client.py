@@ -46,6 +46,8 @@ MAX_BODY_ROWS = 5_000
 #: burst is sent while it is being encoded and a long spool never starves the queue.
 _ROUND_ENTRIES = 20_000
 _ROUND_BODIES = 16
+#: The longest ``close`` waits past its timeout for the queue to reach a directory spool.
+_SPOOL_GRACE = 10.0
 
 
 class Client:
@@ -115,6 +117,7 @@ class Client:
         self.last_error: str | None = None
         self._wake = threading.Event()
         self._round = threading.Event()
+        self._drained = threading.Event()  # set once close's queue is all in the spool
         self._deadline: float | None = None  # set by close: the sender's last moment
         self._next_attempt = 0.0
         self._failures = 0
@@ -326,6 +329,8 @@ class Client:
             stopping = self._deadline is not None
             try:
                 self._spool_queue(None if stopping else _ROUND_ENTRIES)
+                if stopping:
+                    self._drained.set()
                 if len(self.spool) and (stopping or time.monotonic() >= self._next_attempt):
                     delay = self._deliver(_ROUND_BODIES)
                     if delay is None:
@@ -376,11 +381,19 @@ class Client:
 
     def close(self, timeout: float = 10.0) -> None:
         """Spool what is queued, deliver what can be before ``timeout`` seconds, and end
-        the sender thread; what is left stays in the spool (on disk with ``spool_dir``)."""
+        the sender thread; what is left stays in the spool (on disk with ``spool_dir``).
+
+        With a directory spool, ``close`` also waits (up to 10 s more) until everything
+        queued is in it: only a burst that outruns the encoder takes longer than
+        ``timeout``, and it is not lost."""
         if self._deadline is None:
             self._deadline = time.monotonic() + timeout
         self._wake.set()
         self._thread.join(max(0.0, self._deadline - time.monotonic()) + 0.1)
+        if self._thread.is_alive() and self.spool.durable:
+            # rows still being encoded would be lost with the process: a burst of a full
+            # queue takes ~0.2 s of CPU to spool, so waiting for it is bounded
+            self._drained.wait(_SPOOL_GRACE)
 
     def __enter__(self) -> Client:
         return self

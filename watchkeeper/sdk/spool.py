@@ -91,6 +91,12 @@ class Spool:
         return len(self._index)
 
     @property
+    def rows(self) -> int:
+        """Rows in the spooled bodies."""
+        with self._lock:
+            return sum(entry.rows for entry in self._index)
+
+    @property
     def durable(self) -> bool:
         """True when bodies survive the process (a directory spool)."""
         return self.directory is not None

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 from conftest import free_port
 
 from watchkeeper.sdk.client import Client
@@ -48,6 +49,7 @@ def test_bad_calls_never_raise_and_are_counted() -> None:
         client.close(timeout=0.1)
 
 
+@pytest.mark.slow  # measures CPU or a fresh interpreter over seconds
 def test_a_closed_client_with_an_unreachable_collector_uses_no_cpu() -> None:
     client = Client(f"http://127.0.0.1:{free_port()}", "m", flush_interval=3600,
                     batch_size=10**9, queue_size=10**6)  # fmt: skip
@@ -61,6 +63,7 @@ def test_a_closed_client_with_an_unreachable_collector_uses_no_cpu() -> None:
     assert used < 0.05 * (time.monotonic() - t0), f"{used:.2f} CPU-s in 2 s"
 
 
+@pytest.mark.slow  # measures CPU or a fresh interpreter over seconds
 def test_an_idle_client_with_a_failing_collector_uses_no_cpu() -> None:
     client = Client(f"http://127.0.0.1:{free_port()}", "m", flush_interval=0.05, max_backoff=0.5)
     try:
@@ -75,6 +78,7 @@ def test_an_idle_client_with_a_failing_collector_uses_no_cpu() -> None:
         client.close(timeout=0.1)
 
 
+@pytest.mark.slow  # measures CPU or a fresh interpreter over seconds
 def test_a_process_exits_within_a_second_with_the_rest_spooled(tmp_path: Path) -> None:
     script = textwrap.dedent(f"""
         import atexit, time

@@ -8,6 +8,7 @@ import tracemalloc
 from pathlib import Path
 
 import httpx
+import pytest
 from conftest import free_port
 from scripted_server import scripted_server
 from sdk_collector import Collector
@@ -22,6 +23,7 @@ def _spooled_rows(directory: Path) -> int:
     )
 
 
+@pytest.mark.slow  # an outage, then a collector started and drained
 def test_spool_max_bytes_drops_the_oldest_and_counts_them(tmp_path: Path) -> None:
     port = free_port()  # nothing listens there yet: an outage
     spool = tmp_path / "spool"
