@@ -7,7 +7,9 @@ is a state of the collector or its configuration that an operator fixes: 401/403
 rotated), 404 (a model added to the config after the service started), 408/409/429, 5xx,
 a refused or dropped connection. Those bodies stay spooled and are retried with
 exponential backoff and jitter, or after the collector's ``Retry-After`` when it sends
-one (429/503 under load or with a full disk). A 413 is split in halves and retried.
+one (429/503 under load or with a full disk). A 413 is split in halves and retried; a
+single row over the collector's body limit is set aside like a 422, as it would block
+every body behind it.
 """
 
 from __future__ import annotations

@@ -302,14 +302,14 @@ class Client:
                 self.spool.remove(entry)
                 continue
             self.last_error = f"HTTP {r.status_code}: {r.text[:300]}"
-            if outcome is Outcome.FINAL:
+            if outcome is Outcome.SPLIT and (parts := self._split(entry)) is not None:
+                self.spool.replace(entry, parts)
+            elif outcome is Outcome.RETRY:
+                return retry_after(r.headers) or 0.0
+            else:  # a 422, or one row over the collector's body limit: it would block the rest
                 self.rejected += 1
                 log.warning("watchkeeper: collector refused a batch: %s", self.last_error)
                 self.spool.bury(entry)
-            elif outcome is Outcome.SPLIT and (parts := self._split(entry)) is not None:
-                self.spool.replace(entry, parts)
-            else:  # retried (a one-row 413 too: a smaller limit is a config to fix)
-                return retry_after(r.headers) or 0.0
         return None
 
     def _split(self, entry: Entry) -> list[tuple[int, bytes]] | None:
