@@ -3,6 +3,8 @@ against a real HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from scripted_server import scripted_server
 
@@ -36,3 +38,14 @@ def test_only_a_422_is_final() -> None:
     assert final == [422]
     assert classify(413) is Outcome.SPLIT
     assert {classify(s) for s in (401, 403, 404, 408, 409, 429, 500, 502, 503)} == {Outcome.RETRY}
+
+
+def test_one_row_over_the_body_limit_is_set_aside_not_retried_for_ever(tmp_path: Path) -> None:
+    with scripted_server([(413, {})]) as server:
+        with Client(server.url, "m", flush_interval=0.05, spool_dir=tmp_path) as client:
+            client.log({"age": 1.0})  # alone in its body: cannot be split
+            client.log_event("after")  # and what follows still goes
+            assert client.flush(20)
+            assert client.rejected == 1 and "413" in (client.last_error or "")
+        assert [status for *_, status in server.arrivals] == [413, 200]
+    assert len(list((tmp_path / "dead").glob("*.body"))) == 1
