@@ -89,7 +89,11 @@ def bodies(n: int = 1_000) -> dict[str, tuple[bytes, str]]:
 
 
 def load(url: str, body: bytes, ctype: str, seconds: float, threads: int = 4) -> tuple:
+    """Post ``body`` from ``threads`` clients for ``seconds``: rows/s, p50, p99, and the
+    slowest request as (seconds, its wall-clock start in seconds past the minute), since
+    a stall of the collector shows up as a few very slow requests."""
     latencies: list[float] = []
+    slowest = [0.0, 0.0]
     count = [0]
     lock = threading.Lock()
     end = time.monotonic() + seconds
@@ -97,12 +101,14 @@ def load(url: str, body: bytes, ctype: str, seconds: float, threads: int = 4) ->
     def worker() -> None:
         with httpx.Client(timeout=30) as client:
             while time.monotonic() < end:
-                t0 = time.perf_counter()
+                t0, wall = time.perf_counter(), time.time()
                 r = client.post(url, content=body, headers={"content-type": ctype})
                 dt = time.perf_counter() - t0
                 r.raise_for_status()
                 with lock:
                     latencies.append(dt)
+                    if dt > slowest[0]:
+                        slowest[:] = [dt, wall % 60]
                     count[0] += int(r.json()["accepted"])
 
     pool = [threading.Thread(target=worker) for _ in range(threads)]
@@ -112,7 +118,12 @@ def load(url: str, body: bytes, ctype: str, seconds: float, threads: int = 4) ->
     for t in pool:
         t.join()
     elapsed = time.perf_counter() - t0
-    return count[0] / elapsed, np.quantile(latencies, 0.5), np.quantile(latencies, 0.99)
+    return (
+        count[0] / elapsed,
+        np.quantile(latencies, 0.5),
+        np.quantile(latencies, 0.99),
+        tuple(slowest),
+    )
 
 
 @contextlib.contextmanager
@@ -153,10 +164,12 @@ def collector() -> Iterator[str]:
         proc.wait(timeout=120)
 
 
-def bench_ingestion(base: str, seconds: float) -> None:
+def bench_ingestion(base: str, seconds: float, only: str | None = None) -> None:
     url = f"{base}/v1/models/m/predictions"
     for name, (body, ctype) in bodies().items():
-        rate, p50, p99 = load(url, body, ctype, seconds)
+        if only is not None and name != only:
+            continue
+        rate, p50, p99, (worst, at) = load(url, body, ctype, seconds)
         t0 = time.perf_counter()
         for _ in range(20):
             if ctype == wire.JSON:
@@ -166,7 +179,8 @@ def bench_ingestion(base: str, seconds: float) -> None:
         decode = 20_000 / (time.perf_counter() - t0)
         print(
             f"HTTP ingestion, {name}, 1,000-row batches x 25 features, 4 clients: "
-            f"{rate:,.0f} rows/s, request p50 {p50 * 1e3:.0f} ms, p99 {p99 * 1e3:.0f} ms "
+            f"{rate:,.0f} rows/s, request p50 {p50 * 1e3:.0f} ms, p99 {p99 * 1e3:.0f} ms, "
+            f"slowest {worst:.2f} s (sent at :{at:04.1f} past the minute; 1-minute windows) "
             f"| baseline in-process decode only: {decode:,.0f} rows/s"
         )
 
