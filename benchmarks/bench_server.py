@@ -12,7 +12,9 @@ down (spooling to a directory and backing off), how long ``close`` takes and whe
 sender thread ended; and the middleware's added latency per request through uvicorn
 (with vs without).
 
-Run: ``python benchmarks/bench_server.py`` (``--seconds N`` per format, default 20).
+Run: ``python benchmarks/bench_server.py`` (``--seconds N`` per format, default 20;
+``--only "Arrow IPC"`` for the ingestion of one format alone). The machine's load average
+is printed before and after: figures taken beside other work are lower bounds.
 """
 
 from __future__ import annotations
@@ -268,12 +270,14 @@ def main() -> None:
     seconds = 20.0
     if "--seconds" in sys.argv:
         seconds = float(sys.argv[sys.argv.index("--seconds") + 1])
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
     print(f"load average before: {os.getloadavg()}")
     with collector() as url:
-        bench_sdk(url)
-        bench_sdk(None)
-        bench_middleware()
-        bench_ingestion(url, seconds)
+        if only is None:
+            bench_sdk(url)
+            bench_sdk(None)
+            bench_middleware()
+        bench_ingestion(url, seconds, only)
     print(f"load average after: {os.getloadavg()}")
 
 

@@ -31,6 +31,14 @@ __all__ = ["Entry", "Spool"]
 
 log = logging.getLogger("watchkeeper.sdk")
 _SUFFIX = ".body"
+_STALE_TMP = 60.0  # seconds
+
+
+def _age(file: Path) -> float:
+    try:
+        return time.time() - file.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,9 @@ class Spool:
         self._memory: dict[str, bytes] = {}
         if self.directory is not None:
             self.directory.mkdir(parents=True, exist_ok=True)
+            for tmp in self.directory.glob(".*.tmp"):  # a write a crash interrupted
+                if _age(tmp) > _STALE_TMP:  # (a fresh one may be another client's)
+                    tmp.unlink(missing_ok=True)
             for file in sorted(self.directory.glob(f"*{_SUFFIX}")):
                 entry = self._read_header(file)
                 if entry is not None:

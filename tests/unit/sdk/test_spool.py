@@ -3,6 +3,7 @@ at a time, and what it keeps arrives once."""
 
 from __future__ import annotations
 
+import os
 import time
 import tracemalloc
 from pathlib import Path
@@ -78,3 +79,13 @@ def test_a_restarted_spool_keeps_its_order_and_its_bound(tmp_path: Path) -> None
     assert [again.peek() is not None, len(again), again.dropped_rows] == [True, 1, 4]
     first = again.peek()
     assert first is not None and first.rows == 5 and again.read(first) == b"x" * 30
+
+
+def test_a_half_written_body_from_a_crash_is_cleared_not_sent(tmp_path: Path) -> None:
+    stale, fresh = tmp_path / ".0001-a.tmp", tmp_path / ".0002-b.tmp"
+    stale.write_bytes(b"/p 3\n{")
+    fresh.write_bytes(b"/p 3\n{")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    spool = Spool(tmp_path, max_bytes=1_000)
+    assert len(spool) == 0 and not stale.exists() and fresh.exists()
