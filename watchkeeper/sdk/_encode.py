@@ -45,6 +45,53 @@ def plain(value: Any) -> Any:
     return value
 
 
+def _default(value: Any) -> Any:
+    """What ``json`` cannot write: numpy scalars unwrapped, times as ISO strings, anything
+    else as its text (the collector counts a wrong type as data quality; refusing the
+    whole body over one odd value would lose its other rows)."""
+    unwrapped = plain(value)
+    if unwrapped is not value:
+        return unwrapped
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def row_fields(ts: Any, latency: Any, error: Any) -> tuple[Any, Any, Any]:
+    """A row's timestamp, latency and error as the collector reads them; ValueError names
+    the one it would refuse (the row is dropped alone, not its whole body).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> row_fields(dt.datetime(2026, 1, 1), 0.5, True)
+    ('2026-01-01T00:00:00', 0.5, True)
+    >>> row_fields(1.0, -1, None)
+    Traceback (most recent call last):
+    ...
+    ValueError: latency -1: expected seconds >= 0
+    """
+    ts = plain(ts)
+    if hasattr(ts, "isoformat"):
+        ts = ts.isoformat()
+    elif ts is not None and not isinstance(ts, str):
+        try:
+            if isinstance(ts, bool):
+                raise TypeError
+            ts = float(ts)  # an integer past the float range fails here, not in the body
+        except (TypeError, ValueError, OverflowError):
+            shown = repr(ts)[:40]
+            raise ValueError(f"timestamp {shown}: expected epoch seconds or an ISO time") from None
+    latency = plain(latency)
+    if latency is not None and (
+        not isinstance(latency, int | float) or isinstance(latency, bool) or latency < 0
+    ):
+        raise ValueError(f"latency {latency!r}: expected seconds >= 0")
+    if error is not None and not isinstance(error, str | bool):
+        error = str(error)
+    return ts, latency, error
+
+
 def _clean(value: Any) -> Any:
     """``value`` with every nested non-finite float replaced by null (the slow path)."""
     if isinstance(value, dict):
@@ -58,9 +105,9 @@ def dumps(doc: Any) -> bytes:
     """JSON bytes of ``doc``; the C encoder first, the cleaning pass only when a NaN or
     an inf is in the document (``allow_nan=False`` finds it)."""
     try:
-        return json.dumps(doc, allow_nan=False, default=plain).encode()
+        return json.dumps(doc, allow_nan=False, default=_default).encode()
     except ValueError:
-        return json.dumps(_clean(doc), allow_nan=False, default=plain).encode()
+        return json.dumps(_clean(doc), allow_nan=False, default=_default).encode()
 
 
 def _column(values: Any) -> list[Any]:

@@ -238,8 +238,10 @@ class Client:
                 if kind == "log":
                     _, features, outputs, ids, ts, latency, error, tags, now = item
                     if _is_row(features):
-                        rows.append((features, outputs, ids, now if ts is None else ts,
-                                     latency, error, tags))  # fmt: skip
+                        ts, latency, error = _encode.row_fields(
+                            now if ts is None else ts, latency, error
+                        )
+                        rows.append((features, outputs, ids, ts, latency, error, tags))
                         if len(rows) >= limit:
                             flush_rows()
                     else:

@@ -13,6 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 from conftest import free_port
+from scripted_server import scripted_server
 
 from watchkeeper.sdk.client import Client
 
@@ -97,3 +98,19 @@ def test_a_process_exits_within_a_second_with_the_rest_spooled(tmp_path: Path) -
     )
     assert rows == 1_000  # nothing lost
     assert spent < 2.5, f"the exit hooks took {spent:.2f} s"  # 1 s by default, slack for load
+
+
+def test_a_row_the_collector_would_refuse_is_dropped_alone() -> None:
+    import datetime as dt
+    import decimal
+
+    with scripted_server() as server, Client(server.url, "m", flush_interval=0.05) as client:
+        client.log({"age": 1.0}, latency=-1.0)  # refused by the collector: dropped here
+        client.log({"age": 2.0}, timestamps=10**400)
+        client.log({"age": 3.0}, timestamps=object())
+        client.log({"age": 4.0}, timestamps=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+        client.log({"age": decimal.Decimal("5")}, error=ValueError("x"))
+        client.log({"age": 6.0}, tags={"app": "ios"}, timestamps=dt.datetime(2026, 1, 1))
+        assert client.flush(20)
+        assert client.dropped == 3 and "timestamp" in (client.last_error or "")
+        assert client.sent_rows == 3 and client.rejected == 0
