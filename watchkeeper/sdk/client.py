@@ -26,12 +26,12 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
-from watchkeeper.sdk import _encode
+from watchkeeper.sdk import _encode, _post
 from watchkeeper.sdk._retry import Outcome, backoff, classify, retry_after
 from watchkeeper.sdk.spool import Entry, Spool
 
@@ -282,16 +282,7 @@ class Client:
             if self._deadline is not None:
                 timeout = max(0.05, min(timeout, self._deadline - time.monotonic()))
             try:
-                r = self._http.post(
-                    self.url + entry.path,
-                    # httpx's request and response form a reference cycle that would keep
-                    # the body until a full collection: dozens of sent bodies at once
-                    content=_Once(body),
-                    headers={"content-type": _encode.content_type(body),
-                             "content-length": str(len(body)),
-                             "Idempotency-Key": entry.key},
-                    timeout=timeout,
-                )  # fmt: skip
+                r = _post.post(self._http, self.url, entry, body, timeout)
             except httpx.HTTPError as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 return 0.0
@@ -300,7 +291,7 @@ class Client:
             outcome = classify(r.status_code)
             if outcome is Outcome.DELIVERED:
                 if entry.path.endswith("/predictions"):
-                    self.sent_rows += _accepted(r)
+                    self.sent_rows += _post.accepted(r)
                 self.spool.remove(entry)
                 continue
             self.last_error = f"HTTP {r.status_code}: {r.text[:300]}"
@@ -404,18 +395,6 @@ class Client:
         self.close()
 
 
-class _Once:
-    """A body httpx streams once and then forgets (given with its content-length)."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data: bytes | None = data
-
-    def __iter__(self) -> Iterator[bytes]:
-        data, self._data = self._data, None
-        if data is not None:
-            yield data
-
-
 def _is_row(features: Any) -> bool:
     """True for one row (a mapping of scalars), False for a batch of columns."""
     return isinstance(features, Mapping) and all(
@@ -428,13 +407,6 @@ def _time(timestamp: Any) -> float | str:
     if timestamp is None:
         return time.time()
     return timestamp if isinstance(timestamp, str) else float(timestamp)
-
-
-def _accepted(response: httpx.Response) -> int:
-    try:
-        return int(response.json().get("accepted", 0))
-    except (ValueError, AttributeError, TypeError):
-        return 0
 
 
 @atexit.register
