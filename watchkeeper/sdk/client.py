@@ -46,7 +46,7 @@ MAX_BODY_ROWS = 5_000
 #: burst is sent while it is being encoded and a long spool never starves the queue.
 _ROUND_ENTRIES = 20_000
 _ROUND_BODIES = 16
-#: The longest ``close`` waits past its timeout for the queue to reach a directory spool.
+#: The longest ``close`` waits past its timeout for the sender to spool what it holds.
 _SPOOL_GRACE = 10.0
 
 
@@ -117,7 +117,7 @@ class Client:
         self.last_error: str | None = None
         self._wake = threading.Event()
         self._round = threading.Event()
-        self._drained = threading.Event()  # set once close's queue is all in the spool
+        self._spooling = False  # the sender holds entries taken from the queue
         self._deadline: float | None = None  # set by close: the sender's last moment
         self._next_attempt = 0.0
         self._failures = 0
@@ -321,9 +321,11 @@ class Client:
             self._wake.clear()
             stopping = self._deadline is not None
             try:
-                self._spool_queue(None if stopping else _ROUND_ENTRIES)
-                if stopping:
-                    self._drained.set()
+                self._spooling = True
+                try:
+                    self._spool_queue(None if stopping else _ROUND_ENTRIES)
+                finally:
+                    self._spooling = False
                 if len(self.spool) and (stopping or time.monotonic() >= self._next_attempt):
                     delay = self._deliver(_ROUND_BODIES)
                     if delay is None:
@@ -376,17 +378,21 @@ class Client:
         """Spool what is queued, deliver what can be before ``timeout`` seconds, and end
         the sender thread; what is left stays in the spool (on disk with ``spool_dir``).
 
-        With a directory spool, ``close`` also waits (up to 10 s more) until everything
-        queued is in it: only a burst that outruns the encoder takes longer than
-        ``timeout``, and it is not lost."""
+        With a directory spool, ``close`` then writes what is still queued to it (in the
+        caller's thread: the sender may be waiting on a slow collector), so only a burst
+        that outruns the encoder takes longer than ``timeout``, and it is not lost."""
         if self._deadline is None:
             self._deadline = time.monotonic() + timeout
         self._wake.set()
         self._thread.join(max(0.0, self._deadline - time.monotonic()) + 0.1)
         if self._thread.is_alive() and self.spool.durable:
-            # rows still being encoded would be lost with the process: a burst of a full
-            # queue takes ~0.2 s of CPU to spool, so waiting for it is bounded
-            self._drained.wait(_SPOOL_GRACE)
+            # what is still queued would be lost with the process: spool it here, as the
+            # sender may be held by a slow request, then let the sender finish its part
+            # (bounded: a full queue takes ~0.2 s of CPU to spool)
+            self._spool_queue(None)
+            end = time.monotonic() + _SPOOL_GRACE
+            while self._spooling and time.monotonic() < end:
+                time.sleep(0.005)
 
     def __enter__(self) -> Client:
         return self

@@ -147,14 +147,17 @@ class Spool:
         return Entry(key, path, rows, len(data))
 
     def _trim(self) -> None:
-        while self.bytes > self.max_bytes and len(self._index) > 1:
-            with self._lock:
+        victims = []
+        with self._lock:  # ``close`` may spool from the caller's thread beside the sender
+            while self.bytes > self.max_bytes and len(self._index) > 1:
                 oldest = self._index.popleft()
                 self.bytes -= oldest.size
+                self.dropped_rows += oldest.rows
+                self.dropped_bodies += 1
+                victims.append(oldest)
+        for oldest in victims:
             self._delete(oldest)
-            self.dropped_rows += oldest.rows
-            self.dropped_bodies += 1
-        if self.dropped_bodies:
+        if victims:
             log.debug("watchkeeper: spool over %d bytes: %d rows dropped so far",
                       self.max_bytes, self.dropped_rows)  # fmt: skip
 

@@ -3,6 +3,7 @@ and a process exits promptly with what is left spooled."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import textwrap
@@ -114,3 +115,32 @@ def test_a_row_the_collector_would_refuse_is_dropped_alone() -> None:
         assert client.flush(20)
         assert client.dropped == 3 and "timestamp" in (client.last_error or "")
         assert client.sent_rows == 3 and client.rejected == 0
+
+
+@pytest.mark.slow  # a fresh interpreter and a request left hanging
+def test_exit_is_prompt_even_when_the_collector_hangs(tmp_path: Path) -> None:
+    with socket.socket() as silent:  # accepts connections (the kernel does), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)
+        port = silent.getsockname()[1]
+        script = textwrap.dedent(f"""
+            import atexit, time
+            atexit.register(lambda: print("exit-hooks", time.monotonic() - t_end))
+            from watchkeeper.sdk.client import Client
+            client = Client("http://127.0.0.1:{port}", "m", spool_dir={str(tmp_path)!r},
+                            flush_interval=0.05)
+            for i in range(1_000):
+                client.log({{"age": float(i)}}, "a", ids=str(i))
+            time.sleep(0.5)  # the sender now waits on the silent collector (10 s timeout)
+            for i in range(1_000, 2_000):
+                client.log({{"age": float(i)}}, "a", ids=str(i))
+            t_end = time.monotonic()
+        """)
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                             timeout=60, check=True)  # fmt: skip
+    spent = float(out.stdout.split("exit-hooks")[1])
+    rows = sum(
+        int(f.read_bytes().partition(b"\n")[0].split(b" ")[1]) for f in tmp_path.glob("*.body")
+    )
+    assert rows == 2_000  # the body in flight stays spooled, the queue is spooled at exit
+    assert spent < 2.5, f"the exit hooks took {spent:.2f} s"
