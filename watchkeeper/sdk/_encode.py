@@ -213,7 +213,8 @@ def encode_batch(
     features: Any, outputs: Any, ids: Any, timestamps: Any, latency: Any, error: Any,
     tags: Any, now: float,
 ) -> tuple[int, bytes]:  # fmt: skip
-    """One logged batch (a DataFrame or dict of columns) as a body: ``(rows, body)``."""
+    """One logged batch (a DataFrame or dict of columns) as a body: ``(rows, body)``, in
+    Arrow IPC unless it has tags or a column Arrow cannot hold (as ``encode_rows``)."""
     from watchkeeper._batch import Factorized, to_columns
 
     columns, n = to_columns(features)
@@ -247,7 +248,14 @@ def encode_batch(
         doc["timestamps"] = [now if timestamps is None else timestamps] * n
     if tags:
         doc["tags"] = dict(tags)
-    return n, dumps(doc)
+        return n, dumps(doc)
+    outs = doc.get("outputs")
+    extras: dict[str, list[Any]] = {
+        k: doc[k] for k in ("ids", "timestamps", "latency", "errors") if k in doc
+    }
+    body = _arrow(doc["columns"], {"prediction": outs} if isinstance(outs, list) else outs or {},
+                  extras)  # fmt: skip
+    return n, dumps(doc) if body is None else body
 
 
 def encode_labels(ids: Sequence[Any], labels: Sequence[Any], timestamps: Any) -> bytes:

@@ -74,3 +74,20 @@ def test_split_halves_keep_every_row_in_order() -> None:
     assert parts is not None and sum(n for n, _ in parts) == 4
     one = _encode.encode_rows(rows[:1])[0][1]
     assert _encode.split(one) is None
+
+
+def test_a_batch_goes_as_arrow_and_decodes_like_its_json() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"age": [41.0, np.nan, 7.0], "city": ["Oslo", None, "Rome"]})
+    args = (frame, np.array([0.1, 0.2, 0.3]), ["a", "b", "c"], np.array([1e9, 1e9 + 1, 1e9 + 2]),
+            0.01, None)  # fmt: skip
+    n, arrow = _encode.encode_batch(*args, None, 5.0)
+    _, as_json = _encode.encode_batch(*args, {"t": "x"}, 5.0)
+    assert n == 3 and _encode.content_type(arrow) == wire.ARROW_STREAM
+    assert _encode.content_type(as_json) == wire.JSON
+    a, j = _decoded(arrow), _decoded(as_json)
+    assert a.features == j.features == {"age": [41.0, None, 7.0], "city": ["Oslo", None, "Rome"]}
+    assert a.outputs == j.outputs == {"prediction": [0.1, 0.2, 0.3]}
+    for field in ("ids", "timestamps", "latency"):
+        assert getattr(a, field) == getattr(j, field), field
