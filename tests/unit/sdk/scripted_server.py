@@ -21,7 +21,9 @@ class ScriptedServer:
     ``arrivals`` holds ``(monotonic time, path, idempotency key, status)`` per request.
     """
 
-    def __init__(self, script: list[tuple[int, dict[str, str]]] | None = None) -> None:
+    def __init__(
+        self, script: list[tuple[int, dict[str, str]]] | None = None, port: int = 0
+    ) -> None:
         self.script = list(script or [])
         self.arrivals: list[tuple[float, str, str, int]] = []
         self.lock = threading.Lock()
@@ -47,7 +49,7 @@ class ScriptedServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
 
@@ -62,10 +64,10 @@ def _rows(body: bytes, content_type: str) -> int:
 
 @contextmanager
 def scripted_server(
-    script: list[tuple[int, dict[str, str]]] | None = None,
+    script: list[tuple[int, dict[str, str]]] | None = None, port: int = 0
 ) -> Iterator[ScriptedServer]:
-    """A started ``ScriptedServer``, shut down on exit."""
-    server = ScriptedServer(script)
+    """A started ``ScriptedServer`` (on ``port``, or any free one), shut down on exit."""
+    server = ScriptedServer(script, port)
     thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
     thread.start()
     try:
