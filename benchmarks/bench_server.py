@@ -6,14 +6,20 @@ batches of 1,000 rows x 25 features from a bounded load generator (4 threads, a 
 duration): JSON (columnar and row shapes) and Arrow IPC bodies. Printed: rows/s and the
 p50/p99 latency of a request. Baseline: the same bodies decoded in-process
 (``json.loads`` / ``pyarrow`` reading), the floor for any server. Then the SDK's
-``Client.log`` cost per call in the caller's thread (vs ``list.append``), and the
-middleware's added latency per request through uvicorn (with vs without).
+``Client.log`` cost per call in the caller's thread (vs ``list.append`` of the same
+arguments), with the collector up (the sender thread encoding and posting meanwhile) and
+down (spooling to a directory and backing off), how long ``close`` takes and whether the
+sender thread ended; and the middleware's added latency per request through uvicorn
+(with vs without).
 
-Run: ``python benchmarks/bench_server.py`` (``--seconds N`` per format, default 20).
+Run: ``python benchmarks/bench_server.py`` (``--seconds N`` per format, default 20;
+``--only "Arrow IPC"`` for the ingestion of one format alone). The machine's load average
+is printed before and after: figures taken beside other work are lower bounds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -24,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -84,7 +91,11 @@ def bodies(n: int = 1_000) -> dict[str, tuple[bytes, str]]:
 
 
 def load(url: str, body: bytes, ctype: str, seconds: float, threads: int = 4) -> tuple:
+    """Post ``body`` from ``threads`` clients for ``seconds``: rows/s, p50, p99, and the
+    slowest request as (seconds, its wall-clock start in seconds past the minute), since
+    a stall of the collector shows up as a few very slow requests."""
     latencies: list[float] = []
+    slowest = [0.0, 0.0]
     count = [0]
     lock = threading.Lock()
     end = time.monotonic() + seconds
@@ -92,12 +103,14 @@ def load(url: str, body: bytes, ctype: str, seconds: float, threads: int = 4) ->
     def worker() -> None:
         with httpx.Client(timeout=30) as client:
             while time.monotonic() < end:
-                t0 = time.perf_counter()
+                t0, wall = time.perf_counter(), time.time()
                 r = client.post(url, content=body, headers={"content-type": ctype})
                 dt = time.perf_counter() - t0
                 r.raise_for_status()
                 with lock:
                     latencies.append(dt)
+                    if dt > slowest[0]:
+                        slowest[:] = [dt, wall % 60]
                     count[0] += int(r.json()["accepted"])
 
     pool = [threading.Thread(target=worker) for _ in range(threads)]
@@ -107,10 +120,17 @@ def load(url: str, body: bytes, ctype: str, seconds: float, threads: int = 4) ->
     for t in pool:
         t.join()
     elapsed = time.perf_counter() - t0
-    return count[0] / elapsed, np.quantile(latencies, 0.5), np.quantile(latencies, 0.99)
+    return (
+        count[0] / elapsed,
+        np.quantile(latencies, 0.5),
+        np.quantile(latencies, 0.99),
+        tuple(slowest),
+    )
 
 
-def bench_ingestion(seconds: float) -> None:
+@contextlib.contextmanager
+def collector() -> Iterator[str]:
+    """A ``watchkeeper serve`` process (WAL with fsync, SQLite store); yields its URL."""
     work = Path(tempfile.mkdtemp(prefix="wk-bench-serve-"))
     ref = make_frame(20_000, seed=1).assign(prediction=np.random.default_rng(1).random(20_000))
     ref.to_parquet(work / "ref.parquet")
@@ -140,51 +160,62 @@ def bench_ingestion(seconds: float) -> None:
     )
     try:
         wait(f"http://127.0.0.1:{port}/readyz")
-        url = f"http://127.0.0.1:{port}/v1/models/m/predictions"
-        for name, (body, ctype) in bodies().items():
-            rate, p50, p99 = load(url, body, ctype, seconds)
-            t0 = time.perf_counter()
-            for _ in range(20):
-                if ctype == wire.JSON:
-                    json.loads(body)
-                else:
-                    pa.ipc.open_stream(pa.BufferReader(body)).read_all().to_pylist()
-            decode = 20_000 / (time.perf_counter() - t0)
-            print(
-                f"HTTP ingestion, {name}, 1,000-row batches x 25 features, 4 clients: "
-                f"{rate:,.0f} rows/s, request p50 {p50 * 1e3:.0f} ms, p99 {p99 * 1e3:.0f} ms "
-                f"| baseline in-process decode only: {decode:,.0f} rows/s"
-            )
+        yield f"http://127.0.0.1:{port}"
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=120)
 
 
-def bench_sdk() -> None:
-    rows = make_frame(100_000, seed=3).to_dict("records")
-    client = Client(
-        f"http://127.0.0.1:{free_port()}",
-        "m",
-        flush_interval=3600,
-        batch_size=10**9,
-        queue_size=10**6,
-    )
+def bench_ingestion(base: str, seconds: float, only: str | None = None) -> None:
+    url = f"{base}/v1/models/m/predictions"
+    for name, (body, ctype) in bodies().items():
+        if only is not None and name != only:
+            continue
+        rate, p50, p99, (worst, at) = load(url, body, ctype, seconds)
+        t0 = time.perf_counter()
+        for _ in range(20):
+            if ctype == wire.JSON:
+                json.loads(body)
+            else:
+                pa.ipc.open_stream(pa.BufferReader(body)).read_all().to_pylist()
+        decode = 20_000 / (time.perf_counter() - t0)
+        print(
+            f"HTTP ingestion, {name}, 1,000-row batches x 25 features, 4 clients: "
+            f"{rate:,.0f} rows/s, request p50 {p50 * 1e3:.0f} ms, p99 {p99 * 1e3:.0f} ms, "
+            f"slowest {worst:.2f} s (sent at :{at:04.1f} past the minute; 1-minute windows) "
+            f"| baseline in-process decode only: {decode:,.0f} rows/s"
+        )
+
+
+def bench_sdk(url: str | None, n: int = 100_000) -> None:
+    """``Client.log`` per call against the collector at ``url``, or an unreachable one."""
+    rows = make_frame(n, seed=3).to_dict("records")
+    spool = tempfile.mkdtemp(prefix="wk-bench-spool-")
+    client = Client(url or f"http://127.0.0.1:{free_port()}", "m", spool_dir=spool)
     costs = np.empty(len(rows))
     for i, row in enumerate(rows):
         t0 = time.perf_counter_ns()
         client.log(row, 0.5, latency=0.01)
         costs[i] = time.perf_counter_ns() - t0
-    base = []
+    base: list[tuple[object, ...]] = []
     t_base = np.empty(len(rows))
     for i, row in enumerate(rows):
         t0 = time.perf_counter_ns()
         base.append((row, 0.5, 0.01))
         t_base[i] = time.perf_counter_ns() - t0
-    client.close(timeout=0.1)
+    t0 = time.perf_counter()
+    client.close(timeout=1.0)
+    closing = time.perf_counter() - t0
+    state = "up" if url else "down"
     print(
-        f"SDK Client.log() one row, caller's thread: median {np.median(costs) / 1e3:.1f} us, "
-        f"p99 {np.quantile(costs, 0.99) / 1e3:.1f} us, max {costs.max() / 1e3:.0f} us "
-        f"| baseline list.append median {np.median(t_base) / 1e3:.2f} us"
+        f"SDK Client.log() one row of 25 features, caller's thread, collector {state}: "
+        f"median {np.median(costs) / 1e3:.1f} us, p99 {np.quantile(costs, 0.99) / 1e3:.1f} us, "
+        f"max {costs.max() / 1e3:.0f} us | baseline list.append median "
+        f"{np.median(t_base) / 1e3:.2f} us, p99 {np.quantile(t_base, 0.99) / 1e3:.2f} us; "
+        f"close(timeout=1) {closing:.2f} s, sender thread ended: "
+        f"{not client._thread.is_alive()}, sent {client.sent_rows:,} rows, "
+        f"{client.spool.rows:,} rows ({client.spool.bytes / 1e6:.1f} MB) left spooled, "
+        f"{n - client.sent_rows - client.spool.rows:,} rows lost"
     )
 
 
@@ -239,9 +270,15 @@ def main() -> None:
     seconds = 20.0
     if "--seconds" in sys.argv:
         seconds = float(sys.argv[sys.argv.index("--seconds") + 1])
-    bench_sdk()
-    bench_middleware()
-    bench_ingestion(seconds)
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
+    print(f"load average before: {os.getloadavg()}")
+    with collector() as url:
+        if only is None:
+            bench_sdk(url)
+            bench_sdk(None)
+            bench_middleware()
+        bench_ingestion(url, seconds, only)
+    print(f"load average after: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

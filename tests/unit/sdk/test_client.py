@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,55 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import uvicorn
-from conftest import free_port, wait_http
+from conftest import free_port
+from sdk_collector import Collector
 
 from watchkeeper.sdk.client import Client
-from watchkeeper.server.app import create_app
-from watchkeeper.service.config import parse_config
-
-
-class Collector:
-    """`watchkeeper serve`'s app under uvicorn in a thread; can be stopped and restarted."""
-
-    def __init__(self, tmp_path: Path, port: int) -> None:
-        rng = np.random.default_rng(0)
-        ref = tmp_path / "reference.parquet"
-        if not ref.exists():
-            pd.DataFrame(
-                {"age": rng.normal(40, 10, 2_000), "prediction": rng.choice(["a", "b"], 2_000)}
-            ).to_parquet(ref)
-        doc = {
-            "store": "sqlite:///wk.db",
-            "wal_dir": "wal",
-            "fsync": False,
-            "tick_seconds": 0.2,
-            "models": {"m": {"reference": "reference.parquet", "grace": "1s", "rollups": []}},
-        }
-        self.config = parse_config(doc, base=tmp_path)
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.server: uvicorn.Server | None = None
-
-    def start(self) -> None:
-        cfg = uvicorn.Config(create_app(self.config), host="127.0.0.1", port=self.port,
-                             log_level="warning")  # fmt: skip
-        self.server = uvicorn.Server(cfg)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        wait_http(f"{self.url}/readyz")
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.should_exit = True
-            self.thread.join(30)
-            self.server = None
-
-    def requests(self) -> float:
-        import httpx
-
-        points = httpx.get(f"{self.url}/v1/models/m/metrics", params={"metric": "requests"})
-        return sum(p["value"] for p in points.json()["points"])
 
 
 @pytest.fixture
@@ -72,6 +26,14 @@ def _rows(client: Client, n: int, t0: float) -> None:
     for i in range(n):
         client.log({"age": 40.0 + i % 9}, "a", ids=f"r{t0}-{i}", timestamps=t0 + i * 1e-3,
                    latency=0.005)  # fmt: skip
+
+
+def _counted(collector: Collector, n: float) -> float:
+    """The collector's request count once it reaches ``n`` (windows close on its clock)."""
+    deadline = time.time() + 20
+    while collector.requests() < n and time.time() < deadline:
+        time.sleep(0.2)
+    return collector.requests()
 
 
 def test_rows_batches_and_labels_arrive(collector: Collector) -> None:
@@ -134,12 +96,70 @@ def test_an_unreadable_batch_is_dropped_alone(collector: Collector) -> None:
         assert client.sent_rows == 2 and client.dropped == 1
 
 
-def test_a_rejected_body_is_counted_not_retried(collector: Collector) -> None:
+def test_a_422_is_final_counted_and_kept_as_a_dead_letter(
+    collector: Collector, tmp_path: Path
+) -> None:
     collector.start()
-    with Client(collector.url, "no-such-model", flush_interval=0.05) as client:
-        client.log({"age": 1.0})
+    spool = tmp_path / "spool"
+    with Client(collector.url, "m", flush_interval=0.05, spool_dir=spool) as client:
+        client.log_labels(["x"], [[1, 2]])  # a list is no label: the collector says 422
+        client.log({"age": 1.0}, timestamps=time.time() - 300)
         assert client.flush(10)
-        assert client.rejected == 1 and "404" in (client.last_error or "")
+        assert client.rejected == 1 and "422" in (client.last_error or "")
+        assert client.sent_rows == 1
+    assert not list(spool.glob("*.body")) and len(list((spool / "dead").glob("*.body"))) == 1
+
+
+def test_a_404_keeps_the_bodies_until_the_model_is_added(
+    collector: Collector, tmp_path: Path
+) -> None:
+    collector.configure(models=("other",))
+    collector.start()
+    t0 = time.time() - 300
+    client = Client(collector.url, "m", batch_size=10, flush_interval=0.05,
+                    spool_dir=tmp_path / "spool", max_backoff=0.2)  # fmt: skip
+    _rows(client, 30, t0)
+    assert not client.flush(1.0)
+    assert client.rejected == 0 and "404" in (client.last_error or "")
+    assert len(list((tmp_path / "spool").glob("*.body"))) == 3
+    collector.stop()
+    collector.configure(models=("other", "m"))  # the model added to the config, restarted
+    collector.start()
+    assert client.flush(20)
+    client.close()
+    assert client.sent_rows == 30 and client.rejected == 0
+    assert _counted(collector, 30) == 30
+
+
+def test_a_rotated_key_keeps_the_bodies_for_the_next_client(
+    collector: Collector, tmp_path: Path
+) -> None:
+    collector.configure(api_keys=["new-key"])
+    collector.start()
+    t0 = time.time() - 300
+    old = Client(collector.url, "m", api_key="old-key", batch_size=10, flush_interval=0.05,
+                 spool_dir=tmp_path / "spool", max_backoff=0.2)  # fmt: skip
+    _rows(old, 20, t0)
+    assert not old.flush(1.0)
+    assert old.rejected == 0 and "403" in (old.last_error or "")  # a wrong key
+    old.close(timeout=0.5)
+    assert len(list((tmp_path / "spool").glob("*.body"))) == 2
+    with Client(collector.url, "m", api_key="new-key", flush_interval=0.05,
+                spool_dir=tmp_path / "spool") as new:  # fmt: skip
+        assert new.flush(20)
+        assert new.sent_rows == 20
+    assert _counted(collector, 20) == 20
+
+
+def test_a_413_is_split_until_it_fits(collector: Collector) -> None:
+    collector.configure(limits={"max_body_bytes": 3_000})
+    collector.start()
+    t0 = time.time() - 300
+    with Client(collector.url, "m", batch_size=200, flush_interval=0.05) as client:
+        _rows(client, 200, t0)  # one ~14 kB body: split into 8 of 25 rows
+        assert client.flush(20)
+        assert client.sent_rows == 200 and client.rejected == 0
+    assert _counted(collector, 200) == 200
 
 
 def test_custom_metrics_and_events_arrive_once(collector: Collector) -> None:
