@@ -39,6 +39,7 @@ from watchkeeper.errors import ColumnNotFoundError, ConfigError
 from watchkeeper.schema import ColumnSpec
 from watchkeeper.stats.config import DriftConfig
 from watchkeeper.stats.drift import CdfPair, DriftMethod, MethodResult, default_method, get_method
+from watchkeeper.stats.null_laws import BridgeNull, ChiSquareLaw, NullSpread
 from watchkeeper.stats.null_model import NullModel
 from watchkeeper.stats.verdict import DatasetDrift, Observation, judge
 from watchkeeper.types import FloatArray, IntArray
@@ -83,6 +84,30 @@ def _unseen_mass(ref: _ColumnReference) -> dict[int, float]:
     return {len(ref.counts) - 1: max(floor, singletons / max(ref.n, 1))}
 
 
+CHI_SQUARE_MIN_EXPECTED = 5.0
+"""Smallest expected count per slot and side for which ``chi2`` is judged on its law."""
+
+
+def _chi_square_law_applies(ref_counts: IntArray, cur_counts: IntArray) -> bool:
+    """Whether the chi-square law is accurate for this table (else the null is simulated).
+
+    Cochran's rule on the expected counts under no drift, taken from the reference's
+    shares (so the choice does not look at the current's distribution beyond the next
+    point): every slot the reference filled expects at least 5 values on each side. A
+    current value in a slot the reference left empty (a new category, a new extreme)
+    has an expected count near 0, where the law is far too liberal: such tables are
+    judged on the simulated null, which gives those slots their Good–Turing mass.
+    """
+    seen = ref_counts > 0
+    if np.any(cur_counts[~seen] > 0):
+        return False
+    r = ref_counts[seen].astype(np.float64)
+    m = float(cur_counts.sum())
+    smallest = float(r.min()) if r.size else 0.0
+    expected_cur = smallest * m / float(r.sum()) if r.size else 0.0
+    return min(smallest, expected_cur) >= CHI_SQUARE_MIN_EXPECTED
+
+
 def _numeric_part(col: Any) -> Any:
     """The numeric profile a column is compared on (a text column's lengths)."""
     return col.lengths if hasattr(col, "lengths") else col
@@ -124,7 +149,7 @@ class DriftDetector:
     ...               reference=ref)
     >>> result = DriftDetector().fit(ref).compare(cur)
     >>> [(c.column, c.method, c.drifted) for c in result.columns]
-    [('x', 'jensen_shannon', True), ('c', 'jensen_shannon', False)]
+    [('x', 'ks_binned', True), ('c', 'chi2', False)]
     """
 
     def __init__(
@@ -151,7 +176,7 @@ class DriftDetector:
         """Learn what the methods need from a reference dataset profile; returns self."""
         self.reference_ = reference
         self.columns_: dict[str, _ColumnReference] = {}
-        self.null_models_: dict[tuple[str, str], NullModel] = {}
+        self.null_models_: dict[tuple[str, str], NullModel | BridgeNull] = {}
         for spec in reference.schema:
             if spec.role not in COMPARED_ROLES:
                 continue
@@ -191,10 +216,25 @@ class DriftDetector:
             )
         return method
 
-    def _null_model(self, ref: _ColumnReference, method: DriftMethod) -> NullModel:
+    def _null_model(
+        self, ref: _ColumnReference, method: DriftMethod, cur_counts: IntArray | None
+    ) -> NullSpread:
+        if method.name == "chi2" and cur_counts is not None:
+            assert ref.counts is not None
+            if _chi_square_law_applies(ref.counts, cur_counts):
+                # chi-square with one degree of freedom fewer than the slots not empty
+                # on both sides, as in scipy.stats.chi2_contingency
+                dof = int(np.count_nonzero((ref.counts + cur_counts) > 0)) - 1
+                return ChiSquareLaw(method, dof=max(dof, 0))
         key = (ref.spec.name, method.name)
         model = self.null_models_.get(key)
         if model is None:
+            if method.name == "ks_binned":
+                assert ref.counts is not None
+                bridge = BridgeNull(method, seed=self.config.seed)
+                model = bridge.fit_counts(ref.counts, unseen=_unseen_mass(ref))
+                self.null_models_[key] = model
+                return model
             model = NullModel(method, seed=self.config.seed)
             if method.representation == "counts":
                 assert ref.counts is not None  # guarded: empty references are skipped
@@ -207,18 +247,20 @@ class DriftDetector:
 
     def _measure(
         self, ref: _ColumnReference, method: DriftMethod, cur: Any
-    ) -> tuple[MethodResult, int]:
+    ) -> tuple[MethodResult, int, IntArray | None]:
         if ref.kind == "categorical":
             assert ref.categories is not None and ref.counts is not None
             cur_counts = cur.count_vector(ref.categories)
             assert method.from_counts is not None
-            return method.from_counts(ref.counts, cur_counts), int(cur_counts.sum())
+            result = method.from_counts(ref.counts, cur_counts)
+            return result, int(cur_counts.sum()), cur_counts
         num = _numeric_part(cur)
         if method.representation == "counts":
             assert ref.edges is not None and ref.counts is not None
             assert method.from_counts is not None
             cur_counts = num.histogram(ref.edges)
-            return method.from_counts(ref.counts, cur_counts), int(cur_counts.sum())
+            result = method.from_counts(ref.counts, cur_counts)
+            return result, int(cur_counts.sum()), cur_counts
         ranks = np.linspace(0.0, 1.0, GRID_POINTS)
         grid = np.unique(np.concatenate([ref.profile.quantiles(ranks), num.quantiles(ranks)]))
         pair = CdfPair(
@@ -230,7 +272,7 @@ class DriftDetector:
             ref_scale=ref.scale,
         )
         assert method.from_cdfs is not None
-        return method.from_cdfs(pair), int(num.count)
+        return method.from_cdfs(pair), int(num.count), None
 
     def compare(self, current: Any) -> DatasetDrift:
         """Judge a current dataset profile against the fitted reference.
@@ -265,8 +307,12 @@ class DriftDetector:
             if ref.n == 0 or n_current == 0:
                 continue
             method = self._method_for(ref, n_current)
-            result, n_cur = self._measure(ref, method, cur)
-            null = self._null_model(ref, method) if self.config.mode == "natural_spread" else None
+            result, n_cur, cur_counts = self._measure(ref, method, cur)
+            null = (
+                self._null_model(ref, method, cur_counts)
+                if self.config.mode == "natural_spread"
+                else None
+            )
             observations.append(
                 Observation(
                     column=name,

@@ -57,7 +57,8 @@ from watchkeeper.jsonable import json_ready
 from watchkeeper.stats._validate import config_error, is_count, is_number
 from watchkeeper.stats.config import Correction, DriftConfig
 from watchkeeper.stats.drift import METHODS, DriftMethod, MethodResult
-from watchkeeper.stats.null_model import MIN_RESAMPLES, NullModel, critical_value
+from watchkeeper.stats.null_laws import NullSpread
+from watchkeeper.stats.null_model import MIN_RESAMPLES, NullModel
 from watchkeeper.types import FloatArray
 
 __all__ = ["ColumnDrift", "DatasetDrift", "Observation", "judge"]
@@ -99,7 +100,7 @@ class Observation:
     result: MethodResult
     n_reference: int
     n_current: int
-    null: NullModel | None = None
+    null: NullModel | NullSpread | None = None
 
     def __post_init__(self) -> None:
         where = f"column {self.column!r}: "
@@ -410,8 +411,7 @@ def judge(observations: Sequence[Observation], config: DriftConfig) -> DatasetDr
     for i, obs in enumerate(observations):
         threshold = math.nan
         if config.mode == "natural_spread" and obs.null is not None:
-            null_stats = obs.null.null_statistics(obs.n_current, draws[i])
-            threshold = critical_value(null_stats, float(levels[i]))
+            threshold = obs.null.threshold(obs.n_current, float(levels[i]), draws[i])
         column = ColumnDrift(
             column=obs.column,
             kind=obs.kind,
