@@ -39,7 +39,12 @@ from watchkeeper.errors import ColumnNotFoundError, ConfigError
 from watchkeeper.schema import ColumnSpec
 from watchkeeper.stats.config import DriftConfig
 from watchkeeper.stats.drift import CdfPair, DriftMethod, MethodResult, default_method, get_method
-from watchkeeper.stats.null_laws import BridgeNull, ChiSquareLaw, NullSpread
+from watchkeeper.stats.null_laws import (
+    BridgeNull,
+    ChiSquareLaw,
+    NullSpread,
+    chi_square_law_applies,
+)
 from watchkeeper.stats.null_model import NullModel
 from watchkeeper.stats.verdict import DatasetDrift, Observation, judge
 from watchkeeper.types import FloatArray, IntArray
@@ -82,30 +87,6 @@ def _unseen_mass(ref: _ColumnReference) -> dict[int, float]:
         return {0: floor, len(ref.counts) - 1: floor}
     singletons = sum(1 for c in ref.profile.counts.values() if c == 1)
     return {len(ref.counts) - 1: max(floor, singletons / max(ref.n, 1))}
-
-
-CHI_SQUARE_MIN_EXPECTED = 5.0
-"""Smallest expected count per slot and side for which ``chi2`` is judged on its law."""
-
-
-def _chi_square_law_applies(ref_counts: IntArray, cur_counts: IntArray) -> bool:
-    """Whether the chi-square law is accurate for this table (else the null is simulated).
-
-    Cochran's rule on the expected counts under no drift, taken from the reference's
-    shares (so the choice does not look at the current's distribution beyond the next
-    point): every slot the reference filled expects at least 5 values on each side. A
-    current value in a slot the reference left empty (a new category, a new extreme)
-    has an expected count near 0, where the law is far too liberal: such tables are
-    judged on the simulated null, which gives those slots their Good–Turing mass.
-    """
-    seen = ref_counts > 0
-    if np.any(cur_counts[~seen] > 0):
-        return False
-    r = ref_counts[seen].astype(np.float64)
-    m = float(cur_counts.sum())
-    smallest = float(r.min()) if r.size else 0.0
-    expected_cur = smallest * m / float(r.sum()) if r.size else 0.0
-    return min(smallest, expected_cur) >= CHI_SQUARE_MIN_EXPECTED
 
 
 def _numeric_part(col: Any) -> Any:
@@ -221,7 +202,7 @@ class DriftDetector:
     ) -> NullSpread:
         if method.name == "chi2" and cur_counts is not None:
             assert ref.counts is not None
-            if _chi_square_law_applies(ref.counts, cur_counts):
+            if chi_square_law_applies(ref.counts, cur_counts):
                 # chi-square with one degree of freedom fewer than the slots not empty
                 # on both sides, as in scipy.stats.chi2_contingency
                 dof = int(np.count_nonzero((ref.counts + cur_counts) > 0)) - 1

@@ -52,7 +52,17 @@ from watchkeeper.stats.drift import DriftMethod
 from watchkeeper.stats.null_model import MIN_RESAMPLES, critical_value, resamples_for_level
 from watchkeeper.types import FloatArray
 
-__all__ = ["BridgeNull", "ChiSquareLaw", "NullSpread", "bridge_maxima"]
+__all__ = [
+    "CHI_SQUARE_MIN_EXPECTED",
+    "BridgeNull",
+    "ChiSquareLaw",
+    "NullSpread",
+    "bridge_maxima",
+    "chi_square_law_applies",
+]
+
+CHI_SQUARE_MIN_EXPECTED = 5.0
+"""Smallest expected count per slot and side for which ``chi2`` is judged on its law."""
 
 _CACHE_SIZE = 64  # (shares, draws, seed) entries kept for the process
 _MAX_CELLS = 1_000_000  # normal draws per chunk: ~8 MB
@@ -111,6 +121,37 @@ def bridge_maxima(shares: tuple[int, ...], n_resamples: int, seed: int) -> Float
         if len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return maxima
+
+
+def chi_square_law_applies(ref_counts: npt.ArrayLike, cur_counts: npt.ArrayLike) -> bool:
+    """Whether the chi-square law is accurate for this table (else the null is simulated).
+
+    Cochran's rule on the expected counts under no drift, taken from the reference's
+    shares: every slot the reference filled expects at least 5 values on each side. A
+    current value in a slot the reference left empty (a new category, a new extreme)
+    has an expected count near 0, where the law is far too liberal (one new value in a
+    30-row window against a 5,000-row reference adds 167 to the statistic): such tables
+    are judged on the simulated null
+    (:class:`~watchkeeper.stats.null_model.NullModel`), which gives those slots their
+    Good–Turing mass.
+
+    Examples
+    --------
+    >>> chi_square_law_applies([500, 300, 200], [50, 30, 20])
+    True
+    >>> chi_square_law_applies([500, 300, 200, 0], [50, 30, 19, 1])  # a new category
+    False
+    >>> chi_square_law_applies([990, 10], [90, 10])  # 0.9 expected in the rare slot
+    False
+    """
+    ref = np.asarray(ref_counts, dtype=np.float64)
+    cur = np.asarray(cur_counts, dtype=np.float64)
+    seen = ref > 0
+    if np.any(cur[~seen] > 0) or not seen.any():
+        return False
+    smallest = float(ref[seen].min())
+    expected_cur = smallest * float(cur.sum()) / float(ref.sum())
+    return min(smallest, expected_cur) >= CHI_SQUARE_MIN_EXPECTED
 
 
 def _scale(n_ref: int, n_cur: int) -> float:
