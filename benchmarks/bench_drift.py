@@ -319,7 +319,7 @@ def calibration() -> None:
         row = f"{n:>13,} "
         for m in curs:
             big = max(n, m) >= 1_000_000
-            trials = (50 if big else 100) if QUICK else (200 if big else 600)
+            trials = (50 if big else 100) if QUICK else (100 if big else 300)
             rng = np.random.default_rng([n, m])
             hits = sum(_trial(rng, n, m, cat_p, config) for _ in range(trials))
             rate = hits / trials

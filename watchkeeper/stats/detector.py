@@ -46,7 +46,7 @@ from watchkeeper.stats.null_laws import (
     chi_square_law_applies,
 )
 from watchkeeper.stats.null_model import NullModel
-from watchkeeper.stats.verdict import DatasetDrift, Observation, judge
+from watchkeeper.stats.verdict import DatasetDrift, Observation, judge, screen_resamples
 from watchkeeper.types import FloatArray, IntArray
 
 __all__ = ["ATOMS", "GRID_POINTS", "DriftDetector"]
@@ -164,7 +164,31 @@ class DriftDetector:
             if spec.kind == "datetime" and spec.name not in self.column_methods:
                 continue
             self.columns_[spec.name] = self._fit_column(spec, reference.columns[spec.name])
+        self._prepare_bridges()
         return self
+
+    def _prepare_bridges(self) -> None:
+        """Simulate the bridge laws now, so that no compare ever waits for them.
+
+        Their draws do not depend on the window size, so this is the whole cost of the
+        natural spread of every ``ks_binned`` column: the screening and the full number
+        of draws, once per set of bin shares (20 equal-probability bins of any continuous
+        column share one set, cached for the process).
+        """
+        if self.config.mode != "natural_spread":
+            return
+        k = len(self.columns_)
+        draws = {screen_resamples(self.config, k), self.config.resamples_for(k)}
+        for ref in self.columns_.values():
+            if ref.n == 0 or ref.kind != "numeric":
+                continue
+            name = ref.spec.name
+            chosen = self.column_methods.get(name) or self.config.method
+            if (chosen or default_method(ref.spec.kind, ref.n)) != "ks_binned":
+                continue
+            null = self._null_model(ref, get_method("ks_binned"), None)
+            for b in sorted(draws):
+                null.p_value(ref.n, 0.0, b)
 
     def _fit_column(self, spec: ColumnSpec, col: Any) -> _ColumnReference:
         if spec.kind in ("categorical", "boolean"):

@@ -61,7 +61,7 @@ from watchkeeper.stats.null_laws import NullSpread
 from watchkeeper.stats.null_model import MIN_RESAMPLES, NullModel
 from watchkeeper.types import FloatArray
 
-__all__ = ["ColumnDrift", "DatasetDrift", "Observation", "judge"]
+__all__ = ["ColumnDrift", "DatasetDrift", "Observation", "judge", "screen_resamples"]
 
 _SCREEN_DRAWS_BEYOND = 2  # the screening pass leaves this many, enough to place it
 _SCREEN_FACTOR = 5.0  # refine a column whose screened p-value is below this times alpha
@@ -333,7 +333,7 @@ def _check(observations: Sequence[Observation], config: DriftConfig) -> None:
             raise config_error("null", None, "a NullModel in mode='natural_spread'", where)
 
 
-def _screen_resamples(config: DriftConfig, n_columns: int) -> int:
+def screen_resamples(config: DriftConfig, n_columns: int) -> int:
     """Null draws of the screening pass: enough to place the threshold (module Notes)."""
     level = config.smallest_level(n_columns)
     screen = max(MIN_RESAMPLES, math.ceil(round(_SCREEN_DRAWS_BEYOND / level, 6)))
@@ -387,7 +387,7 @@ def judge(observations: Sequence[Observation], config: DriftConfig) -> DatasetDr
     k = len(observations)
     alpha = config.false_alarm_rate
     b_full = config.resamples_for(k)
-    b_screen = _screen_resamples(config, k)
+    b_screen = screen_resamples(config, k)
     floors = [
         obs.method.effect_floor if config.effect_floor is None else float(config.effect_floor)
         for obs in observations

@@ -34,12 +34,12 @@ Examples
 >>> for name, m in sorted(METHODS.items()):
 ...     print(f"{name:15} {m.exact(ref, cur).effect:.3f}  floor {m.effect_floor}")
 chi2            0.239  floor 0.05
-hellinger       0.085  floor 0.02
+hellinger       0.086  floor 0.02
 jensen_shannon  0.102  floor 0.02
 ks              0.093  floor 0.02
 ks_binned       0.086  floor 0.02
-l1              0.196  floor 0.04
-linf            0.024  floor 0.005
+l1              0.197  floor 0.04
+linf            0.025  floor 0.005
 psi             0.057  floor 0.005
 wasserstein     0.205  floor 0.05
 """
