@@ -141,7 +141,7 @@ def speed() -> None:
 
 
 def power() -> None:
-    trials = 60 if QUICK else 300
+    trials = 60 if QUICK else 200
     n_ref = 100_000
     rng = np.random.default_rng(7)
     config = DriftConfig(effect_floor=0.0, correction="none", false_alarm_rate=ALPHA)

@@ -2,8 +2,10 @@
 
 :class:`DriftDetector` is fitted on a reference profile (``fit(reference) -> self``):
 it keeps, per column, what the methods need of the reference — bin edges and counts,
-category counts, a quantile grid — and the null models that give each statistic's
-natural spread. ``compare(current)`` then computes each column's statistic from the
+category counts, a quantile grid — and the nulls that give each statistic's natural
+spread: for the default methods laws known at fit time
+(:mod:`watchkeeper.stats.null_laws`; ``chi2`` falls back to a simulation when Cochran's
+rule fails), so a compare at a window size never seen costs no simulation. ``compare(current)`` then computes each column's statistic from the
 current profile, judges all columns together (:func:`watchkeeper.stats.verdict.judge`)
 and returns a :class:`~watchkeeper.stats.verdict.DatasetDrift`. No raw rows are used.
 
@@ -118,7 +120,8 @@ class DriftDetector:
     columns_
         Per compared column, what was kept of the reference.
     null_models_
-        ``{(column, method): NullModel}``, built lazily and cached.
+        ``{(column, method): NullModel | BridgeNull}``; bridges are built at fit, the
+        simulated nulls of other methods lazily, and both cached.
 
     Examples
     --------

@@ -4,12 +4,15 @@ Large production samples make p-value tests flag shifts nobody cares about, and 
 windows make distances noisy. So a column is judged drifted only when its statistic is
 
 1. beyond the statistic's **natural spread** at the current sample size — the values it
-   takes when nothing has changed, simulated from the reference
-   (:class:`~watchkeeper.stats.null_model.NullModel`) — at the configured false-alarm
-   rate α after correcting for testing many columns; and
+   takes when nothing has changed, including the reference's own sampling noise: the
+   law of the default methods, known at fit time
+   (:mod:`~watchkeeper.stats.null_laws`), or for the other methods a simulation from
+   the reference (:class:`~watchkeeper.stats.null_model.NullModel`) — at the configured
+   false-alarm rate α after correcting for testing many columns; this alone is the
+   calibration: with the floor off, columns without drift are flagged at rate α; and
 2. at least the method's **minimum effect**
-   (:attr:`~watchkeeper.stats.config.DriftConfig.effect_floor`), so that a trivial shift
-   on a huge sample does not alarm.
+   (:attr:`~watchkeeper.stats.config.DriftConfig.effect_floor`): practical
+   significance, so that a real but trivial shift on a huge sample does not alarm.
 
 Across columns, :func:`judge` reports the share of drifted columns and a dataset verdict.
 
@@ -33,10 +36,12 @@ spent where they matter: every column is screened with max(2,000, ceil(2 K/α)) 
 and whose effect reaches its floor gets the full B (a screened p-value of 5α or more
 cannot fall below α, the loosest corrected level, except with negligible probability).
 
-*Limits.* The verdict is as good as the null model's spread
-(:mod:`watchkeeper.stats.null_model`, Notes). ``mode="p_value"`` uses the methods'
-analytic p-values instead (KS, chi-square), which carry no simulation but do not adapt
-to the binning or to the reference's own noise.
+*Limits.* The verdict is as good as the null's spread
+(:mod:`watchkeeper.stats.null_laws` and :mod:`watchkeeper.stats.null_model`, Notes).
+``mode="p_value"`` uses the methods' analytic p-values instead (``ks_binned``, ``ks``,
+``chi2``): two-sample laws, so they carry the reference's noise too; for ``ks_binned``
+Kolmogorov's law of the whole bridge, conservative on bins, so natural spread is the
+more powerful mode.
 
 References
 ----------
