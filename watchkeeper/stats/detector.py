@@ -5,9 +5,10 @@ it keeps, per column, what the methods need of the reference — bin edges and c
 category counts, a quantile grid — and the nulls that give each statistic's natural
 spread: for the default methods laws known at fit time
 (:mod:`watchkeeper.stats.null_laws`; ``chi2`` falls back to a simulation when Cochran's
-rule fails), so a compare at a window size never seen costs no simulation. ``compare(current)`` then computes each column's statistic from the
-current profile, judges all columns together (:func:`watchkeeper.stats.verdict.judge`)
-and returns a :class:`~watchkeeper.stats.verdict.DatasetDrift`. No raw rows are used.
+rule fails), so a compare at a window size never seen costs no simulation.
+``compare(current)`` then computes each column's statistic from the current profile,
+judges all columns together (:func:`watchkeeper.stats.verdict.judge`) and returns a
+:class:`~watchkeeper.stats.verdict.DatasetDrift`. No raw rows are used.
 
 How a column becomes method inputs:
 
