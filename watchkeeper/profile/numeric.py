@@ -122,7 +122,8 @@ class NumericProfile:
         for start in range(0, n, _CHUNK):
             part = finite[start : start + _CHUNK]
             dev = part - mean_b
-            m2_b += float(np.dot(dev, dev))
+            dev *= dev  # not np.dot: BLAS threads spin and stall on a loaded machine
+            m2_b += float(dev.sum())
             ordered = np.sort(part)
             self.sketch.update(ordered)
             if edges is not None and counts is not None:
