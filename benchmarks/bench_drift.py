@@ -312,16 +312,32 @@ def _trial(
     return judge(obs, config).n_drifted > 0
 
 
-def calibration() -> None:
-    config = DriftConfig(effect_floor=0.0, false_alarm_rate=ALPHA)
+def _categories_p() -> list[np.ndarray]:
     rare = np.array([0.5, 0.3, 0.15] + [0.05 / 50] * 50)  # 50 rare categories
-    cat_p = [
+    return [
         np.full(5, 0.2),
         np.array([0.6, 0.3, 0.07, 0.02, 0.01]),
         rare,
         np.full(40, 1 / 40),
         np.array([0.97, 0.03]),
     ]
+
+
+def calibration_cells(cells: list[tuple[int, ...]]) -> None:
+    """``--cells n_ref:n_cur:trials,...``: single cells with more trials."""
+    config = DriftConfig(effect_floor=0.0, false_alarm_rate=ALPHA)
+    for n, m, trials in cells:
+        rng = np.random.default_rng([n, m, trials])
+        hits = sum(_trial(rng, n, m, _categories_p(), config) for _ in range(trials))
+        rate = hits / trials
+        half = 1.96 * math.sqrt(max(rate * (1 - rate), 1e-4) / trials)
+        print(f"n_ref {n:,}, n_cur {m:,}: any-column false alarms {100 * rate:.2f}% "
+              f"± {100 * half:.2f} ({trials} trials)", flush=True)  # fmt: skip
+
+
+def calibration() -> None:
+    config = DriftConfig(effect_floor=0.0, false_alarm_rate=ALPHA)
+    cat_p = _categories_p()
     refs = [5_000, 100_000] if QUICK else [5_000, 100_000, 1_000_000]
     curs = [30, 1_000, 100_000] if QUICK else [30, 1_000, 100_000, 1_000_000]
     print(f"== false alarms: 25 columns, no drift, floor off, BH at α = {ALPHA} ==")
@@ -336,11 +352,15 @@ def calibration() -> None:
             hits = sum(_trial(rng, n, m, cat_p, config) for _ in range(trials))
             rate = hits / trials
             half = 1.96 * math.sqrt(max(rate * (1 - rate), 1e-4) / trials)
-            row += f"{100 * rate:>10.2f}% ±{100 * half:.2f} ({trials})"[:22].rjust(22)
+            row += f"{100 * rate:.2f}% ±{100 * half:.2f} ({trials})".rjust(22)
         print(row, flush=True)
 
 
 if __name__ == "__main__":
     parts = [a for a in sys.argv[1:] if not a.startswith("--")] or ["speed", "power", "calibration"]
+    if "--cells" in sys.argv:
+        spec = sys.argv[sys.argv.index("--cells") + 1]
+        calibration_cells([tuple(int(v) for v in c.split(":")) for c in spec.split(",")])
+        sys.exit(0)
     for part in parts:
         {"speed": speed, "power": power, "calibration": calibration}[part]()
