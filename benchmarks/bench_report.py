@@ -7,7 +7,8 @@ wrote, and the stages in-process (the reference's two passes, the current side, 
 verdict, rendering). Baseline in the same run: reading both files whole with pandas, and
 SciPy's exact tests on the raw arrays (ks_2samp on each numeric column, chi2_contingency
 on each categorical one). ``--rows N`` sets the rows per side; peak memory should not
-grow with it.
+grow with it. ``--single-row-group`` writes each file as one row group (as pandas does
+by default), the case where a reader cannot stream smaller batches out of the file.
 
 Run: ``python benchmarks/bench_report.py`` (``--quick`` for 200,000 rows).
 """
@@ -45,17 +46,18 @@ def make_frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def write(d: Path, n: int) -> None:
+def write(d: Path, n: int, single: bool = False) -> None:
     # row groups of 100,000 rows, as a writer of large files sets them: batches are read
-    # from one row group at a time
-    make_frame(n, 1).to_parquet(d / "reference.parquet", row_group_size=100_000)
-    make_frame(n, 2, shift=0.05).to_parquet(d / "current.parquet", row_group_size=100_000)
+    # from one row group at a time; or one row group per file
+    group = n if single else 100_000
+    make_frame(n, 1).to_parquet(d / "reference.parquet", row_group_size=group)
+    make_frame(n, 2, shift=0.05).to_parquet(d / "current.parquet", row_group_size=group)
 
 
 def main() -> None:
     if "--write" in sys.argv:
         at = sys.argv.index("--write")
-        write(Path(sys.argv[at + 1]), int(sys.argv[at + 2]))
+        write(Path(sys.argv[at + 1]), int(sys.argv[at + 2]), "--single-row-group" in sys.argv)
         return
     n = 200_000 if "--quick" in sys.argv else 1_000_000
     if "--rows" in sys.argv:
@@ -64,10 +66,13 @@ def main() -> None:
         d = Path(tmp)
         # written by a child: a fork copies this process's memory, and a child's peak
         # RSS counts it, so this process must stay small until the CLI has run
-        subprocess.run([sys.executable, __file__, "--write", str(d), str(n)], check=True)
+        single = ["--single-row-group"] if "--single-row-group" in sys.argv else []
+        subprocess.run([sys.executable, __file__, "--write", str(d), str(n), *single], check=True)
         size = sum((d / f).stat().st_size for f in ("reference.parquet", "current.parquet"))
         columns = N_NUMERIC + N_CATEGORICAL
-        print(f"data: {n:,} rows x {columns} columns per side; parquet {size / 1e6:.0f} MB")
+        groups = "one row group" if single else "row groups of 100,000"
+        print(f"data: {n:,} rows x {columns} columns per side ({groups}); "
+              f"parquet {size / 1e6:.0f} MB")  # fmt: skip
 
         # the CLI in a child that prints its own peak RSS when it ends (a fork's copy of
         # this process counts too, so the figure is an upper bound)

@@ -30,7 +30,9 @@ DEFAULT_BINS = 20
 that a 1,000-row window puts about 50 rows in each bin."""
 
 
-def quantile_edges(values: FloatArray, n_bins: int = DEFAULT_BINS) -> FloatArray:
+def quantile_edges(
+    values: FloatArray, n_bins: int = DEFAULT_BINS, *, assume_sorted: bool = False
+) -> FloatArray:
     """Edges at the reference's quantiles ``0, 1/n_bins, ..., 1``, duplicates removed.
 
     Parameters
@@ -39,18 +41,34 @@ def quantile_edges(values: FloatArray, n_bins: int = DEFAULT_BINS) -> FloatArray
         Finite reference values (NaN and inf must already be removed).
     n_bins
         Number of equal-probability bins wanted; ties (discrete data) give fewer.
+    assume_sorted
+        ``values`` are sorted ascending (saves the sort).
 
     Returns
     -------
     numpy.ndarray
-        Sorted unique edges, at least one; an empty input gives an empty array.
+        Sorted unique edges, at least one; an empty input gives an empty array. Edge j
+        is the inverted-CDF quantile at j/``n_bins``, the ceil(j n/``n_bins``)-th smallest
+        value, with exact integer ranks (``numpy.quantile(..., method="inverted_cdf")``
+        computes j/``n_bins`` · n in floating point and can land one rank too high when
+        n is a multiple of ``n_bins``).
+
+    Examples
+    --------
+    >>> quantile_edges(np.array([5.0, 1.0, 4.0, 2.0, 3.0]), 4).tolist()
+    [1.0, 2.0, 3.0, 4.0, 5.0]
     """
     if n_bins < 1:
         raise ValueError(f"n_bins: expected an integer >= 1, got {n_bins!r}")
     if values.size == 0:
         return np.empty(0, dtype=np.float64)
-    qs = np.quantile(values, np.linspace(0.0, 1.0, n_bins + 1), method="inverted_cdf")
-    return np.unique(np.asarray(qs, dtype=np.float64))
+    ordered = values if assume_sorted else np.sort(values)
+    n = ordered.size
+    # the inverted-CDF quantile at j/n_bins is the ceil(j n / n_bins)-th smallest value;
+    # integer ranks avoid the rounding of j/n_bins * n, and one sort is several times
+    # faster than numpy.quantile's partitions at 21 ranks
+    ranks = np.maximum(-(-np.arange(n_bins + 1, dtype=np.int64) * n // n_bins), 1)
+    return np.unique(np.asarray(ordered[ranks - 1], dtype=np.float64))
 
 
 def n_slots(edges: FloatArray) -> int:

@@ -20,6 +20,9 @@ row count, and its single-rank error is about 0.7% (99% confidence); the KS stat
 from two such sketches measured within 0.006 of the exact one for n >= 10,000."""
 
 
+_CHUNK = 16_384  # values per cache-resident chunk in update()
+
+
 class NumericProfile:
     """Mergeable summary of a numeric column.
 
@@ -109,19 +112,25 @@ class NumericProfile:
         if n == 0:
             return self
         mean_b = float(finite.mean())
-        dev = finite - mean_b
-        m2_b = float(np.dot(dev, dev))
+        m2_b = 0.0
+        edges, counts = self.edges, self.bin_counts
+        # Work in chunks of 16,384 values that stay in the CPU cache: a million-value
+        # temporary costs more in fresh pages than in arithmetic (profiling a column was
+        # about 3x slower whole). Each chunk is sorted before it feeds the sketch, whose
+        # compactions then merge sorted runs (KLL's error bound holds for any input
+        # order), and the bin counts become binary searches.
+        for start in range(0, n, _CHUNK):
+            part = finite[start : start + _CHUNK]
+            dev = part - mean_b
+            dev *= dev  # not np.dot: BLAS threads spin and stall on a loaded machine
+            m2_b += float(dev.sum())
+            ordered = np.sort(part)
+            self.sketch.update(ordered)
+            if edges is not None and counts is not None:
+                counts += bin_counts(ordered, edges, assume_sorted=True)
         self._combine_moments(n, mean_b, m2_b)
-        # Sorting first is cheaper overall (about 30 ms instead of 50 ms per million
-        # values): the sketch's compactions then merge already-sorted runs, and the
-        # extremes and bin counts become lookups. KLL's error bound holds for any
-        # input order, sorted included.
-        ordered = np.sort(finite)
-        self.min = min(self.min, float(ordered[0]))
-        self.max = max(self.max, float(ordered[-1]))
-        self.sketch.update(ordered)
-        if self.edges is not None and self.bin_counts is not None:
-            self.bin_counts += bin_counts(ordered, self.edges, assume_sorted=True)
+        self.min = min(self.min, float(finite.min()))
+        self.max = max(self.max, float(finite.max()))
         return self
 
     def _combine_moments(self, n_b: int, mean_b: float, m2_b: float) -> None:

@@ -7,12 +7,15 @@ the first pass builds a profile without a layout (quantile sketches, category co
 :func:`sketched_layout` reads bins and categories off it, and the second pass counts the
 reference on them. Memory is one batch plus the profiles, whatever the row count.
 
-The bins are then the sketch's quantiles rather than the exact ones: each bin holds its
-1/``n_bins`` share of the reference within the KLL rank error (about 0.5% at the default
-``k``). They stay fixed, and reference and current are counted exactly on them, so the
-drift statistics and their null spreads remain exact for those bins; the first and last
-edges are the reference's exact minimum and maximum, so "outside the reference's range"
-stays exact too.
+The bins come from a seeded sample of each numeric column kept during the first pass
+(:class:`~watchkeeper.profile.sample.SeededSample`), not from the KLL sketch, whose coin
+flips cannot be seeded: the same files give the same bins, hence the same statistics and
+verdicts, in every run. While a column has at most 65,536 values the sample is the whole
+column and the bins are exactly those of an in-memory profile; above, each bin holds its
+1/``n_bins`` share within about 0.2%. The bins stay fixed, and reference and current are
+counted exactly on them, so the drift statistics remain exact for those bins; the first
+and last edges are the reference's exact minimum and maximum, so "outside the
+reference's range" stays exact too.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from watchkeeper.errors import SchemaError
 from watchkeeper.profile.categorical import CategoricalProfile
 from watchkeeper.profile.dataset import ColumnLayout, DatasetProfile
 from watchkeeper.profile.numeric import DEFAULT_K, NumericProfile
-from watchkeeper.schema import Schema, infer_schema
+from watchkeeper.profile.sample import SeededSample
+from watchkeeper.profile.text import TextProfile
+from watchkeeper.schema import Encoded, Schema, ValidatedBatch, infer_schema, validate
 
 __all__ = ["profile_batches", "sketched_layout"]
 
@@ -46,13 +51,18 @@ def _edges(col: NumericProfile, n_bins: int) -> np.ndarray | None:
     return np.unique(np.concatenate([[col.min], inner, [col.max]]).astype(np.float64))
 
 
-def sketched_layout(sketch: DatasetProfile, n_bins: int = DEFAULT_BINS) -> dict[str, ColumnLayout]:
+def sketched_layout(
+    sketch: DatasetProfile,
+    n_bins: int = DEFAULT_BINS,
+    samples: dict[str, SeededSample] | None = None,
+) -> dict[str, ColumnLayout]:
     """Reference bins and categories read off a profile built without a layout.
 
-    Numeric (and datetime) columns get edges at the sketch's ``1/n_bins`` quantiles
+    Numeric (and datetime) columns get edges at the ``1/n_bins`` quantiles of their
+    seeded sample when ``samples`` has one (the same every run), else of the sketch,
     between the exact minimum and maximum, duplicates removed; categorical columns the
-    categories the profile counted exactly; text columns edges on their lengths and their
-    values when the profile kept all of them.
+    categories the profile counted exactly; text columns edges on their lengths (from
+    ``samples`` too) and their values when the profile kept all of them.
 
     Examples
     --------
@@ -68,15 +78,53 @@ def sketched_layout(sketch: DatasetProfile, n_bins: int = DEFAULT_BINS) -> dict[
     ['a', 'b']
     """
     layout: dict[str, ColumnLayout] = {}
+    samples = samples or {}
     for name, col in sketch.columns.items():
-        if isinstance(col, NumericProfile):
-            layout[name] = {"edges": _edges(col, n_bins), "categories": None}
-        elif isinstance(col, CategoricalProfile):
+        sample = samples.get(name)
+        if isinstance(col, CategoricalProfile):
             layout[name] = {"edges": None, "categories": sorted(col.counts)}
+            continue
+        numeric = col if isinstance(col, NumericProfile) else col.lengths
+        if sample is not None:
+            edges = sample.edges(n_bins) if numeric.count else None
+        else:
+            edges = _edges(numeric, n_bins)
+        if isinstance(col, NumericProfile):
+            layout[name] = {"edges": edges, "categories": None}
         else:
             cats = sorted(col.values.counts) if col.values.other == 0 else None
-            layout[name] = {"edges": _edges(col.lengths, n_bins), "categories": cats}
+            layout[name] = {"edges": edges, "categories": cats}
     return layout
+
+
+def _text_lengths(column: Encoded) -> np.ndarray:
+    """Lengths of the present values, as :class:`TextProfile` computes them."""
+    present = column.codes >= 0
+    strings = column.values.astype(np.dtypes.StringDType())
+    lengths = np.strings.str_len(strings).astype(np.float64)
+    return np.asarray(lengths[column.codes[present]])
+
+
+class _Scan:
+    """The first pass over a reference: a profile without a layout, and a seeded sample
+    of every numeric column and text length for its bins."""
+
+    def __init__(self, schema: Schema, k: int) -> None:
+        self.profile = DatasetProfile(schema, k=k)
+        self.samples = {
+            name: SeededSample(seed=i)
+            for i, (name, col) in enumerate(self.profile.columns.items())
+            if isinstance(col, NumericProfile | TextProfile)
+        }
+
+    def update(self, batch: Any) -> None:
+        validated: ValidatedBatch = validate(
+            batch, self.profile.schema, strict=False, allow_extra=True
+        )
+        self.profile.update_validated(validated)
+        for name, sample in self.samples.items():
+            data = validated.columns[name]
+            sample.update(_text_lengths(data) if isinstance(data, Encoded) else data)
 
 
 def profile_batches(
@@ -123,10 +171,14 @@ def profile_batches(
             expected="one or more batches",
         )
     schema = schema or infer_schema(first)
-    sketch = DatasetProfile(schema, k=k).update(first)
-    done("scan", sketch.n_rows)
-    _feed(sketch, iterator, "scan", done)
-    out = DatasetProfile(schema, layout=sketched_layout(sketch, n_bins), k=k)
+    scan = _Scan(schema, k)
+    scan.update(first)
+    done("scan", scan.profile.n_rows)
+    for batch in iterator:
+        scan.update(batch)
+        done("scan", scan.profile.n_rows)
+    layout = sketched_layout(scan.profile, n_bins, scan.samples)
+    out = DatasetProfile(schema, layout=layout, k=k)
     return _feed(out, batches(), "count", done)
 
 

@@ -49,14 +49,17 @@ class DriftConfig:
     """Drift method for every column (a registered name); ``None`` picks one by column kind
     and current sample size (:func:`watchkeeper.stats.drift.default_method`)."""
     mode: Mode = "natural_spread"
-    """``"natural_spread"``: p-values from the statistic's simulated no-drift spread at the
-    current sample size; ``"p_value"``: the method's analytic p-value (ks and chi2 only)."""
+    """``"natural_spread"``: p-values from the statistic's no-drift spread at the current
+    sample size (a law known at fit time for the defaults ``ks_binned`` and ``chi2``, a
+    simulation for the other methods); ``"p_value"``: the method's analytic p-value
+    (``ks_binned``, ``ks`` and ``chi2``, so every default method)."""
     false_alarm_rate: float = 0.01
     """α, in (0, 0.5): the chance that a column without drift is flagged (with
     ``correction="none"``), or that any column is, when none drifted (with a correction)."""
     effect_floor: float | None = None
     """Minimum effect for a drift verdict, >= 0; ``None`` = the method's own floor
-    (:attr:`~watchkeeper.stats.drift.DriftMethod.effect_floor`), ``0`` disables it."""
+    (:attr:`~watchkeeper.stats.drift.DriftMethod.effect_floor`), ``0`` disables it. It is
+    practical significance, not calibration: the false-alarm rate holds without it."""
     correction: Correction = "benjamini_hochberg"
     """Multiple-testing correction across the columns judged together:
     ``"benjamini_hochberg"``, ``"bonferroni"`` or ``"none"``."""
@@ -67,7 +70,8 @@ class DriftConfig:
     number of columns (1 with ``correction="none"``), so that the smallest corrected level
     α/K is resolved (:mod:`watchkeeper.stats.verdict`, Notes)."""
     seed: int = 0
-    """Seed of the null simulations, >= 0, for reproducible p-values and thresholds."""
+    """Seed of the null simulations, >= 0: the same inputs give the same p-values,
+    thresholds and verdicts in every run and process."""
 
     def __post_init__(self) -> None:
         if self.method is not None:

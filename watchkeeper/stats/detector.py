@@ -2,10 +2,13 @@
 
 :class:`DriftDetector` is fitted on a reference profile (``fit(reference) -> self``):
 it keeps, per column, what the methods need of the reference — bin edges and counts,
-category counts, a quantile grid — and the null models that give each statistic's
-natural spread. ``compare(current)`` then computes each column's statistic from the
-current profile, judges all columns together (:func:`watchkeeper.stats.verdict.judge`)
-and returns a :class:`~watchkeeper.stats.verdict.DatasetDrift`. No raw rows are used.
+category counts, a quantile grid — and the nulls that give each statistic's natural
+spread: for the default methods laws known at fit time
+(:mod:`watchkeeper.stats.null_laws`; ``chi2`` falls back to a simulation when Cochran's
+rule fails), so a compare at a window size never seen costs no simulation.
+``compare(current)`` then computes each column's statistic from the current profile,
+judges all columns together (:func:`watchkeeper.stats.verdict.judge`) and returns a
+:class:`~watchkeeper.stats.verdict.DatasetDrift`. No raw rows are used.
 
 How a column becomes method inputs:
 
@@ -39,8 +42,14 @@ from watchkeeper.errors import ColumnNotFoundError, ConfigError
 from watchkeeper.schema import ColumnSpec
 from watchkeeper.stats.config import DriftConfig
 from watchkeeper.stats.drift import CdfPair, DriftMethod, MethodResult, default_method, get_method
+from watchkeeper.stats.null_laws import (
+    BridgeNull,
+    ChiSquareLaw,
+    NullSpread,
+    chi_square_law_applies,
+)
 from watchkeeper.stats.null_model import NullModel
-from watchkeeper.stats.verdict import DatasetDrift, Observation, judge
+from watchkeeper.stats.verdict import DatasetDrift, Observation, judge, screen_resamples
 from watchkeeper.types import FloatArray, IntArray
 
 __all__ = ["ATOMS", "GRID_POINTS", "DriftDetector"]
@@ -112,7 +121,8 @@ class DriftDetector:
     columns_
         Per compared column, what was kept of the reference.
     null_models_
-        ``{(column, method): NullModel}``, built lazily and cached.
+        ``{(column, method): NullModel | BridgeNull}``; bridges are built at fit, the
+        simulated nulls of other methods lazily, and both cached.
 
     Examples
     --------
@@ -124,7 +134,7 @@ class DriftDetector:
     ...               reference=ref)
     >>> result = DriftDetector().fit(ref).compare(cur)
     >>> [(c.column, c.method, c.drifted) for c in result.columns]
-    [('x', 'jensen_shannon', True), ('c', 'jensen_shannon', False)]
+    [('x', 'ks_binned', True), ('c', 'chi2', False)]
     """
 
     def __init__(
@@ -151,14 +161,38 @@ class DriftDetector:
         """Learn what the methods need from a reference dataset profile; returns self."""
         self.reference_ = reference
         self.columns_: dict[str, _ColumnReference] = {}
-        self.null_models_: dict[tuple[str, str], NullModel] = {}
+        self.null_models_: dict[tuple[str, str], NullModel | BridgeNull] = {}
         for spec in reference.schema:
             if spec.role not in COMPARED_ROLES:
                 continue
             if spec.kind == "datetime" and spec.name not in self.column_methods:
                 continue
             self.columns_[spec.name] = self._fit_column(spec, reference.columns[spec.name])
+        self._prepare_bridges()
         return self
+
+    def _prepare_bridges(self) -> None:
+        """Simulate the bridge laws now, so that no compare ever waits for them.
+
+        Their draws do not depend on the window size, so this is the whole cost of the
+        natural spread of every ``ks_binned`` column: the screening and the full number
+        of draws, once per set of bin shares (20 equal-probability bins of any continuous
+        column share one set, cached for the process).
+        """
+        if self.config.mode != "natural_spread":
+            return
+        k = len(self.columns_)
+        draws = {screen_resamples(self.config, k), self.config.resamples_for(k)}
+        for ref in self.columns_.values():
+            if ref.n == 0 or ref.kind != "numeric":
+                continue
+            name = ref.spec.name
+            chosen = self.column_methods.get(name) or self.config.method
+            if (chosen or default_method(ref.spec.kind, ref.n)) != "ks_binned":
+                continue
+            null = self._null_model(ref, get_method("ks_binned"), None)
+            for b in sorted(draws):
+                null.p_value(ref.n, 0.0, b)
 
     def _fit_column(self, spec: ColumnSpec, col: Any) -> _ColumnReference:
         if spec.kind in ("categorical", "boolean"):
@@ -191,10 +225,25 @@ class DriftDetector:
             )
         return method
 
-    def _null_model(self, ref: _ColumnReference, method: DriftMethod) -> NullModel:
+    def _null_model(
+        self, ref: _ColumnReference, method: DriftMethod, cur_counts: IntArray | None
+    ) -> NullSpread:
+        if method.name == "chi2" and cur_counts is not None:
+            assert ref.counts is not None
+            if chi_square_law_applies(ref.counts, cur_counts):
+                # chi-square with one degree of freedom fewer than the slots not empty
+                # on both sides, as in scipy.stats.chi2_contingency
+                dof = int(np.count_nonzero((ref.counts + cur_counts) > 0)) - 1
+                return ChiSquareLaw(method, dof=max(dof, 0))
         key = (ref.spec.name, method.name)
         model = self.null_models_.get(key)
         if model is None:
+            if method.name == "ks_binned":
+                assert ref.counts is not None
+                bridge = BridgeNull(method, seed=self.config.seed)
+                model = bridge.fit_counts(ref.counts, unseen=_unseen_mass(ref))
+                self.null_models_[key] = model
+                return model
             model = NullModel(method, seed=self.config.seed)
             if method.representation == "counts":
                 assert ref.counts is not None  # guarded: empty references are skipped
@@ -207,18 +256,20 @@ class DriftDetector:
 
     def _measure(
         self, ref: _ColumnReference, method: DriftMethod, cur: Any
-    ) -> tuple[MethodResult, int]:
+    ) -> tuple[MethodResult, int, IntArray | None]:
         if ref.kind == "categorical":
             assert ref.categories is not None and ref.counts is not None
             cur_counts = cur.count_vector(ref.categories)
             assert method.from_counts is not None
-            return method.from_counts(ref.counts, cur_counts), int(cur_counts.sum())
+            result = method.from_counts(ref.counts, cur_counts)
+            return result, int(cur_counts.sum()), cur_counts
         num = _numeric_part(cur)
         if method.representation == "counts":
             assert ref.edges is not None and ref.counts is not None
             assert method.from_counts is not None
             cur_counts = num.histogram(ref.edges)
-            return method.from_counts(ref.counts, cur_counts), int(cur_counts.sum())
+            result = method.from_counts(ref.counts, cur_counts)
+            return result, int(cur_counts.sum()), cur_counts
         ranks = np.linspace(0.0, 1.0, GRID_POINTS)
         grid = np.unique(np.concatenate([ref.profile.quantiles(ranks), num.quantiles(ranks)]))
         pair = CdfPair(
@@ -230,7 +281,7 @@ class DriftDetector:
             ref_scale=ref.scale,
         )
         assert method.from_cdfs is not None
-        return method.from_cdfs(pair), int(num.count)
+        return method.from_cdfs(pair), int(num.count), None
 
     def compare(self, current: Any) -> DatasetDrift:
         """Judge a current dataset profile against the fitted reference.
@@ -265,8 +316,12 @@ class DriftDetector:
             if ref.n == 0 or n_current == 0:
                 continue
             method = self._method_for(ref, n_current)
-            result, n_cur = self._measure(ref, method, cur)
-            null = self._null_model(ref, method) if self.config.mode == "natural_spread" else None
+            result, n_cur, cur_counts = self._measure(ref, method, cur)
+            null = (
+                self._null_model(ref, method, cur_counts)
+                if self.config.mode == "natural_spread"
+                else None
+            )
             observations.append(
                 Observation(
                     column=name,

@@ -4,12 +4,15 @@ Large production samples make p-value tests flag shifts nobody cares about, and 
 windows make distances noisy. So a column is judged drifted only when its statistic is
 
 1. beyond the statistic's **natural spread** at the current sample size — the values it
-   takes when nothing has changed, simulated from the reference
-   (:class:`~watchkeeper.stats.null_model.NullModel`) — at the configured false-alarm
-   rate α after correcting for testing many columns; and
+   takes when nothing has changed, including the reference's own sampling noise: the
+   law of the default methods, known at fit time
+   (:mod:`~watchkeeper.stats.null_laws`), or for the other methods a simulation from
+   the reference (:class:`~watchkeeper.stats.null_model.NullModel`) — at the configured
+   false-alarm rate α after correcting for testing many columns; this alone is the
+   calibration: with the floor off, columns without drift are flagged at rate α; and
 2. at least the method's **minimum effect**
-   (:attr:`~watchkeeper.stats.config.DriftConfig.effect_floor`), so that a trivial shift
-   on a huge sample does not alarm.
+   (:attr:`~watchkeeper.stats.config.DriftConfig.effect_floor`): practical
+   significance, so that a real but trivial shift on a huge sample does not alarm.
 
 Across columns, :func:`judge` reports the share of drifted columns and a dataset verdict.
 
@@ -33,10 +36,12 @@ spent where they matter: every column is screened with max(2,000, ceil(2 K/α)) 
 and whose effect reaches its floor gets the full B (a screened p-value of 5α or more
 cannot fall below α, the loosest corrected level, except with negligible probability).
 
-*Limits.* The verdict is as good as the null model's spread
-(:mod:`watchkeeper.stats.null_model`, Notes). ``mode="p_value"`` uses the methods'
-analytic p-values instead (KS, chi-square), which carry no simulation but do not adapt
-to the binning or to the reference's own noise.
+*Limits.* The verdict is as good as the null's spread
+(:mod:`watchkeeper.stats.null_laws` and :mod:`watchkeeper.stats.null_model`, Notes).
+``mode="p_value"`` uses the methods' analytic p-values instead (``ks_binned``, ``ks``,
+``chi2``): two-sample laws, so they carry the reference's noise too; for ``ks_binned``
+Kolmogorov's law of the whole bridge, conservative on bins, so natural spread is the
+more powerful mode.
 
 References
 ----------
@@ -57,10 +62,11 @@ from watchkeeper.jsonable import json_ready
 from watchkeeper.stats._validate import config_error, is_count, is_number
 from watchkeeper.stats.config import Correction, DriftConfig
 from watchkeeper.stats.drift import METHODS, DriftMethod, MethodResult
-from watchkeeper.stats.null_model import MIN_RESAMPLES, NullModel, critical_value
+from watchkeeper.stats.null_laws import NullSpread
+from watchkeeper.stats.null_model import MIN_RESAMPLES, NullModel
 from watchkeeper.types import FloatArray
 
-__all__ = ["ColumnDrift", "DatasetDrift", "Observation", "judge"]
+__all__ = ["ColumnDrift", "DatasetDrift", "Observation", "judge", "screen_resamples"]
 
 _SCREEN_DRAWS_BEYOND = 2  # the screening pass leaves this many, enough to place it
 _SCREEN_FACTOR = 5.0  # refine a column whose screened p-value is below this times alpha
@@ -99,7 +105,7 @@ class Observation:
     result: MethodResult
     n_reference: int
     n_current: int
-    null: NullModel | None = None
+    null: NullModel | NullSpread | None = None
 
     def __post_init__(self) -> None:
         where = f"column {self.column!r}: "
@@ -332,7 +338,7 @@ def _check(observations: Sequence[Observation], config: DriftConfig) -> None:
             raise config_error("null", None, "a NullModel in mode='natural_spread'", where)
 
 
-def _screen_resamples(config: DriftConfig, n_columns: int) -> int:
+def screen_resamples(config: DriftConfig, n_columns: int) -> int:
     """Null draws of the screening pass: enough to place the threshold (module Notes)."""
     level = config.smallest_level(n_columns)
     screen = max(MIN_RESAMPLES, math.ceil(round(_SCREEN_DRAWS_BEYOND / level, 6)))
@@ -386,7 +392,7 @@ def judge(observations: Sequence[Observation], config: DriftConfig) -> DatasetDr
     k = len(observations)
     alpha = config.false_alarm_rate
     b_full = config.resamples_for(k)
-    b_screen = _screen_resamples(config, k)
+    b_screen = screen_resamples(config, k)
     floors = [
         obs.method.effect_floor if config.effect_floor is None else float(config.effect_floor)
         for obs in observations
@@ -410,8 +416,7 @@ def judge(observations: Sequence[Observation], config: DriftConfig) -> DatasetDr
     for i, obs in enumerate(observations):
         threshold = math.nan
         if config.mode == "natural_spread" and obs.null is not None:
-            null_stats = obs.null.null_statistics(obs.n_current, draws[i])
-            threshold = critical_value(null_stats, float(levels[i]))
+            threshold = obs.null.threshold(obs.n_current, float(levels[i]), draws[i])
         column = ColumnDrift(
             column=obs.column,
             kind=obs.kind,

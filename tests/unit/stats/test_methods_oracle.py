@@ -164,12 +164,8 @@ def test_unknown_method_lists_the_known_ones() -> None:
 
 
 def test_default_method_table() -> None:
-    assert [default_method("numeric", n) for n in (10, 999, 1000)] == [
-        "ks",
-        "ks",
-        "jensen_shannon",
-    ]
+    assert [default_method("numeric", n) for n in (10, 999, 1000)] == ["ks_binned"] * 3
     assert default_method("boolean", 10) == "chi2"
-    assert default_method("text", 5_000) == "jensen_shannon"
+    assert default_method("text", 5_000) == "ks_binned"
     with pytest.raises(ConfigError, match="unknown column kind"):
         default_method("image", 10)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ One module per method, each defining one :class:`DriftMethod`, registered by nam
 ========================  ==========================  ==============  ============
 name                      kinds                       representation  effect floor
 ========================  ==========================  ==============  ============
+``ks_binned``             numeric (bins)              counts          0.02
 ``ks``                    numeric                     cdf             0.02
 ``wasserstein``           numeric                     cdf             0.05 sd
 ``chi2``                  numeric (bins), categorical counts          0.05 (w)
@@ -23,7 +24,7 @@ a shared grid), and has a vectorised kernel for the natural-spread resampler; th
 single-pair paths call that kernel, so all agree. Every floor is roughly the effect of a
 0.05-sd shift of a normal feature (on 20 quantile bins for binned methods): a 0.1-sd
 shift is above every floor and a 0.01-sd shift below. :func:`default_method` picks a
-method by column kind and sample size.
+method by column kind: ``ks_binned`` for numbers, ``chi2`` for categories.
 
 Examples
 --------
@@ -33,11 +34,12 @@ Examples
 >>> for name, m in sorted(METHODS.items()):
 ...     print(f"{name:15} {m.exact(ref, cur).effect:.3f}  floor {m.effect_floor}")
 chi2            0.239  floor 0.05
-hellinger       0.085  floor 0.02
+hellinger       0.086  floor 0.02
 jensen_shannon  0.102  floor 0.02
 ks              0.093  floor 0.02
-l1              0.196  floor 0.04
-linf            0.024  floor 0.005
+ks_binned       0.086  floor 0.02
+l1              0.197  floor 0.04
+linf            0.025  floor 0.005
 psi             0.057  floor 0.005
 wasserstein     0.205  floor 0.05
 """
