@@ -34,7 +34,7 @@ def test_drift_command_prints_each_column_verdict(tmp_path: Path) -> None:
     result = runner.invoke(app, ["drift", str(ref), str(cur)])
     assert result.exit_code == 0, result.output
     assert "1 of 2 columns drifted" in result.output
-    assert re.search(r"age .*jensen_shannon.*yes", result.output)
+    assert re.search(r"age .*ks_binned.*yes", result.output)
 
 
 def test_bad_file_is_one_line_and_exit_code_2(tmp_path: Path) -> None:
@@ -65,7 +65,7 @@ def test_drift_is_the_reports_comparison_as_a_table(
     assert result.exit_code == 0, result.output
     [report] = compared  # the report's comparison, once
     assert result.output.strip().startswith(report.drift.explanation)
-    assert [v.method for v in report.drift.columns] == ["jensen_shannon", "psi"]
+    assert [v.method for v in report.drift.columns] == ["ks_binned", "psi"]
     for v in report.drift.columns:  # its statistic and threshold, row by row
         row = f"{v.column} .*{v.method} .*{v.statistic:.4g} .*{v.threshold:.4g}"
         assert re.search(row, result.output), (row, result.output)
@@ -241,7 +241,7 @@ def test_report_command_writes_html_and_json(tmp_path: Path) -> None:
     html.parent.mkdir()
     result = runner.invoke(app, ["report", str(ref), str(cur), "-o", str(html), "--json", str(doc)])
     assert result.exit_code == 0, result.output
-    assert re.search(r"age .*jensen_shannon.*yes", result.output)
+    assert re.search(r"age .*ks_binned.*yes", result.output)
     data = json.loads(doc.read_text())
     assert data["drift"]["drifted_columns"] == ["age"]
     assert data["reference"] == {"name": "ref.parquet", "rows": 5_000}

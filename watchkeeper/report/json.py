@@ -38,7 +38,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
     >>> cur = profile_table({"x": rng.normal(1, 1, 2_000)}, reference=ref)
     >>> doc = report_to_dict(build_report(ref, cur))
     >>> doc["format"], doc["drift"]["drifted"], doc["columns"][0]["drift"]["method"]
-    ('watchkeeper.report/1', True, 'jensen_shannon')
+    ('watchkeeper.report/1', True, 'ks_binned')
     """
     drift = report.drift
     return {

@@ -38,6 +38,8 @@ MODEL_KEYS = {
     "column_methods",
     "retention",
     "window_retention",
+    "max_future_skew",
+    "protected_series",
 }
 TOP_KEYS = {
     "store",
@@ -128,7 +130,7 @@ def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
     >>> parse_config({"models": {"churn": {"windw": "5m"}}})
     Traceback (most recent call last):
     ...
-    watchkeeper.errors.ConfigError: models.churn.windw: expected one of: column_methods, drift, grace, outputs, positive, reference, retention, rollups, schema, task, version, window, window_retention, got 'windw'
+    watchkeeper.errors.ConfigError: models.churn.windw: expected one of: column_methods, drift, grace, max_future_skew, outputs, positive, protected_series, reference, retention, rollups, schema, task, version, window, window_retention, got 'windw'
     """  # noqa: E501
     if not isinstance(doc, Mapping):
         raise _error("config", doc, "a mapping at the top level")

@@ -106,7 +106,14 @@ def test_drift_retrains_promotes_version_2_and_the_collector_follows(tmp_path: P
         "wal_dir": "wal",
         "fsync": False,
         "tick_seconds": 3600,
-        "models": {"churn": {"reference": "reference.parquet", "grace": "0s", "rollups": []}},
+        "models": {
+            "churn": {
+                "reference": "reference.parquet",
+                "grace": "0s",
+                "rollups": [],
+                "max_future_skew": None,
+            }
+        },
         "actions": {
             "retrain": {
                 "command": [sys.executable, str(script), str(tmp_path / "reference-v2.parquet")],

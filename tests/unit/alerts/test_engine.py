@@ -23,7 +23,15 @@ def _setup(rules: list[dict]) -> tuple[Monitor, AlertEngine, list[AlertEvent], n
         "prediction": rng.choice(["no", "yes"], 20_000, p=[0.7, 0.3]),
     }
     store = MemoryStore()
-    monitor = Monitor("m", reference=ref, store=store, clock=ManualClock(), grace=0, rollups=())
+    monitor = Monitor(
+        "m",
+        reference=ref,
+        store=store,
+        clock=ManualClock(),
+        grace=0,
+        rollups=(),
+        max_future_skew=None,
+    )
     events: list[AlertEvent] = []
     engine = AlertEngine(parse_rules(rules), store, notify=events.append)
     return monitor, engine, events, rng

@@ -38,6 +38,7 @@ def _monitor(tmp_path: Path) -> tuple[Monitor, np.random.Generator]:
         reference=ref,
         store=store,
         clock=ManualClock(),
+        max_future_skew=None,
         grace=0,
         rollups=(),
         outputs=["prediction"],

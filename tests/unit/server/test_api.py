@@ -45,7 +45,14 @@ def _config(tmp_path: Path, **extra: object) -> dict:
         "wal_dir": "wal",
         "fsync": False,
         "tick_seconds": 3600,
-        "models": {"churn": {"reference": "reference.parquet", "grace": "5s", "rollups": []}},
+        "models": {
+            "churn": {
+                "reference": "reference.parquet",
+                "grace": "5s",
+                "rollups": [],
+                "max_future_skew": None,
+            }
+        },
     }
     doc.update(extra)
     return doc
