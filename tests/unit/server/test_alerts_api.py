@@ -65,7 +65,7 @@ def test_a_rule_fires_notifies_and_shows_in_the_api(setup) -> None:
     assert body["alerts"][0]["annotations"]["summary"] == "age drifted"
     alerts = client.get("/v1/alerts", params={"model": "churn"}).json()["alerts"]
     assert [(a["rule"], a["state"], a["labels"]) for a in alerts] == [
-        ("AgeDrifting", "firing", {"feature": "age", "method": "ks"})
+        ("AgeDrifting", "firing", {"feature": "age", "method": "ks_binned"})
     ]
     assert alerts[0]["evidence"]["notifications"][0]["ok"] is True
 
