@@ -21,8 +21,12 @@ from typing import Any
 
 from watchkeeper.errors import ConfigError, WatchkeeperError
 from watchkeeper.monitor import MonitorConfig
+from watchkeeper.units import parse_duration
 
-__all__ = ["ModelConfig", "ServerConfig", "load_config", "parse_config"]
+__all__ = ["ModelConfig", "ServerConfig", "is_version_name", "load_config", "parse_config"]
+
+MAX_NAME_LENGTH = 100
+"""Characters in a model or version name, at most (they name files)."""
 
 MODEL_KEYS = {
     "version",
@@ -38,7 +42,12 @@ MODEL_KEYS = {
     "column_methods",
     "retention",
     "window_retention",
+    "max_future_skew",
+    "max_past_age",
+    "future_rows",
 }
+EVENT_TIME_KEYS = ("max_future_skew", "max_past_age", "future_rows")
+"""Model keys read here (event-time bounds at ingestion), not by the MonitorConfig."""
 TOP_KEYS = {
     "store",
     "wal_dir",
@@ -52,7 +61,14 @@ TOP_KEYS = {
     "notifiers",
     "actions",
 }
-LIMIT_KEYS = {"max_body_bytes", "max_rows_per_batch"}
+LIMIT_KEYS = {
+    "max_body_bytes",
+    "max_rows_per_batch",
+    "max_columns_per_batch",
+    "max_schema_columns",
+    "max_queued_bytes",
+    "max_model_queued_bytes",
+}
 
 
 @dataclass(frozen=True)
@@ -67,6 +83,22 @@ class ModelConfig:
     """The model's settings as written in the file (window, grace, drift, ...)."""
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
     """The same settings validated once, as the Monitor takes them."""
+    max_future_skew: float = 300.0
+    """Seconds an event time may be ahead of the collector's clock (``5m``); later rows
+    are rejected, so no row moves the watermark further ahead."""
+    max_past_age: float | None = None
+    """Seconds an event time may be behind the clock; ``None``: the model's
+    ``window_retention`` (older rows could not be folded into a window anyway)."""
+    future_rows: str = "clamp"
+    """``clamp``: a row stamped after the bound is stamped at it (counted as clamped);
+    ``reject``: it is dropped with its reason."""
+
+    @property
+    def past_age_seconds(self) -> float:
+        """``max_past_age``, or the window retention when it is not set."""
+        if self.max_past_age is not None:
+            return self.max_past_age
+        return self.monitor.window_retention_seconds
 
 
 @dataclass(frozen=True)
@@ -80,8 +112,19 @@ class ServerConfig:
     writer: str = "collector"
     max_body_bytes: int = 10_000_000
     max_rows_per_batch: int = 100_000
+    max_columns_per_batch: int = 1_000
+    """Feature and output columns in one batch, at most (422 beyond)."""
+    max_schema_columns: int = 1_000
+    """Columns a schemaless model adopts from its first batch, at most (422 beyond)."""
+    max_queued_bytes: int = 256_000_000
+    """Bytes of writes waiting to be applied, all models, before a write gets 429."""
+    max_model_queued_bytes: int = 64_000_000
+    """The same for one model: one stalled model does not take the others' room."""
     tick_seconds: float = 1.0
     fsync: bool = True
+    ack_timeout_seconds: float = 30.0
+    """Seconds a write waits to be applied before it is answered 503 (it is kept, and
+    a retry with the same idempotency key gets its answer)."""
     rules: tuple[Any, ...] = ()
     actions: dict[str, Any] = field(default_factory=dict)
     notifiers: tuple[dict[str, Any], ...] = ()
@@ -99,10 +142,34 @@ def _unknown(keys: Any, allowed: set[str], where: str) -> None:
             raise _error(f"{where}{key}", key, "one of: " + ", ".join(sorted(allowed)))
 
 
+NAME_FORM = "a name of letters, digits, '-' and '_'"
+VERSION_FORM = f"{NAME_FORM} and '.', at most {MAX_NAME_LENGTH} characters"
+
+
+def _is_name(name: str, *, dots: bool = False) -> bool:
+    plain = name.replace("-", "").replace("_", "")
+    if dots:
+        plain = plain.replace(".", "")
+    return 0 < len(name) <= MAX_NAME_LENGTH and plain.isascii() and plain.isalnum()
+
+
+def is_version_name(version: str) -> bool:
+    """Whether ``version`` can name a model version (it names files too).
+
+    >>> is_version_name("2.1-rc1"), is_version_name("../x"), is_version_name("v" * 300)
+    (True, False, False)
+    """
+    return _is_name(version, dots=True) and not version.startswith(".")
+
+
 def _positive_int(value: Any, key: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise _error(key, value, "an integer >= 1")
     return value
+
+
+def _limit(limits: Mapping[str, Any], key: str, default: int) -> int:
+    return _positive_int(limits.get(key, default), f"limits.{key}")
 
 
 def _monitor_config(where: str, options: Mapping[str, Any]) -> MonitorConfig:
@@ -127,7 +194,7 @@ def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
     >>> parse_config({"models": {"churn": {"windw": "5m"}}})
     Traceback (most recent call last):
     ...
-    watchkeeper.errors.ConfigError: models.churn.windw: expected one of: column_methods, drift, grace, outputs, positive, reference, retention, rollups, schema, task, version, window, window_retention, got 'windw'
+    watchkeeper.errors.ConfigError: models.churn.windw: expected one of: column_methods, drift, future_rows, grace, max_future_skew, max_past_age, outputs, positive, reference, retention, rollups, schema, task, version, window, window_retention, got 'windw'
     """  # noqa: E501
     if not isinstance(doc, Mapping):
         raise _error("config", doc, "a mapping at the top level")
@@ -138,8 +205,8 @@ def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
     models = {}
     for name, spec in models_doc.items():
         where = f"models.{name}"
-        if not isinstance(name, str) or not name.replace("-", "").replace("_", "").isalnum():
-            raise _error(where, name, "a name of letters, digits, '-' and '_'")
+        if not isinstance(name, str) or not _is_name(name):
+            raise _error(where, name, NAME_FORM)
         spec = spec or {}
         if not isinstance(spec, Mapping):
             raise _error(where, spec, "a mapping of settings")
@@ -159,13 +226,24 @@ def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
             raise _error(f"{where}.schema", schema, "a mapping of column to kind")
         options = {k: v for k, v in spec.items() if k not in ("version", "reference", "schema")}
         version = spec.get("version", "1")
+        if not isinstance(version, str | int) or not is_version_name(str(version)):
+            raise _error(f"{where}.version", version, VERSION_FORM)
+        monitor_options = {k: v for k, v in options.items() if k not in EVENT_TIME_KEYS}
+        skew = parse_duration(options.get("max_future_skew", "5m"), f"{where}.max_future_skew")
+        past = options.get("max_past_age")
+        future_rows = options.get("future_rows", "clamp")
+        if future_rows not in ("clamp", "reject"):
+            raise _error(f"{where}.future_rows", future_rows, "clamp or reject")
         models[name] = ModelConfig(
             name,
             str(version),
             reference,
             dict(schema or {}) or None,
             options,
-            _monitor_config(where, options),
+            _monitor_config(where, monitor_options),
+            max_future_skew=skew,
+            max_past_age=None if past is None else parse_duration(past, f"{where}.max_past_age"),
+            future_rows=future_rows,
         )
     keys = doc.get("api_keys") or []
     if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
@@ -222,6 +300,10 @@ def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
         max_rows_per_batch=_positive_int(
             limits.get("max_rows_per_batch", 100_000), "limits.max_rows_per_batch"
         ),
+        max_columns_per_batch=_limit(limits, "max_columns_per_batch", 1_000),
+        max_schema_columns=_limit(limits, "max_schema_columns", 1_000),
+        max_queued_bytes=_limit(limits, "max_queued_bytes", 256_000_000),
+        max_model_queued_bytes=_limit(limits, "max_model_queued_bytes", 64_000_000),
         tick_seconds=float(tick),
         fsync=fsync,
     )
@@ -261,6 +343,10 @@ writer: collector
 limits:
   max_body_bytes: 10000000     # larger bodies get 413
   max_rows_per_batch: 100000   # larger batches get 422
+  max_columns_per_batch: 1000  # wider batches get 422
+  max_schema_columns: 1000     # a schemaless model adopts at most this many columns
+  max_queued_bytes: 256000000  # writes waiting to be applied; beyond, 429 + Retry-After
+  max_model_queued_bytes: 64000000  # the same for one model
 
 models:
   churn:
@@ -274,6 +360,9 @@ models:
     grace: 15s                       # wait for late rows
     rollups: [1h, 1d]                # coarser windows merged from finer ones
     retention: 7d                    # predictions kept for late labels
+    max_future_skew: 5m              # rows stamped later than now + 5m are clamped
+    future_rows: clamp               # ... to now + 5m; or reject them
+    # max_past_age: 2d               # rows older are rejected (default: window_retention)
 
 # Where alerts go: webhook (Alertmanager's JSON, so existing receivers work), slack,
 # email (host, port, from, to) or log.

@@ -20,6 +20,7 @@ import dataclasses
 import logging
 import math
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,17 +36,26 @@ from watchkeeper.alerts.silences import Silences
 from watchkeeper.errors import ConfigError, InvalidBatchError
 from watchkeeper.monitor import ClosedWindow, Monitor
 from watchkeeper.monitor.clock import Clock, SystemClock
+from watchkeeper.service.appliers import BUSY_RETRY_SECONDS, Appliers, Pending
 from watchkeeper.service.config import ServerConfig
+from watchkeeper.service.event_time import Bounds, Rejected, keep_rows, keep_signals
 from watchkeeper.service.monitors import open_monitor, promoted_monitor
 from watchkeeper.service.records import RecordHeader, decode_record, encode_record
+from watchkeeper.service.unavailable import Unavailable
 from watchkeeper.service.wal import WriteAheadLog
 from watchkeeper.store import SilenceRecord, Store, open_store
 
 __all__ = ["Ack", "Service"]
 
+
+def _frozen(tags: dict[str, str] | None) -> frozenset[tuple[str, str]]:
+    return frozenset((tags or {}).items())
+
+
 log = logging.getLogger("watchkeeper.server")
 IDEMPOTENCY_KEYS = 100_000
 """Idempotency keys remembered (the newest ones; older retries count again)."""
+NONE = Rejected()
 MAX_CATCH_UP = 50
 """Windows of one model closed since the last tick that alert rules are evaluated on, at
 most (the newest ones)."""
@@ -53,11 +63,21 @@ most (the newest ones)."""
 
 @dataclass(frozen=True)
 class Ack:
-    """The answer to an accepted write."""
+    """The answer to an accepted write.
+
+    ``rows`` is what was taken (rows, label ids or signal entries), ``rejected`` what
+    was dropped for its event time, ``clamped`` what was stamped at the future bound,
+    ``late_dropped`` the rows the monitor dropped as too late for any window,
+    ``unknown_ids`` the labels whose id no kept prediction has.
+    """
 
     seq: int
     rows: int
     duplicate: bool = False
+    rejected: Rejected = NONE
+    late_dropped: int = 0
+    unknown_ids: int = 0
+    clamped: Rejected = NONE
 
 
 class Service:
@@ -85,7 +105,11 @@ class Service:
             name: open_monitor(name, mc, store=self.store, clock=self.clock, writer=config.writer)
             for name, mc in config.models.items()
         }
-        self.counts: dict[tuple[str, str], float] = collections.defaultdict(float)
+        self.counts: dict[tuple[str, ...], float] = collections.defaultdict(float)
+        """Running totals by ``(kind, model)`` or ``(kind, model, reason)``: predictions,
+        labels, signals, rejected_rows, rejected_signals (by reason), clamped_predictions,
+        clamped_signals, late_dropped_rows, unknown_label_ids (exported as Prometheus
+        counters)."""
         self.dispatcher = self._dispatcher(config.notifiers)
         self.silences = Silences(self.store, clock=self.clock.now)  # survive restarts
         self.alerts = AlertEngine(config.rules, self.store, notify=self._notify)
@@ -94,19 +118,28 @@ class Service:
         )
         self._closed: collections.deque[ClosedWindow] = collections.deque()
         self._evaluated: dict[str, float] = {}
-        self._keys: collections.OrderedDict[str, Ack] = collections.OrderedDict()
-        self._decoded: dict[int, wire.Batch] = {}
+        self._keys: collections.OrderedDict[str, Future[Ack]] = collections.OrderedDict()
         self._lock = threading.Lock()
         self.ready = False
         self.wal = WriteAheadLog(config.wal_dir, apply=None, fsync=config.fsync)
         replayed = 0
         for seq, payload in self.wal.replay():
-            self._apply(seq, payload)
+            ack = self._apply(seq, payload)
+            key = decode_record(payload)[0].key
+            if key:
+                replayed_ack: Future[Ack] = Future()
+                replayed_ack.set_result(ack)
+                self._keys[key] = replayed_ack
             replayed += 1
         self.replayed = replayed
         for monitor in self.monitors.values():
             self._watch(monitor)
-        self.wal.apply = self._apply
+        self.appliers = Appliers(
+            self._apply,
+            max_bytes=config.max_queued_bytes,
+            max_model_bytes=config.max_model_queued_bytes,
+        )
+        self.wal.apply = self.appliers.dispatch
         self._stop = threading.Event()
         self._ticker = threading.Thread(
             target=self._tick_loop, name="watchkeeper-tick", daemon=True
@@ -151,19 +184,52 @@ class Service:
 
     def write_predictions(self, model: str, body: bytes, content_type: str, key: str | None) -> Ack:
         """Check, log durably, apply; raises ConfigError (unknown model) or
-        InvalidBatchError (unreadable body) before anything is written."""
-        self.monitor(model)
+        InvalidBatchError (unreadable body, too many rows or columns) before anything is
+        written, :class:`Unavailable` when it cannot be written now."""
+        monitor = self.monitor(model)
         batch = wire.decode_batch(body, content_type)
-        if batch.n_rows > self.config.max_rows_per_batch:
-            raise InvalidBatchError(
-                f"$.rows: {batch.n_rows} rows; expected at most "
-                f"{self.config.max_rows_per_batch} per batch",
-                field="$.rows",
-                value=batch.n_rows,
-                expected=f"<= {self.config.max_rows_per_batch} rows",
-            )
-        header = RecordHeader("predictions", model, content_type, key, batch.n_rows)
+        self._check_size(batch, monitor)
+        header = RecordHeader(
+            "predictions", model, content_type, key, batch.n_rows, *self._bounds(model)
+        )
         return self._append(header, body, batch)
+
+    def _check_size(self, batch: wire.Batch, monitor: Monitor) -> None:
+        cfg = self.config
+        width = len(batch.features) + len(batch.outputs or {})
+        for what, n, limit, field in (
+            ("rows", batch.n_rows, cfg.max_rows_per_batch, "$.rows"),
+            ("columns", width, cfg.max_columns_per_batch, "$.columns"),
+        ):
+            if n > limit:
+                raise InvalidBatchError(
+                    f"{field}: {n} {what}; expected at most {limit} per batch",
+                    field=field,
+                    value=n,
+                    expected=f"<= {limit} {what}",
+                )
+        if monitor.schema is None and width > cfg.max_schema_columns:
+            raise InvalidBatchError(
+                f"$.columns: {width} columns for a model without a schema; expected at most "
+                f"{cfg.max_schema_columns} (limits.max_schema_columns) to infer one from",
+                field="$.columns",
+                value=width,
+                expected=f"<= {cfg.max_schema_columns} columns",
+            )
+        if batch.row_tags is not None and len({_frozen(t) for t in batch.row_tags}) > 1:
+            raise InvalidBatchError(
+                "$.rows[].tags: rows of one batch carry different tags; expected the same "
+                "tags on every row of a batch (send one batch per tag set)",
+                field="$.rows[].tags",
+                value=len({_frozen(t) for t in batch.row_tags}),
+                expected="one tag set per batch",
+            )
+
+    def _bounds(self, model: str) -> tuple[float, float, bool]:
+        """The event times this write accepts, by the clock now (kept in its record)."""
+        now = self.clock.now()
+        mc = self.config.models[model]
+        return now - mc.past_age_seconds, now + mc.max_future_skew, mc.future_rows == "clamp"
 
     def write_labels(self, model: str, body: bytes, key: str | None) -> Ack:
         """Ground truth for earlier predictions (a JSON body), logged then applied."""
@@ -176,82 +242,140 @@ class Service:
         self.monitor(model)
         signals = wire.decode_signals(body)
         n = len(signals.metrics) + len(signals.events)
-        return self._append(RecordHeader("signals", model, wire.JSON, key, n), body)
-
-    def _seen(self, key: str | None) -> Ack | None:
-        if key is None:
-            return None
-        with self._lock:
-            ack = self._keys.get(key)
-        return None if ack is None else Ack(ack.seq, ack.rows, duplicate=True)
+        header = RecordHeader("signals", model, wire.JSON, key, n, *self._bounds(model))
+        return self._append(header, body)
 
     def _append(self, header: RecordHeader, body: bytes, decoded: wire.Batch | None = None) -> Ack:
-        seen = self._seen(header.key)
-        if seen is not None:
-            return seen
+        """Log a write and wait for it to be applied. An idempotency key is reserved
+        before the write is logged: a retry while the original is in flight waits for
+        the original's answer instead of logging the rows again."""
+        done: Future[Ack] = Future()
+        key = header.key
+        if key:
+            with self._lock:
+                prior = self._keys.get(key)
+                if prior is None:
+                    self._keys[key] = done
+                    while len(self._keys) > IDEMPOTENCY_KEYS:
+                        self._keys.popitem(last=False)
+            if prior is not None:
+                return dataclasses.replace(self._wait(prior), duplicate=True)
+            done.add_done_callback(lambda f: self._forget(key, f))
         payload = encode_record(header, body)
-        if decoded is not None:  # decoded once: the writer thread applies it as it is
-            with self._lock:
-                self._decoded[id(payload)] = decoded
         try:
-            seq = self.wal.append(payload)
-        finally:
-            with self._lock:
-                self._decoded.pop(id(payload), None)
-        return Ack(seq, header.n)
+            pending = self.appliers.admit(header.model, payload, decoded, done)
+            written = self.wal.submit(payload)
+        except Exception as exc:
+            self.appliers.withdraw(payload, exc)
+            if not done.done():
+                done.set_exception(exc)
+            raise
+        written.add_done_callback(lambda f: self._refused(payload, f))
+        return self._wait(pending.done)
 
-    def _apply(self, seq: int, payload: bytes) -> None:
-        header, body = decode_record(payload)
-        if header.key:
+    def _refused(self, payload: bytes, written: Future[int]) -> None:
+        exc = written.exception()
+        if exc is not None:  # not written (disk full): nothing to apply
+            self.appliers.withdraw(payload, exc)
+
+    def _forget(self, key: str, done: Future[Ack]) -> None:
+        """A write that failed releases its key, so a retry is logged anew."""
+        if done.exception() is not None:
             with self._lock:
-                self._keys[header.key] = Ack(seq, header.n)
-                while len(self._keys) > IDEMPOTENCY_KEYS:
-                    self._keys.popitem(last=False)
+                if self._keys.get(key) is done:
+                    del self._keys[key]
+
+    def _wait(self, done: Future[Ack]) -> Ack:
+        try:
+            return done.result(self.config.ack_timeout_seconds)
+        except TimeoutError:
+            raise Unavailable(
+                f"write: not applied within {self.config.ack_timeout_seconds:g} s; it is "
+                "kept and will be applied, expected a retry with the same idempotency key",
+                status=503,
+                retry_after=BUSY_RETRY_SECONDS,
+            ) from None
+
+    def _apply(self, seq: int, payload: bytes, pending: Pending | None = None) -> Ack:
+        header, body = decode_record(payload)
         monitor = self.monitors.get(header.model)
         if monitor is None:  # a model removed from the config since: its records are skipped
-            return
+            return Ack(seq, 0)
+        bounds = None
+        if header.not_before is not None and header.not_after is not None:
+            bounds = Bounds(header.not_before, header.not_after, header.clamp)
         if header.kind == "signals":
-            self._apply_signals(header.model, monitor, seq, body)
-        elif header.kind == "labels":
-            self._apply_labels(header.model, monitor, body)
-        else:
-            with self._lock:
-                batch = self._decoded.pop(id(payload), None)
-            if batch is None:  # replay: decode from the log
-                batch = wire.decode_batch(body, header.content_type)
-            self._apply_predictions(header.model, monitor, seq, batch)
+            return self._apply_signals(header.model, monitor, seq, body, bounds)
+        if header.kind == "labels":
+            return self._apply_labels(header.model, monitor, seq, body)
+        batch = pending.decoded if pending is not None else None
+        if batch is None:  # replay: decode from the log
+            batch = wire.decode_batch(body, header.content_type)
+        return self._apply_predictions(header.model, monitor, seq, batch, bounds)
 
-    def _apply_signals(self, model: str, monitor: Monitor, seq: int, body: bytes) -> None:
+    def _apply_signals(
+        self, model: str, monitor: Monitor, seq: int, body: bytes, bounds: Bounds | None
+    ) -> Ack:
         signals = wire.decode_signals(body)
+        rejected = clamped = Rejected()
+        if bounds is not None:
+            signals, rejected, clamped = keep_signals(signals, bounds)
         monitor.log_signals(signals.metrics, signals.events, seq=seq)
-        self.counts[("signals", model)] += len(signals.metrics) + len(signals.events)
+        n = len(signals.metrics) + len(signals.events)
+        self._count(model, "signals", n, rejected, clamped)
+        return Ack(seq, n, rejected=rejected, clamped=clamped)
 
-    def _apply_labels(self, model: str, monitor: Monitor, body: bytes) -> None:
+    def _apply_labels(self, model: str, monitor: Monitor, seq: int, body: bytes) -> Ack:
         labels = wire.decode_labels(body)
-        monitor.log_labels(labels.ids, labels.labels, labels.timestamps)
+        report = monitor.log_labels(labels.ids, labels.labels, labels.timestamps)
         self.counts[("labels", model)] += len(labels.ids)
+        self.counts[("unknown_label_ids", model)] += len(report.unknown_ids)
+        return Ack(seq, len(labels.ids), unknown_ids=len(report.unknown_ids))
 
-    def _apply_predictions(self, model: str, monitor: Monitor, seq: int, batch: wire.Batch) -> None:
-        before = monitor.rejected_calls
-        monitor.log(
-            batch.features,
-            batch.outputs,
-            ids=batch.ids,
-            timestamps=batch.timestamps,
-            latency=batch.latency,
-            error=batch.errors,
-            tags=batch.tags or None,
-            seq=seq,
-        )
+    def _apply_predictions(
+        self, model: str, monitor: Monitor, seq: int, batch: wire.Batch, bounds: Bounds | None
+    ) -> Ack:
+        rejected = clamped = Rejected()
+        if bounds is not None:
+            batch, rejected, clamped = keep_rows(batch, bounds)
+        before, late_before = monitor.rejected_calls, monitor.late_dropped
+        tags = dict(batch.tags)
+        if batch.row_tags:  # one tag set per batch (checked at ingestion)
+            tags.update(batch.row_tags[0] or {})
+        if batch.n_rows:
+            monitor.log(
+                batch.features,
+                batch.outputs,
+                ids=batch.ids,
+                timestamps=batch.timestamps,
+                latency=batch.latency,
+                error=batch.errors,
+                tags=tags or None,
+                seq=seq,
+            )
         if monitor.rejected_calls > before:
-            self.counts[("rejected_rows", model)] += batch.n_rows
-        self.counts[("predictions", model)] += batch.n_rows
+            self.counts[("rejected_rows", model, "unreadable")] += batch.n_rows
+        late = monitor.late_dropped - late_before
+        self.counts[("late_dropped_rows", model)] += late
+        self._count(model, "predictions", batch.n_rows, rejected, clamped)
+        return Ack(seq, batch.n_rows, rejected=rejected, late_dropped=late, clamped=clamped)
+
+    def _count(self, model: str, kind: str, n: int, rejected: Rejected, clamped: Rejected) -> None:
+        self.counts[(kind, model)] += n
+        prefix = "rejected_rows" if kind == "predictions" else "rejected_signals"
+        for reason, count in rejected.reasons.items():
+            self.counts[(prefix, model, reason)] += count
+        if clamped.count:
+            self.counts[(f"clamped_{kind}", model)] += clamped.count
 
     # -- time -----------------------------------------------------------------------------
 
     def _tick_loop(self) -> None:
         while not self._stop.wait(self.config.tick_seconds):
-            self.tick()
+            try:
+                self.tick()
+            except Exception:  # a full disk or a lost database: tick again later
+                log.exception("watchkeeper: tick failed")
 
     def tick(self) -> None:
         """Close windows by the clock, evaluate alert rules on the windows closed since
@@ -287,6 +411,9 @@ class Service:
         """Delete the log segments whose every record is applied and saved in the store
         (each monitor says which of its records are not, :attr:`Monitor.unsaved_seq`)."""
         safe_before = self.wal.applied_next
+        oldest = self.appliers.oldest_pending()
+        if oldest is not None:
+            safe_before = min(safe_before, oldest)
         for monitor in list(self.monitors.values()):
             unsaved = monitor.unsaved_seq
             if unsaved is not None:
@@ -376,22 +503,43 @@ class Service:
     # -- lifecycle ------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop ticking, finish the log, flush every monitor, release the store."""
+        """Stop ticking, finish the log, flush every monitor, release the store.
+
+        A monitor that cannot be flushed (a full disk) is logged and left: its rows are
+        in the write-ahead log, which is never truncated here, so the next start replays
+        them.
+        """
         self._stop.set()
         self._ticker.join()
         self.wal.close()
-        for monitor in self.monitors.values():
-            monitor.flush()
+        self.appliers.close()
+        for name, monitor in self.monitors.items():
+            try:
+                monitor.flush()
+            except Exception:
+                log.exception("watchkeeper: flushing %s failed; the log keeps its rows", name)
         if self.dispatcher is not None:
             self.dispatcher.join(10)
             self.dispatcher.close()
-        self.store.close()
+        try:
+            self.store.close()
+        except Exception:
+            log.exception("watchkeeper: closing the store failed")
+
+    @property
+    def accepting(self) -> bool:
+        """Started, and the last write to the log did not fail (a full disk)."""
+        return self.ready and self.wal.failing is None
 
     def status(self) -> dict[str, Any]:
-        """What ``/readyz`` reports: ready, records replayed, next seq, models."""
+        """What ``/readyz`` reports: ready (not while the disk is full), records
+        replayed, next seq, models, bytes waiting to be applied."""
+        failing = self.wal.failing
         return {
-            "ready": self.ready,
+            "ready": self.accepting,
             "replayed": self.replayed,
             "wal_next_seq": self.wal.next_seq,
+            "wal_error": None if failing is None else str(failing),
+            "queued_bytes": self.appliers.queued_bytes(),
             "models": sorted(self.monitors),
         }

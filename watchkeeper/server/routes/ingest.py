@@ -34,7 +34,17 @@ IdempotencyKey = Annotated[str | None, Header(alias="idempotency-key")]
 
 
 def _ack(ack: Ack) -> dict[str, Any]:
-    return {"accepted": ack.rows, "seq": ack.seq, "duplicate": ack.duplicate}
+    """The answer: what was taken, and what was not and why (rows outside the event
+    time bounds, rows too late for any window, labels of unknown ids)."""
+    return {
+        "accepted": ack.rows,
+        "seq": ack.seq,
+        "duplicate": ack.duplicate,
+        "rejected": ack.rejected.to_dict(),
+        "clamped": ack.clamped.count,
+        "late_dropped": ack.late_dropped,
+        "unknown_ids": ack.unknown_ids,
+    }
 
 
 def _media_type(content_type: str | None) -> str:
