@@ -1,13 +1,12 @@
 """The application service of ``watchkeeper serve``: one Monitor per configured model,
 fed through the write-ahead log, with alert rules, silences, notifiers and actions.
 
-A write is decoded and checked first (a bad body raises and is never logged), then
-appended to the write-ahead log; the log's writer thread applies each record in
-sequence order (``Monitor.log(..., seq=seq)``) and only then is the write
-acknowledged. At start the log is replayed: rows already folded into stored windows are
-skipped by their sequence number, so every acknowledged row counts exactly once. A
-record's idempotency key is remembered, so a retried batch is acknowledged again
-without being counted twice.
+Writes go through :class:`~watchkeeper.service.ingest.Ingest`: checked, logged in the
+write-ahead log, applied on the model's apply thread in sequence order
+(``Monitor.log(..., seq=seq)``) and only then acknowledged. At start the log is
+replayed: rows already folded into stored windows are skipped by their sequence number,
+so every acknowledged row counts exactly once. A record's idempotency key is remembered,
+so a retried batch is acknowledged again without being counted twice.
 
 The HTTP routes (:mod:`watchkeeper.server`), the CLI, the demo and the tests all drive
 this class; it imports no web framework.
@@ -20,64 +19,31 @@ import dataclasses
 import logging
 import math
 import threading
-from concurrent.futures import Future
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from watchkeeper import wire
 from watchkeeper.alerts.actions import ActionRunner
 from watchkeeper.alerts.engine import AlertEngine, AlertEvent
 from watchkeeper.alerts.history import amend_alert
 from watchkeeper.alerts.notifiers import Dispatcher, build_notifier
 from watchkeeper.alerts.silences import Silences
-from watchkeeper.errors import ConfigError, InvalidBatchError
+from watchkeeper.errors import ConfigError
 from watchkeeper.monitor import ClosedWindow, Monitor
 from watchkeeper.monitor.clock import Clock, SystemClock
-from watchkeeper.service.appliers import BUSY_RETRY_SECONDS, Appliers, Pending
-from watchkeeper.service.config import ServerConfig
-from watchkeeper.service.event_time import Bounds, Rejected, keep_rows, keep_signals
+from watchkeeper.service.config import VERSION_FORM, ServerConfig, is_version_name
+from watchkeeper.service.ingest import Ack, Ingest
 from watchkeeper.service.monitors import open_monitor, promoted_monitor
-from watchkeeper.service.records import RecordHeader, decode_record, encode_record
-from watchkeeper.service.unavailable import Unavailable
 from watchkeeper.service.wal import WriteAheadLog
 from watchkeeper.store import SilenceRecord, Store, open_store
 
 __all__ = ["Ack", "Service"]
 
-
-def _frozen(tags: dict[str, str] | None) -> frozenset[tuple[str, str]]:
-    return frozenset((tags or {}).items())
-
-
 log = logging.getLogger("watchkeeper.server")
-IDEMPOTENCY_KEYS = 100_000
-"""Idempotency keys remembered (the newest ones; older retries count again)."""
-NONE = Rejected()
 MAX_CATCH_UP = 50
 """Windows of one model closed since the last tick that alert rules are evaluated on, at
 most (the newest ones)."""
-
-
-@dataclass(frozen=True)
-class Ack:
-    """The answer to an accepted write.
-
-    ``rows`` is what was taken (rows, label ids or signal entries), ``rejected`` what
-    was dropped for its event time, ``clamped`` what was stamped at the future bound,
-    ``late_dropped`` the rows the monitor dropped as too late for any window,
-    ``unknown_ids`` the labels whose id no kept prediction has.
-    """
-
-    seq: int
-    rows: int
-    duplicate: bool = False
-    rejected: Rejected = NONE
-    late_dropped: int = 0
-    unknown_ids: int = 0
-    clamped: Rejected = NONE
 
 
 class Service:
@@ -105,11 +71,6 @@ class Service:
             name: open_monitor(name, mc, store=self.store, clock=self.clock, writer=config.writer)
             for name, mc in config.models.items()
         }
-        self.counts: dict[tuple[str, ...], float] = collections.defaultdict(float)
-        """Running totals by ``(kind, model)`` or ``(kind, model, reason)``: predictions,
-        labels, signals, rejected_rows, rejected_signals (by reason), clamped_predictions,
-        clamped_signals, late_dropped_rows, unknown_label_ids (exported as Prometheus
-        counters)."""
         self.dispatcher = self._dispatcher(config.notifiers)
         self.silences = Silences(self.store, clock=self.clock.now)  # survive restarts
         self.alerts = AlertEngine(config.rules, self.store, notify=self._notify)
@@ -118,28 +79,14 @@ class Service:
         )
         self._closed: collections.deque[ClosedWindow] = collections.deque()
         self._evaluated: dict[str, float] = {}
-        self._keys: collections.OrderedDict[str, Future[Ack]] = collections.OrderedDict()
-        self._lock = threading.Lock()
         self.ready = False
         self.wal = WriteAheadLog(config.wal_dir, apply=None, fsync=config.fsync)
-        replayed = 0
-        for seq, payload in self.wal.replay():
-            ack = self._apply(seq, payload)
-            key = decode_record(payload)[0].key
-            if key:
-                replayed_ack: Future[Ack] = Future()
-                replayed_ack.set_result(ack)
-                self._keys[key] = replayed_ack
-            replayed += 1
-        self.replayed = replayed
+        self.ingest = Ingest(config, self.monitors, self.monitor, self.clock, self.wal)
+        self.counts = self.ingest.counts
+        self.appliers = self.ingest.appliers
+        self.replayed = self.ingest.replay()
         for monitor in self.monitors.values():
             self._watch(monitor)
-        self.appliers = Appliers(
-            self._apply,
-            max_bytes=config.max_queued_bytes,
-            max_model_bytes=config.max_model_queued_bytes,
-        )
-        self.wal.apply = self.appliers.dispatch
         self._stop = threading.Event()
         self._ticker = threading.Thread(
             target=self._tick_loop, name="watchkeeper-tick", daemon=True
@@ -185,188 +132,17 @@ class Service:
     def write_predictions(self, model: str, body: bytes, content_type: str, key: str | None) -> Ack:
         """Check, log durably, apply; raises ConfigError (unknown model) or
         InvalidBatchError (unreadable body, too many rows or columns) before anything is
-        written, :class:`Unavailable` when it cannot be written now."""
-        monitor = self.monitor(model)
-        batch = wire.decode_batch(body, content_type)
-        self._check_size(batch, monitor)
-        header = RecordHeader(
-            "predictions", model, content_type, key, batch.n_rows, *self._bounds(model)
-        )
-        return self._append(header, body, batch)
-
-    def _check_size(self, batch: wire.Batch, monitor: Monitor) -> None:
-        cfg = self.config
-        width = len(batch.features) + len(batch.outputs or {})
-        for what, n, limit, field in (
-            ("rows", batch.n_rows, cfg.max_rows_per_batch, "$.rows"),
-            ("columns", width, cfg.max_columns_per_batch, "$.columns"),
-        ):
-            if n > limit:
-                raise InvalidBatchError(
-                    f"{field}: {n} {what}; expected at most {limit} per batch",
-                    field=field,
-                    value=n,
-                    expected=f"<= {limit} {what}",
-                )
-        if monitor.schema is None and width > cfg.max_schema_columns:
-            raise InvalidBatchError(
-                f"$.columns: {width} columns for a model without a schema; expected at most "
-                f"{cfg.max_schema_columns} (limits.max_schema_columns) to infer one from",
-                field="$.columns",
-                value=width,
-                expected=f"<= {cfg.max_schema_columns} columns",
-            )
-        if batch.row_tags is not None and len({_frozen(t) for t in batch.row_tags}) > 1:
-            raise InvalidBatchError(
-                "$.rows[].tags: rows of one batch carry different tags; expected the same "
-                "tags on every row of a batch (send one batch per tag set)",
-                field="$.rows[].tags",
-                value=len({_frozen(t) for t in batch.row_tags}),
-                expected="one tag set per batch",
-            )
-
-    def _bounds(self, model: str) -> tuple[float, float, bool]:
-        """The event times this write accepts, by the clock now (kept in its record)."""
-        now = self.clock.now()
-        mc = self.config.models[model]
-        return now - mc.past_age_seconds, now + mc.max_future_skew, mc.future_rows == "clamp"
+        written, :class:`~watchkeeper.service.unavailable.Unavailable` (503 or 429) when
+        it cannot be written now."""
+        return self.ingest.write_predictions(model, body, content_type, key)
 
     def write_labels(self, model: str, body: bytes, key: str | None) -> Ack:
         """Ground truth for earlier predictions (a JSON body), logged then applied."""
-        self.monitor(model)
-        labels = wire.decode_labels(body)
-        return self._append(RecordHeader("labels", model, wire.JSON, key, len(labels.ids)), body)
+        return self.ingest.write_labels(model, body, key)
 
     def write_signals(self, model: str, body: bytes, key: str | None) -> Ack:
         """Custom metrics and events (a JSON body), logged then applied."""
-        self.monitor(model)
-        signals = wire.decode_signals(body)
-        n = len(signals.metrics) + len(signals.events)
-        header = RecordHeader("signals", model, wire.JSON, key, n, *self._bounds(model))
-        return self._append(header, body)
-
-    def _append(self, header: RecordHeader, body: bytes, decoded: wire.Batch | None = None) -> Ack:
-        """Log a write and wait for it to be applied. An idempotency key is reserved
-        before the write is logged: a retry while the original is in flight waits for
-        the original's answer instead of logging the rows again."""
-        done: Future[Ack] = Future()
-        key = header.key
-        if key:
-            with self._lock:
-                prior = self._keys.get(key)
-                if prior is None:
-                    self._keys[key] = done
-                    while len(self._keys) > IDEMPOTENCY_KEYS:
-                        self._keys.popitem(last=False)
-            if prior is not None:
-                return dataclasses.replace(self._wait(prior), duplicate=True)
-            done.add_done_callback(lambda f: self._forget(key, f))
-        payload = encode_record(header, body)
-        try:
-            pending = self.appliers.admit(header.model, payload, decoded, done)
-            written = self.wal.submit(payload)
-        except Exception as exc:
-            self.appliers.withdraw(payload, exc)
-            if not done.done():
-                done.set_exception(exc)
-            raise
-        written.add_done_callback(lambda f: self._refused(payload, f))
-        return self._wait(pending.done)
-
-    def _refused(self, payload: bytes, written: Future[int]) -> None:
-        exc = written.exception()
-        if exc is not None:  # not written (disk full): nothing to apply
-            self.appliers.withdraw(payload, exc)
-
-    def _forget(self, key: str, done: Future[Ack]) -> None:
-        """A write that failed releases its key, so a retry is logged anew."""
-        if done.exception() is not None:
-            with self._lock:
-                if self._keys.get(key) is done:
-                    del self._keys[key]
-
-    def _wait(self, done: Future[Ack]) -> Ack:
-        try:
-            return done.result(self.config.ack_timeout_seconds)
-        except TimeoutError:
-            raise Unavailable(
-                f"write: not applied within {self.config.ack_timeout_seconds:g} s; it is "
-                "kept and will be applied, expected a retry with the same idempotency key",
-                status=503,
-                retry_after=BUSY_RETRY_SECONDS,
-            ) from None
-
-    def _apply(self, seq: int, payload: bytes, pending: Pending | None = None) -> Ack:
-        header, body = decode_record(payload)
-        monitor = self.monitors.get(header.model)
-        if monitor is None:  # a model removed from the config since: its records are skipped
-            return Ack(seq, 0)
-        bounds = None
-        if header.not_before is not None and header.not_after is not None:
-            bounds = Bounds(header.not_before, header.not_after, header.clamp)
-        if header.kind == "signals":
-            return self._apply_signals(header.model, monitor, seq, body, bounds)
-        if header.kind == "labels":
-            return self._apply_labels(header.model, monitor, seq, body)
-        batch = pending.decoded if pending is not None else None
-        if batch is None:  # replay: decode from the log
-            batch = wire.decode_batch(body, header.content_type)
-        return self._apply_predictions(header.model, monitor, seq, batch, bounds)
-
-    def _apply_signals(
-        self, model: str, monitor: Monitor, seq: int, body: bytes, bounds: Bounds | None
-    ) -> Ack:
-        signals = wire.decode_signals(body)
-        rejected = clamped = Rejected()
-        if bounds is not None:
-            signals, rejected, clamped = keep_signals(signals, bounds)
-        monitor.log_signals(signals.metrics, signals.events, seq=seq)
-        n = len(signals.metrics) + len(signals.events)
-        self._count(model, "signals", n, rejected, clamped)
-        return Ack(seq, n, rejected=rejected, clamped=clamped)
-
-    def _apply_labels(self, model: str, monitor: Monitor, seq: int, body: bytes) -> Ack:
-        labels = wire.decode_labels(body)
-        report = monitor.log_labels(labels.ids, labels.labels, labels.timestamps)
-        self.counts[("labels", model)] += len(labels.ids)
-        self.counts[("unknown_label_ids", model)] += len(report.unknown_ids)
-        return Ack(seq, len(labels.ids), unknown_ids=len(report.unknown_ids))
-
-    def _apply_predictions(
-        self, model: str, monitor: Monitor, seq: int, batch: wire.Batch, bounds: Bounds | None
-    ) -> Ack:
-        rejected = clamped = Rejected()
-        if bounds is not None:
-            batch, rejected, clamped = keep_rows(batch, bounds)
-        before, late_before = monitor.rejected_calls, monitor.late_dropped
-        tags = dict(batch.tags)
-        if batch.row_tags:  # one tag set per batch (checked at ingestion)
-            tags.update(batch.row_tags[0] or {})
-        if batch.n_rows:
-            monitor.log(
-                batch.features,
-                batch.outputs,
-                ids=batch.ids,
-                timestamps=batch.timestamps,
-                latency=batch.latency,
-                error=batch.errors,
-                tags=tags or None,
-                seq=seq,
-            )
-        if monitor.rejected_calls > before:
-            self.counts[("rejected_rows", model, "unreadable")] += batch.n_rows
-        late = monitor.late_dropped - late_before
-        self.counts[("late_dropped_rows", model)] += late
-        self._count(model, "predictions", batch.n_rows, rejected, clamped)
-        return Ack(seq, batch.n_rows, rejected=rejected, late_dropped=late, clamped=clamped)
-
-    def _count(self, model: str, kind: str, n: int, rejected: Rejected, clamped: Rejected) -> None:
-        self.counts[(kind, model)] += n
-        prefix = "rejected_rows" if kind == "predictions" else "rejected_signals"
-        for reason, count in rejected.reasons.items():
-            self.counts[(prefix, model, reason)] += count
-        if clamped.count:
-            self.counts[(f"clamped_{kind}", model)] += clamped.count
+        return self.ingest.write_signals(model, body, key)
 
     # -- time -----------------------------------------------------------------------------
 
@@ -477,6 +253,14 @@ class Service:
         the given table, kept as ``references/<model>-<version>.parquet`` beside the log
         directory (``None`` keeps the current reference). Returns the new monitor."""
         self.monitor(model)  # unknown model: ConfigError before anything is written
+        if not is_version_name(version):  # it names a file: no path, not too long
+            raise ConfigError(
+                f"version: {version[:40]!r}{'...' if len(version) > 40 else ''} is not a "
+                f"version name; expected {VERSION_FORM}",
+                field="version",
+                value=version[:40],
+                expected=VERSION_FORM,
+            )
         reference = None
         if table is not None:
             directory = Path(self.config.wal_dir).parent / "references"
