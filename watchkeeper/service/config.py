@@ -13,6 +13,7 @@ Example (``watchkeeper init`` writes a commented one)::
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,9 +22,17 @@ from typing import Any
 
 from watchkeeper.errors import ConfigError, WatchkeeperError
 from watchkeeper.monitor import MonitorConfig
+from watchkeeper.service.example import EXAMPLE
 from watchkeeper.units import parse_duration
 
-__all__ = ["ModelConfig", "ServerConfig", "is_version_name", "load_config", "parse_config"]
+__all__ = [
+    "EXAMPLE",
+    "ModelConfig",
+    "ServerConfig",
+    "is_version_name",
+    "load_config",
+    "parse_config",
+]
 
 MAX_NAME_LENGTH = 100
 """Characters in a model or version name, at most (they name files)."""
@@ -168,6 +177,43 @@ def _positive_int(value: Any, key: str) -> int:
     return value
 
 
+def protected_series(model: str, rules: tuple[Any, ...]) -> tuple[str, ...]:
+    """Custom metric names the model's alert rules name (``metric: custom_metric`` with
+    a plain ``labels: {metric: server_load}`` matcher): kept ahead of the monitor's cap
+    on series per window, so junk names cannot push them out of alerting.
+
+    >>> from watchkeeper.alerts.rules import parse_rules
+    >>> rules = parse_rules([{"name": "Load", "metric": "custom_metric", "op": ">",
+    ...     "threshold": 1, "labels": {"metric": "server_load"}}])
+    >>> protected_series("churn", tuple(rules))
+    ('server_load',)
+    """
+    names = set()
+    for rule in rules:
+        name = rule.labels.get("metric")
+        if rule.metric != "custom_metric" or not isinstance(name, str):
+            continue
+        if rule.model not in ("*", model) or name == "*" or name.startswith("~"):
+            continue
+        names.add(name)
+    return tuple(sorted(names))
+
+
+def _protect(mc: ModelConfig, rules: tuple[Any, ...]) -> ModelConfig:
+    """The model's MonitorConfig with the rules' custom series protected, once the
+    monitor has ``protected_series`` (a MonitorConfig without it is left as it is)."""
+    fields = {f.name for f in dataclasses.fields(MonitorConfig)}
+    names = protected_series(mc.name, rules)
+    if "protected_series" not in fields or not names:
+        return mc
+    kept = tuple(getattr(mc.monitor, "protected_series", ()))
+    merged = tuple(sorted({*kept, *names}))
+    return dataclasses.replace(
+        mc,
+        monitor=dataclasses.replace(mc.monitor, protected_series=merged),  # type: ignore[call-arg]
+    )
+
+
 def _limit(limits: Mapping[str, Any], key: str, default: int) -> int:
     return _positive_int(limits.get(key, default), f"limits.{key}")
 
@@ -285,6 +331,7 @@ def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
                 rule.action,
                 "one of the actions: " + (", ".join(actions) or "none declared"),
             )
+    models = {name: _protect(mc, rules) for name, mc in models.items()}
     return ServerConfig(
         actions=actions,
         rules=rules,
@@ -321,123 +368,3 @@ def load_config(path: str | os.PathLike[str]) -> ServerConfig:
     except yaml.YAMLError as exc:
         raise _error("config", str(path), f"valid YAML ({exc})") from exc
     return parse_config(doc, base=path.parent)
-
-
-EXAMPLE = """\
-# watchkeeper collector configuration (watchkeeper serve --config THIS_FILE)
-
-# Where windows, metric points, references, predictions and labels are kept.
-# SQLite file (default) or PostgreSQL: postgresql+psycopg://user@host:5432/db
-store: sqlite:///watchkeeper.db
-
-# Write-ahead log: a batch is acknowledged once it is here (fsync'd); replayed at start.
-wal_dir: watchkeeper-wal
-
-# Write endpoints need one of these keys (header X-API-Key or Authorization: Bearer).
-# Leave empty to accept writes from anyone who can reach the port.
-api_keys: []
-
-# This collector's name among several writing to one store (partials merge on read).
-writer: collector
-
-limits:
-  max_body_bytes: 10000000     # larger bodies get 413
-  max_rows_per_batch: 100000   # larger batches get 422
-  max_columns_per_batch: 1000  # wider batches get 422
-  max_schema_columns: 1000     # a schemaless model adopts at most this many columns
-  max_queued_bytes: 256000000  # writes waiting to be applied; beyond, 429 + Retry-After
-  max_model_queued_bytes: 64000000  # the same for one model
-
-models:
-  churn:
-    version: "1"
-    # reference: reference.parquet   # what normal looks like (features and outputs)
-    schema:                          # or declare the columns instead of a reference
-      age: numeric
-      plan: categorical
-      prediction: {kind: categorical, role: output}
-    window: 1m                       # tumbling window
-    grace: 15s                       # wait for late rows
-    rollups: [1h, 1d]                # coarser windows merged from finer ones
-    retention: 7d                    # predictions kept for late labels
-    max_future_skew: 5m              # rows stamped later than now + 5m are clamped
-    future_rows: clamp               # ... to now + 5m; or reject them
-    # max_past_age: 2d               # rows older are rejected (default: window_retention)
-
-# Where alerts go: webhook (Alertmanager's JSON, so existing receivers work), slack,
-# email (host, port, from, to) or log.
-notifiers:
-  - {type: log}
-  # - {type: webhook, url: "http://127.0.0.1:9000/alerts"}
-
-# Alert rules, evaluated as windows close. Fields: metric, labels (exact, "*" any,
-# "~regex"), over (last N windows) + aggregate (last/avg/min/max/sum), op, threshold or
-# baseline, when (a guard), for (held this long before firing), resolve_after, severity,
-# summary ({label} and {value} are filled in), runbook.
-rules:
-  # golden signals
-  - name: HighErrorRate
-    metric: error_rate
-    op: ">"
-    threshold: 0.05
-    for: 5m
-    severity: critical
-    summary: "error rate {value:.1%} above 5% for 5 minutes"
-  - name: SlowPredictions
-    metric: latency_seconds
-    labels: {quantile: "0.99"}
-    op: ">"
-    threshold: 0.5
-    for: 5m
-    summary: "p99 latency {value:.3f} s above 0.5 s"
-  - name: TrafficDrop
-    metric: requests
-    over: 5
-    aggregate: avg
-    op: "<"
-    baseline: {over: 60, aggregate: avg, factor: 0.5}
-    summary: "traffic {value:.0f}/window, under half of the last hour's"
-  - name: ServerLoad                 # saturation: log_metric("server_load", load)
-    metric: custom_metric
-    labels: {metric: server_load, stat: max}
-    op: ">"
-    threshold: 0.91
-    for: 2m
-    summary: "server load {value:.2f} above 0.91"
-  # inputs
-  - name: FeatureDrifting
-    metric: feature_drifted
-    labels: {feature: "*"}
-    over: 2
-    aggregate: min
-    op: ">="
-    threshold: 1
-    summary: "{feature} drifted for 2 windows in a row"
-  - name: DatasetDrift
-    metric: dataset_drift_share
-    over: 2                          # two windows: one false alarm among few features
-    aggregate: min                   # would otherwise be a third of them
-    op: ">"
-    threshold: 0.3
-    summary: "{value:.0%} of features drifted"
-  - name: FeatureMissing
-    metric: missing_ratio
-    labels: {feature: "*"}
-    op: ">"
-    threshold: 0.2
-    summary: "{feature} missing in {value:.0%} of rows"
-  # outputs
-  - name: EmptyOutputs
-    metric: empty_output_ratio
-    labels: {output: "*"}
-    op: ">"
-    threshold: 0.1
-    summary: "{value:.0%} of {output} outputs are empty"
-  # performance, once enough labels arrived
-  - name: LowAccuracy
-    metric: accuracy
-    op: "<"
-    threshold: 0.8
-    when: {metric: label_coverage, op: ">", threshold: 0.3}
-    summary: "accuracy {value:.2f} below 0.8"
-"""
