@@ -229,14 +229,14 @@ def test_a_stalled_model_gets_429_and_does_not_block_the_others(tmp_path: Path) 
 
 
 def test_bad_event_time_settings_name_the_key(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="models.churn.max_future_skew"):
+    with pytest.raises(ConfigError, match=r"models\.churn\.max_future_skew"):
         _config(tmp_path, max_future_skew="soon")
-    with pytest.raises(ConfigError, match="models.churn.future_rows: expected clamp or reject"):
+    with pytest.raises(ConfigError, match=r"models\.churn\.future_rows: expected clamp or reject"):
         _config(tmp_path, future_rows="drop")
 
 
 def test_a_version_name_that_is_no_file_name_is_refused(service: Service) -> None:
-    with pytest.raises(ConfigError, match="version: .* is not a version name"):
+    with pytest.raises(ConfigError, match=r"version: .* is not a version name"):
         service.register_version("churn", "v" * 300, None)
     with pytest.raises(ConfigError, match="version"):
         service.register_version("churn", "../../etc", None)
