@@ -68,8 +68,8 @@ def soak(url: str, pid: int, seconds: float, clients: int) -> dict[str, object]:
             while time.monotonic() < end:
                 payload = body(batch, frame_rows, k)
                 t0 = time.perf_counter()
-                r = http.post(url, content=payload, headers={
-                    "content-type": "application/json", "idempotency-key": f"{k}-{batch}"})  # fmt: skip
+                headers = {"content-type": "application/json", "idempotency-key": f"{k}-{batch}"}
+                r = http.post(url, content=payload, headers=headers)
                 dt = time.perf_counter() - t0
                 with lock:
                     if r.status_code == 200:
@@ -133,8 +133,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="wk-bench-soak-"))
     ref = make_frame(20_000, seed=1).assign(prediction=np.random.default_rng(1).random(20_000))
     ref.to_parquet(work / "ref.parquet")
-    doc = {"store": "sqlite:///wk.db", "wal_dir": "wal",
-           "models": {"m": {"reference": "ref.parquet", "window": "1m", "rollups": []}}}  # fmt: skip
+    model = {"reference": "ref.parquet", "window": "1m", "rollups": []}
+    doc = {"store": "sqlite:///wk.db", "wal_dir": "wal", "models": {"m": model}}
     (work / "wk.yaml").write_text(yaml.safe_dump(doc))
     port = free_port()
     proc = subprocess.Popen(
