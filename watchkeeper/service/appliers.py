@@ -73,8 +73,12 @@ class _ModelQueue:
                 result = self.apply(seq, payload, pending)
             except Exception as exc:  # durable already; the submitter learns why
                 log.exception("watchkeeper: applying record %d of %s failed", seq, self.model)
+                pending.decoded = None
                 pending.done.set_exception(exc)
             else:
+                # the future outlives the write (idempotency keys keep it, and a future
+                # keeps its callbacks, which reach this): the rows must not
+                pending.decoded = None
                 pending.done.set_result(result)
             with self.cond:
                 self.items.popleft()

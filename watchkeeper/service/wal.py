@@ -136,17 +136,17 @@ class WriteAheadLog:
             self._current_first = 1
             return 1
         last_seq = segments[-1][0] - 1
-        for i, (_first, path) in enumerate(segments):
+        for i, (first, path) in enumerate(segments):
             is_last = i == len(segments) - 1
-            good_bytes = 0
-            # a segment left after a failed write that could not be cut back is followed
-            # by one starting right after its last good record: its tail is not data
-            successor = None if is_last else segments[i + 1][0]
+            good_bytes, last_good = 0, first - 1
             for seq, _payload, end in self._scan(path, tolerate_tail=True):
-                last_seq, good_bytes = seq, end
-            size = path.stat().st_size
-            if good_bytes < size and not is_last and successor != last_seq + 1:
-                list(self._scan(path, tolerate_tail=False))  # raises: damage mid-log
+                last_seq, last_good, good_bytes = seq, seq, end
+            # a segment left after a failed write that could not be cut back is followed
+            # by one starting right after its last good record: its tail is no data;
+            # any other damage before the last segment loses acknowledged records
+            contiguous = not is_last and segments[i + 1][0] == last_good + 1
+            if good_bytes < path.stat().st_size and not is_last and not contiguous:
+                list(self._scan(path, tolerate_tail=False))  # raises, naming the byte
             if is_last and good_bytes < path.stat().st_size:
                 with open(path, "r+b") as f:  # cut a torn tail left by a crash
                     f.truncate(good_bytes)
