@@ -15,7 +15,7 @@ import pytest
 from _faults import Collector, batch, report, stored_requests, write_config
 from conftest import free_port
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROWS = 40
 

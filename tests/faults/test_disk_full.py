@@ -16,7 +16,7 @@ import pytest
 from _faults import Collector, batch, can_mount, fill, report, stored_requests, tmpfs, write_config
 from conftest import free_port, missing_component
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROWS = 50
 

@@ -13,10 +13,10 @@ import pytest
 from _faults import Collector, batch, report, stored_requests, write_config
 from conftest import free_port
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROWS = 40
-BATCHES = 30
+BATCHES = 20
 
 
 def _stream(url: str, prefix: str, t0: float, acked: list[int]) -> None:

@@ -20,7 +20,7 @@ from conftest import free_port, wait_http
 from watchkeeper.server.app import create_app
 from watchkeeper.service import Service, load_config
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROWS = 30
 
