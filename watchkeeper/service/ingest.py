@@ -39,8 +39,28 @@ IDEMPOTENCY_KEYS = 100_000
 NONE = Rejected()
 
 
-def _frozen(tags: dict[str, str] | None) -> frozenset[tuple[str, str]]:
-    return frozenset((tags or {}).items())
+def _as_duplicate(original: Future[Ack], retry: Future[Ack]) -> None:
+    """Complete a retry's future with the original's answer, marked a duplicate."""
+    exc = original.exception()
+    if exc is not None:
+        retry.set_exception(exc)
+    else:
+        retry.set_result(dataclasses.replace(original.result(), duplicate=True))
+
+
+def _common(row_tags: list[dict[str, str] | None] | None) -> dict[str, str]:
+    """The per-row tags every row carries alike (they add to the batch's tags).
+
+    ``Monitor.log`` takes one tag set per call; a tag whose value differs between rows
+    is left out until it takes one per row.
+
+    >>> _common([{"region": "eu", "user": "a"}, {"region": "eu", "user": "b"}])
+    {'region': 'eu'}
+    """
+    if not row_tags:
+        return {}
+    first = row_tags[0] or {}
+    return {k: v for k, v in first.items() if all((t or {}).get(k) == v for t in row_tags)}
 
 
 @dataclass(frozen=True)
@@ -120,17 +140,34 @@ class Ingest:
         self.wal.apply = self.appliers.dispatch
         return replayed
 
-    def write_predictions(self, model: str, body: bytes, content_type: str, key: str | None) -> Ack:
-        """Check, log durably, apply; raises ConfigError (unknown model) or
-        InvalidBatchError (unreadable body, too many rows or columns) before anything is
-        written, :class:`Unavailable` when it cannot be written now."""
+    def submit_predictions(
+        self, model: str, body: bytes, content_type: str, key: str | None
+    ) -> Future[Ack]:
+        """Check and log a predictions batch; the future completes once it is applied.
+        Raises ConfigError (unknown model) or InvalidBatchError (unreadable body, too many
+        rows or columns) before anything is written, :class:`Unavailable` when it cannot
+        be written now (the future fails with it when the disk is full)."""
         monitor = self.monitor(model)
         batch = wire.decode_batch(body, content_type)
         self._check_size(batch, monitor)
         header = RecordHeader(
             "predictions", model, content_type, key, batch.n_rows, *self._bounds(model)
         )
-        return self._append(header, body, batch)
+        return self._submit(header, body, batch)
+
+    def submit_labels(self, model: str, body: bytes, key: str | None) -> Future[Ack]:
+        """Check and log ground truth for earlier predictions (a JSON body)."""
+        self.monitor(model)
+        labels = wire.decode_labels(body)
+        return self._submit(RecordHeader("labels", model, wire.JSON, key, len(labels.ids)), body)
+
+    def submit_signals(self, model: str, body: bytes, key: str | None) -> Future[Ack]:
+        """Check and log custom metrics and events (a JSON body)."""
+        self.monitor(model)
+        signals = wire.decode_signals(body)
+        n = len(signals.metrics) + len(signals.events)
+        header = RecordHeader("signals", model, wire.JSON, key, n, *self._bounds(model))
+        return self._submit(header, body)
 
     def _check_size(self, batch: wire.Batch, monitor: Monitor) -> None:
         cfg = self.config
@@ -154,14 +191,6 @@ class Ingest:
                 value=width,
                 expected=f"<= {cfg.max_schema_columns} columns",
             )
-        if batch.row_tags is not None and len({_frozen(t) for t in batch.row_tags}) > 1:
-            raise InvalidBatchError(
-                "$.rows[].tags: rows of one batch carry different tags; expected the same "
-                "tags on every row of a batch (send one batch per tag set)",
-                field="$.rows[].tags",
-                value=len({_frozen(t) for t in batch.row_tags}),
-                expected="one tag set per batch",
-            )
 
     def _bounds(self, model: str) -> tuple[float, float, bool]:
         """The event times this write accepts, by the clock now (kept in its record)."""
@@ -169,24 +198,12 @@ class Ingest:
         mc = self.config.models[model]
         return now - mc.past_age_seconds, now + mc.max_future_skew, mc.future_rows == "clamp"
 
-    def write_labels(self, model: str, body: bytes, key: str | None) -> Ack:
-        """Ground truth for earlier predictions (a JSON body), logged then applied."""
-        self.monitor(model)
-        labels = wire.decode_labels(body)
-        return self._append(RecordHeader("labels", model, wire.JSON, key, len(labels.ids)), body)
-
-    def write_signals(self, model: str, body: bytes, key: str | None) -> Ack:
-        """Custom metrics and events (a JSON body), logged then applied."""
-        self.monitor(model)
-        signals = wire.decode_signals(body)
-        n = len(signals.metrics) + len(signals.events)
-        header = RecordHeader("signals", model, wire.JSON, key, n, *self._bounds(model))
-        return self._append(header, body)
-
-    def _append(self, header: RecordHeader, body: bytes, decoded: wire.Batch | None = None) -> Ack:
-        """Log a write and wait for it to be applied. An idempotency key is reserved
-        before the write is logged: a retry while the original is in flight waits for
-        the original's answer instead of logging the rows again."""
+    def _submit(
+        self, header: RecordHeader, body: bytes, decoded: wire.Batch | None = None
+    ) -> Future[Ack]:
+        """Log a write; the future completes once it is applied. An idempotency key is
+        reserved before the write is logged: a retry while the original is in flight
+        gets the original's answer instead of logging the rows again."""
         done: Future[Ack] = Future()
         key = header.key
         if key:
@@ -197,7 +214,8 @@ class Ingest:
                     while len(self._keys) > IDEMPOTENCY_KEYS:
                         self._keys.popitem(last=False)
             if prior is not None:
-                return dataclasses.replace(self._wait(prior), duplicate=True)
+                prior.add_done_callback(lambda f: _as_duplicate(f, done))
+                return done
             done.add_done_callback(lambda f: self._forget(key, f))
         payload = encode_record(header, body)
         try:
@@ -209,7 +227,7 @@ class Ingest:
                 done.set_exception(exc)
             raise
         written.add_done_callback(lambda f: self._refused(payload, f))
-        return self._wait(pending.done)
+        return pending.done
 
     def _refused(self, payload: bytes, written: Future[int]) -> None:
         exc = written.exception()
@@ -223,16 +241,23 @@ class Ingest:
                 if self._keys.get(key) is done:
                     del self._keys[key]
 
-    def _wait(self, done: Future[Ack]) -> Ack:
+    def wait(self, done: Future[Ack]) -> Ack:
+        """The answer of a submitted write, waited for at most ``ack_timeout_seconds``;
+        raises :class:`Unavailable` (503) past that: the write is kept and applied later,
+        and a retry with its idempotency key gets its answer."""
         try:
             return done.result(self.config.ack_timeout_seconds)
         except TimeoutError:
-            raise Unavailable(
-                f"write: not applied within {self.config.ack_timeout_seconds:g} s; it is "
-                "kept and will be applied, expected a retry with the same idempotency key",
-                status=503,
-                retry_after=BUSY_RETRY_SECONDS,
-            ) from None
+            raise self.still_applying() from None
+
+    def still_applying(self) -> Unavailable:
+        """The error of a write not applied within ``ack_timeout_seconds``."""
+        return Unavailable(
+            f"write: not applied within {self.config.ack_timeout_seconds:g} s; it is kept "
+            "and will be applied, expected a retry with the same idempotency key",
+            status=503,
+            retry_after=BUSY_RETRY_SECONDS,
+        )
 
     def _apply(self, seq: int, payload: bytes, pending: Pending | None = None) -> Ack:
         header, body = decode_record(payload)
@@ -277,9 +302,7 @@ class Ingest:
         if bounds is not None:
             batch, rejected, clamped = keep_rows(batch, bounds)
         before, late_before = monitor.rejected_calls, monitor.late_dropped
-        tags = dict(batch.tags)
-        if batch.row_tags:  # one tag set per batch (checked at ingestion)
-            tags.update(batch.row_tags[0] or {})
+        tags = {**batch.tags, **_common(batch.row_tags)}
         if batch.n_rows:
             monitor.log(
                 batch.features,

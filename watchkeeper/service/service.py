@@ -130,19 +130,19 @@ class Service:
             ) from None
 
     def write_predictions(self, model: str, body: bytes, content_type: str, key: str | None) -> Ack:
-        """Check, log durably, apply; raises ConfigError (unknown model) or
+        """Check, log durably, apply, answer; raises ConfigError (unknown model) or
         InvalidBatchError (unreadable body, too many rows or columns) before anything is
         written, :class:`~watchkeeper.service.unavailable.Unavailable` (503 or 429) when
         it cannot be written now."""
-        return self.ingest.write_predictions(model, body, content_type, key)
+        return self.ingest.wait(self.ingest.submit_predictions(model, body, content_type, key))
 
     def write_labels(self, model: str, body: bytes, key: str | None) -> Ack:
         """Ground truth for earlier predictions (a JSON body), logged then applied."""
-        return self.ingest.write_labels(model, body, key)
+        return self.ingest.wait(self.ingest.submit_labels(model, body, key))
 
     def write_signals(self, model: str, body: bytes, key: str | None) -> Ack:
         """Custom metrics and events (a JSON body), logged then applied."""
-        return self.ingest.write_signals(model, body, key)
+        return self.ingest.wait(self.ingest.submit_signals(model, body, key))
 
     # -- time -----------------------------------------------------------------------------
 

@@ -169,10 +169,14 @@ def test_per_row_tags_are_honoured(service: Service) -> None:
     monitor.flush()
     tagged = monitor.metrics("tagged_requests")
     assert [(row["region"], row["value"]) for row in tagged.to_dict("records")] == [("eu", 2.0)]
-    mixed = json.loads(_body([NOW, NOW], "m"))
-    mixed["rows"][0]["tags"] = {"region": "us"}
-    with pytest.raises(InvalidBatchError, match="different tags"):
-        service.write_predictions("churn", json.dumps(mixed).encode(), wire.JSON, None)
+    mixed = json.loads(_body([NOW, NOW, NOW], "m"))
+    for row, user in zip(mixed["rows"], "abc", strict=True):
+        row["tags"] = {"region": "eu", "user": user}
+    service.write_predictions("churn", json.dumps(mixed).encode(), wire.JSON, None)
+    monitor.flush()
+    tagged = monitor.metrics("tagged_requests")
+    assert list(tagged["value"]) == [5.0]  # the tag all rows share is kept: 2 + 3 rows
+    assert "user" not in tagged.columns or tagged["user"].isna().all()
 
 
 def test_a_retry_while_the_original_is_in_flight_gets_the_originals_answer(
