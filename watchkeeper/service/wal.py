@@ -205,12 +205,12 @@ class WriteAheadLog:
         """Queue a record; the future gives its sequence number once durable and applied."""
         future: Future[int] = Future()
         with self._cond:
-            if self._closed:
-                raise StoreError(
-                    "write-ahead log: closed; expected an open log",
-                    field="wal",
-                    value=str(self.directory),
-                    expected="an open log",
+            if self._closed:  # shutting down: another collector, or this one restarted
+                raise Unavailable(
+                    "write-ahead log: closed; expected an open log (retry: the collector is "
+                    "shutting down)",
+                    status=503,
+                    retry_after=DISK_FULL_RETRY_SECONDS,
                 )
             self._queue.append((payload, future))
             self._cond.notify()
