@@ -65,7 +65,11 @@ def _media_type(content_type: str | None) -> str:
     return (content_type or "").split(";")[0].strip()
 
 
-@router.post("/v1/models/{model}/predictions", openapi_extra=openapi.PREDICTIONS_BODY)
+@router.post(
+    "/v1/models/{model}/predictions",
+    openapi_extra=openapi.PREDICTIONS_BODY,
+    responses=openapi.WRITE_RESPONSES,
+)
 async def post_predictions(
     model: str,
     body: Body,
@@ -80,7 +84,11 @@ async def post_predictions(
     )
 
 
-@router.post("/v1/models/{model}/labels", openapi_extra=openapi.LABELS_BODY)
+@router.post(
+    "/v1/models/{model}/labels",
+    openapi_extra=openapi.LABELS_BODY,
+    responses=openapi.WRITE_RESPONSES,
+)
 async def post_labels(
     model: str, body: Body, service: ServiceDep, key: IdempotencyKey = None
 ) -> dict[str, Any]:
@@ -90,7 +98,11 @@ async def post_labels(
     )
 
 
-@router.post("/v1/models/{model}/signals", openapi_extra=openapi.SIGNALS_BODY)
+@router.post(
+    "/v1/models/{model}/signals",
+    openapi_extra=openapi.SIGNALS_BODY,
+    responses=openapi.WRITE_RESPONSES,
+)
 async def post_signals(
     model: str, body: Body, service: ServiceDep, key: IdempotencyKey = None
 ) -> dict[str, Any]:
