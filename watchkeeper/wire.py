@@ -315,6 +315,9 @@ def decode_labels(body: bytes) -> LabelBatch:
     times = doc.get("timestamps")
     if times is not None and (not isinstance(times, list) or len(times) != len(ids)):
         raise _bad("$.timestamps", times, f"a list of {len(ids)} times")
+    for i, t in enumerate(times or []):
+        if not _is_time(t):
+            raise _bad(f"$.timestamps[{i}]", t, "epoch seconds or an ISO time")
     return LabelBatch([str(i) for i in ids], labels, times)
 
 

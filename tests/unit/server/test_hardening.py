@@ -125,6 +125,7 @@ def test_a_full_apply_queue_answers_429_with_retry_after(tmp_path: Path) -> None
         ),
         ("/v1/silences", b'{"matchers": {"a": "b"}, "duration": ' + b"1" * 400 + b"}"),
         ("/v1/silences", b'{"matchers": {"a": "b"}, "duration": 1e300}'),
+        ("/v1/models/churn/labels", b'{"ids": ["a"], "labels": [1], "timestamps": [1e400]}'),
         ("/v1/silences", b'{"matchers": {"a": "b"}, "duration": "100000w"}'),
     ],
 )
