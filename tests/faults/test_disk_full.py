@@ -62,6 +62,17 @@ def test_a_full_disk_loses_no_acknowledged_row(tmp_path: Path) -> None:
             assert refused, "the disk never filled"
             ready = client.get(f"{server.url}/readyz")
             assert ready.status_code == 503 and ready.json()["wal_error"]
+            filler.unlink()  # room again: ready again, before any write succeeds
+            assert client.get(f"{server.url}/readyz").status_code == 200
+            filler = fill(disk, leave_bytes=48 * 1024)
+            for key in list(refused):  # full again: some fit, then 503
+                r = post(key)
+                if r.status_code == 503:
+                    break
+                assert r.status_code == 200, r.text
+                acked.add(key)
+                refused.remove(key)
+            assert r.status_code == 503
             assert server.stop()  # shutdown on a full disk: clean, the log kept
             filler.unlink()
             server = Collector(config, port)  # replays what the full disk kept

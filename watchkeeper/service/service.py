@@ -312,8 +312,8 @@ class Service:
 
     @property
     def accepting(self) -> bool:
-        """Started, and the last write to the log did not fail (a full disk)."""
-        return self.ready and self.wal.failing is None
+        """Started, and the log takes writes (not while its disk is full)."""
+        return self.ready and self.wal.healthy
 
     def status(self) -> dict[str, Any]:
         """What ``/readyz`` reports: ready (not while the disk is full), records

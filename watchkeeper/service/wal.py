@@ -43,6 +43,10 @@ __all__ = ["WriteAheadLog"]
 log = logging.getLogger("watchkeeper.server")
 DISK_FULL_RETRY_SECONDS = 5.0
 """``Retry-After`` of a write refused because the disk is full."""
+RECOVERED_FREE_BYTES = 4 * 1024 * 1024
+"""Free bytes on the log's file system at which a log that failed with a full disk is
+ready again without waiting for a write to succeed (a load balancer that took the
+collector out on ``/readyz`` sends none)."""
 
 _HEADER = struct.Struct("<IIQ")
 SEGMENT_BYTES = 64 * 1024 * 1024
@@ -181,6 +185,20 @@ class WriteAheadLog:
         for _first, path in self.segments():
             for seq, payload, _end in self._scan(path, tolerate_tail=True):
                 yield seq, payload
+
+    @property
+    def healthy(self) -> bool:
+        """The last write did not fail, or it failed for room and there is room again."""
+        failing = self.failing
+        if failing is None:
+            return True
+        if failing.errno not in (errno.ENOSPC, errno.EDQUOT):
+            return False
+        try:
+            stat = os.statvfs(self.directory)
+        except OSError:
+            return False
+        return stat.f_bavail * stat.f_frsize >= RECOVERED_FREE_BYTES
 
     @property
     def pending(self) -> int:
