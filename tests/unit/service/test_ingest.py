@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from watchkeeper import wire
 from watchkeeper.errors import ConfigError, InvalidBatchError
 from watchkeeper.monitor import ManualClock
 from watchkeeper.service import Service, parse_config
+from watchkeeper.service.event_time import Bounds, _reasons, reason_of
 from watchkeeper.service.unavailable import Unavailable
 
 SCHEMA = {"age": "numeric", "prediction": {"kind": "categorical", "role": "output"}}
@@ -252,3 +255,19 @@ def _wait_for(condition: Any, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached")
         time.sleep(0.01)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    times=st.lists(
+        st.none()
+        | st.floats(allow_nan=True)
+        | st.floats(NOW - 2 * 86400, NOW + 600)
+        | st.integers(int(NOW) - 2 * 86400, int(NOW) + 600)
+        | st.integers(min_value=-(10**400), max_value=10**400)
+        | st.text(max_size=5)
+    )
+)
+def test_the_vectorised_bounds_give_the_row_by_row_reasons(times: list[Any]) -> None:
+    bounds = Bounds(NOW - 86400, NOW + 300)
+    assert _reasons(times, bounds) == [reason_of(t, bounds) for t in times]
