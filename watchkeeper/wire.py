@@ -63,6 +63,9 @@ class Batch:
     latency: list[Any] | None = None
     errors: list[Any] | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    row_tags: list[dict[str, str] | None] | None = None
+    """Per-row ``tags`` of the rows shape (``None`` when no row has any); a row's tags
+    add to and override the batch's ``tags``."""
 
 
 @dataclass
@@ -98,13 +101,22 @@ def _is_error(v: Any) -> bool:
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # an integer of hundreds of digits is no float
+        return False
 
 
 def _parse_json(body: bytes) -> Any:
+    """The JSON document of a body; too deep a nesting or an integer of more digits
+    than Python converts (4,300) is a bad body like any other, not a crash."""
     try:
         return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError:
+        raise _bad("$", body[:40], "a JSON document nested less deeply") from None
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         raise _bad("$", body[:40], f"a JSON document ({exc})") from exc
 
 
@@ -156,6 +168,7 @@ def _decode_rows(doc: Mapping[str, Any]) -> Batch:
     times: list[Any] = []
     latency: list[Any] = []
     errors: list[Any] = []
+    row_tags: list[dict[str, str] | None] = []
     n = len(rows)
     for i, row in enumerate(rows):
         path = f"$.rows[{i}]"
@@ -180,6 +193,7 @@ def _decode_rows(doc: Mapping[str, Any]) -> Batch:
             if not check(value):
                 raise _bad(f"{path}.{key}", value, expected)
             store.append(value)
+        row_tags.append(_tags(row.get("tags"), f"{path}.tags") or None)
         for column in (*features.values(), *outputs.values()):
             if len(column) < i + 1:
                 column.append(None)  # absent in this row: missing
@@ -192,6 +206,7 @@ def _decode_rows(doc: Mapping[str, Any]) -> Batch:
         latency=latency if any(v is not None for v in latency) else None,
         errors=errors if any(v is not None for v in errors) else None,
         tags=_tags(doc.get("tags"), "$.tags"),
+        row_tags=row_tags if any(row_tags) else None,
     )
 
 
@@ -300,6 +315,9 @@ def decode_labels(body: bytes) -> LabelBatch:
     times = doc.get("timestamps")
     if times is not None and (not isinstance(times, list) or len(times) != len(ids)):
         raise _bad("$.timestamps", times, f"a list of {len(ids)} times")
+    for i, t in enumerate(times or []):
+        if not _is_time(t):
+            raise _bad(f"$.timestamps[{i}]", t, "epoch seconds or an ISO time")
     return LabelBatch([str(i) for i in ids], labels, times)
 
 

@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -111,3 +112,51 @@ def test_raw_bytes_never_get_a_server_error(
 def test_queries_never_get_a_server_error(client: TestClient, params: dict[str, str]) -> None:
     r = client.get("/v1/models/m/metrics", params=params)
     assert r.status_code < 500, (r.status_code, r.text, params)
+
+
+def _deep(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+_HUGE_INT = "9" * 5_000
+_hostile_value = st.sampled_from(
+    [_deep(100_000), _deep(3_000), _HUGE_INT, "1" * 400, "1e400", "-1e308", '"x"', "null"]
+)
+_templates = st.sampled_from(
+    [
+        ("predictions", '{"rows": [{"features": {"age": %s}, "timestamp": 1}]}'),
+        ("predictions", '{"rows": [{"features": {"age": 1}, "timestamp": %s}]}'),
+        ("predictions", '{"rows": [{"features": {"age": 1}, "tags": {"t": %s}}]}'),
+        ("predictions", '{"columns": {"age": [%s]}, "timestamps": [%s]}'),
+        ("labels", '{"ids": ["a"], "labels": [%s]}'),
+        ("labels", '{"ids": [%s], "labels": [1]}'),
+        ("signals", '{"metrics": [{"name": "x", "value": %s}]}'),
+        ("signals", '{"events": [{"name": "x", "timestamp": %s}]}'),
+        ("silences", '{"matchers": {"a": "b"}, "duration": %s}'),
+        ("silences", '{"matchers": {"a": "b"}, "comment": %s}'),
+    ]
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(template=_templates, value=_hostile_value)
+def test_hostile_values_get_one_json_4xx_line(
+    client: TestClient, template: tuple[str, str], value: str
+) -> None:
+    """Nesting 10^5 deep, integers of 5,000 digits, 400-digit times and durations: the
+    parser's limits (RecursionError, int conversion, float overflow) are 4xx, never 5xx."""
+    endpoint, shape = template
+    body = (shape % ((value,) * shape.count("%s"))).encode()
+    path = "/v1/silences" if endpoint == "silences" else f"/v1/models/m/{endpoint}"
+    r = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert r.status_code < 500, (r.status_code, r.text[:200], template, value[:20])
+    if r.status_code >= 400:
+        (error,) = r.json()["errors"]
+        assert "\n" not in error["message"] and len(error["message"]) < 400
+
+
+@settings(max_examples=30, deadline=None)
+@given(version=st.text(min_size=1, max_size=400).filter(lambda v: v not in (".", "..")))
+def test_version_names_never_get_a_server_error(client: TestClient, version: str) -> None:
+    r = client.put(f"/v1/models/m/versions/{quote(version, safe='')}", content=b"")
+    assert r.status_code < 500, (r.status_code, r.text, version)

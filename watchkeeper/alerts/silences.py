@@ -9,13 +9,19 @@ restart; expired ones stay listed but no longer match.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import overload
 
+from watchkeeper.errors import ConfigError
 from watchkeeper.store import SilenceRecord, Store
 
-__all__ = ["Silences"]
+__all__ = ["MAX_SILENCE_SECONDS", "Silences"]
+
+MAX_SILENCE_SECONDS = 366 * 86400.0
+"""The longest a silence may last (a year): one that never ends would hide an alert for
+good, which is what removing its rule is for."""
 
 
 class Silences(Sequence[SilenceRecord]):
@@ -55,13 +61,28 @@ class Silences(Sequence[SilenceRecord]):
         comment: str = "",
         created_by: str = "",
     ) -> SilenceRecord:
-        """Keep a new silence in the store; returns it with its id."""
+        """Keep a new silence in the store; returns it with its id.
+
+        Raises
+        ------
+        ConfigError
+            If ``ends_at`` is not finite or more than :data:`MAX_SILENCE_SECONDS` away.
+        """
+        now = self._clock()
+        if not math.isfinite(ends_at) or ends_at - now > MAX_SILENCE_SECONDS:
+            raise ConfigError(
+                f"ends_at: {ends_at!r} is more than {MAX_SILENCE_SECONDS / 86400:.0f} days "
+                "away; expected a silence that ends",
+                field="ends_at",
+                value=ends_at,
+                expected=f"at most {MAX_SILENCE_SECONDS / 86400:.0f} days from now",
+            )
         record = self._store.save_silence(
             dict(matchers),
             float(ends_at),
             comment=comment,
             created_by=created_by,
-            created_at=self._clock(),
+            created_at=now,
         )
         with self._lock:
             self._records.append(record)

@@ -28,7 +28,15 @@ from prometheus_client.registry import Collector
 
 from watchkeeper.metrics import METRICS, metric
 
-__all__ = ["COUNTERS", "EXPORTED", "MAX_FEATURES", "SUMMARIES", "WINDOW_START", "MonitorCollector"]
+__all__ = [
+    "COUNTERS",
+    "EXPORTED",
+    "MAX_FEATURES",
+    "REASONS",
+    "SUMMARIES",
+    "WINDOW_START",
+    "MonitorCollector",
+]
 
 MAX_FEATURES = 500
 
@@ -72,8 +80,38 @@ COUNTERS = {
     "predictions": ("watchkeeper_predictions", "Predictions received."),
     "labels": ("watchkeeper_labels", "Labels received."),
     "signals": ("watchkeeper_signals", "Custom metric values and events received."),
-    "rejected_rows": ("watchkeeper_rejected_rows", "Rows in batches the monitor rejected."),
+    "rejected_rows": (
+        "watchkeeper_rejected_rows",
+        "Rows not taken, by reason: future, past or bad_timestamp (event time outside the "
+        "bounds at ingestion), unreadable (a batch the monitor rejected).",
+    ),
+    "rejected_signals": (
+        "watchkeeper_rejected_signals",
+        "Custom metric values and events not taken (event time outside the bounds), by reason.",
+    ),
+    "clamped_predictions": (
+        "watchkeeper_clamped_rows",
+        "Rows stamped after now + max_future_skew, taken at that bound.",
+    ),
+    "clamped_signals": (
+        "watchkeeper_clamped_signals",
+        "Custom metric values and events taken at the future bound.",
+    ),
+    "late_dropped_rows": (
+        "watchkeeper_late_dropped_rows",
+        "Rows dropped as too late for any window (older than window_retention).",
+    ),
+    "unknown_label_ids": (
+        "watchkeeper_unknown_label_ids",
+        "Labels whose id matches no kept prediction.",
+    ),
 }
+REASONS = {
+    "rejected_rows": ("bad_timestamp", "future", "past", "unreadable"),
+    "rejected_signals": ("bad_timestamp", "future", "past"),
+}
+"""The counters of :data:`COUNTERS` split by a ``reason`` label, and their reasons (each
+exposed from zero, so a rate over them is defined from the start)."""
 
 
 class MonitorCollector(Collector):
@@ -84,13 +122,14 @@ class MonitorCollector(Collector):
     monitors
         ``{model: Monitor}``.
     counts
-        Returns ``{(counter, model): value}`` for :data:`COUNTERS`.
+        Returns ``{(counter, model): value}`` for :data:`COUNTERS`, and
+        ``{(counter, model, reason): value}`` for those of :data:`REASONS`.
     """
 
     def __init__(
         self,
         monitors: Mapping[str, Any],
-        counts: Callable[[], Mapping[tuple[str, str], float]] = dict,
+        counts: Callable[[], Mapping[tuple[str, ...], float]] = dict,
     ) -> None:
         self.monitors = monitors
         self.counts = counts
@@ -189,7 +228,14 @@ class MonitorCollector(Collector):
         yield from self._summaries()
         counts = self.counts()
         for key, (prom, help_text) in COUNTERS.items():
-            counter = CounterMetricFamily(prom, help_text, labels=["model", "version"])
+            reasons = REASONS.get(key)
+            names = ["model", "version"] if reasons is None else ["model", "version", "reason"]
+            counter = CounterMetricFamily(prom, help_text, labels=names)
             for model, monitor in self.monitors.items():
-                counter.add_metric([model, monitor.version], counts.get((key, model), 0.0))
+                if reasons is None:
+                    counter.add_metric([model, monitor.version], counts.get((key, model), 0.0))
+                    continue
+                for reason in reasons:
+                    value = counts.get((key, model, reason), 0.0)
+                    counter.add_metric([model, monitor.version, reason], value)
             yield counter

@@ -20,6 +20,7 @@ __all__ = [
     "ROWS_SCHEMA",
     "SIGNALS_BODY",
     "SIGNALS_SCHEMA",
+    "WRITE_RESPONSES",
 ]
 
 ROWS_SCHEMA: dict[str, Any] = {
@@ -104,3 +105,20 @@ REFERENCE_BODY: dict[str, Any] = {
         "content": {wire.PARQUET: BINARY, wire.ARROW_STREAM: BINARY, "text/csv": BINARY},
     }
 }
+
+
+_RETRY = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
+WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    429: {
+        "description": "Too many writes wait to be applied (the model's or the collector's "
+        "ingest queue is over its bound); nothing was kept: retry after Retry-After.",
+        "headers": _RETRY,
+    },
+    503: {
+        "description": "The disk is full or the collector is shutting down (nothing was "
+        "kept), or the write was kept but not applied in time (a retry with the same "
+        "Idempotency-Key gets its answer): retry after Retry-After.",
+        "headers": _RETRY,
+    },
+}
+"""The refusals of a write that may succeed later, as the OpenAPI document lists them."""

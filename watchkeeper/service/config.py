@@ -13,6 +13,7 @@ Example (``watchkeeper init`` writes a commented one)::
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,8 +22,20 @@ from typing import Any
 
 from watchkeeper.errors import ConfigError, WatchkeeperError
 from watchkeeper.monitor import MonitorConfig
+from watchkeeper.service.example import EXAMPLE
+from watchkeeper.units import parse_duration
 
-__all__ = ["ModelConfig", "ServerConfig", "load_config", "parse_config"]
+__all__ = [
+    "EXAMPLE",
+    "ModelConfig",
+    "ServerConfig",
+    "is_version_name",
+    "load_config",
+    "parse_config",
+]
+
+MAX_NAME_LENGTH = 100
+"""Characters in a model or version name, at most (they name files)."""
 
 MODEL_KEYS = {
     "version",
@@ -40,7 +53,12 @@ MODEL_KEYS = {
     "window_retention",
     "max_future_skew",
     "protected_series",
+    "max_past_age",
+    "future_rows",
 }
+EVENT_TIME_KEYS = ("max_past_age", "future_rows")
+"""Model keys read here (event-time bounds at ingestion), not by the MonitorConfig;
+``max_future_skew`` is read by both (the Monitor bounds its watermark with it)."""
 TOP_KEYS = {
     "store",
     "wal_dir",
@@ -54,7 +72,14 @@ TOP_KEYS = {
     "notifiers",
     "actions",
 }
-LIMIT_KEYS = {"max_body_bytes", "max_rows_per_batch"}
+LIMIT_KEYS = {
+    "max_body_bytes",
+    "max_rows_per_batch",
+    "max_columns_per_batch",
+    "max_schema_columns",
+    "max_queued_bytes",
+    "max_model_queued_bytes",
+}
 
 
 @dataclass(frozen=True)
@@ -69,6 +94,26 @@ class ModelConfig:
     """The model's settings as written in the file (window, grace, drift, ...)."""
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
     """The same settings validated once, as the Monitor takes them."""
+    max_past_age: float | None = None
+    """Seconds an event time may be behind the clock; ``None``: the model's
+    ``window_retention`` (older rows could not be folded into a window anyway)."""
+    future_rows: str = "clamp"
+    """``clamp``: a row stamped after the bound is stamped at it (counted as clamped);
+    ``reject``: it is dropped with its reason."""
+
+    @property
+    def max_future_skew(self) -> float:
+        """Seconds an event time may be ahead of the collector's clock (``5m``; ``inf``
+        when the model sets ``max_future_skew: null``); later rows are clamped or
+        rejected, so no row moves the watermark further ahead."""
+        return self.monitor.max_future_skew_seconds
+
+    @property
+    def past_age_seconds(self) -> float:
+        """``max_past_age``, or the window retention when it is not set."""
+        if self.max_past_age is not None:
+            return self.max_past_age
+        return self.monitor.window_retention_seconds
 
 
 @dataclass(frozen=True)
@@ -82,8 +127,19 @@ class ServerConfig:
     writer: str = "collector"
     max_body_bytes: int = 10_000_000
     max_rows_per_batch: int = 100_000
+    max_columns_per_batch: int = 1_000
+    """Feature and output columns in one batch, at most (422 beyond)."""
+    max_schema_columns: int = 1_000
+    """Columns a schemaless model adopts from its first batch, at most (422 beyond)."""
+    max_queued_bytes: int = 256_000_000
+    """Bytes of writes waiting to be applied, all models, before a write gets 429."""
+    max_model_queued_bytes: int = 64_000_000
+    """The same for one model: one stalled model does not take the others' room."""
     tick_seconds: float = 1.0
     fsync: bool = True
+    ack_timeout_seconds: float = 30.0
+    """Seconds a write waits to be applied before it is answered 503 (it is kept, and
+    a retry with the same idempotency key gets its answer)."""
     rules: tuple[Any, ...] = ()
     actions: dict[str, Any] = field(default_factory=dict)
     notifiers: tuple[dict[str, Any], ...] = ()
@@ -101,10 +157,65 @@ def _unknown(keys: Any, allowed: set[str], where: str) -> None:
             raise _error(f"{where}{key}", key, "one of: " + ", ".join(sorted(allowed)))
 
 
+NAME_FORM = "a name of letters, digits, '-' and '_'"
+VERSION_FORM = f"{NAME_FORM} and '.', at most {MAX_NAME_LENGTH} characters"
+
+
+def _is_name(name: str, *, dots: bool = False) -> bool:
+    plain = name.replace("-", "").replace("_", "")
+    if dots:
+        plain = plain.replace(".", "")
+    return 0 < len(name) <= MAX_NAME_LENGTH and plain.isascii() and plain.isalnum()
+
+
+def is_version_name(version: str) -> bool:
+    """Whether ``version`` can name a model version (it names files too).
+
+    >>> is_version_name("2.1-rc1"), is_version_name("../x"), is_version_name("v" * 300)
+    (True, False, False)
+    """
+    return _is_name(version, dots=True) and not version.startswith(".")
+
+
 def _positive_int(value: Any, key: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise _error(key, value, "an integer >= 1")
     return value
+
+
+def protected_series(model: str, rules: tuple[Any, ...]) -> tuple[str, ...]:
+    """Custom metric names the model's alert rules name (``metric: custom_metric`` with
+    a plain ``labels: {metric: server_load}`` matcher): kept ahead of the monitor's cap
+    on series per window, so junk names cannot push them out of alerting.
+
+    >>> from watchkeeper.alerts.rules import parse_rules
+    >>> rules = parse_rules([{"name": "Load", "metric": "custom_metric", "op": ">",
+    ...     "threshold": 1, "labels": {"metric": "server_load"}}])
+    >>> protected_series("churn", tuple(rules))
+    ('server_load',)
+    """
+    names = set()
+    for rule in rules:
+        name = rule.labels.get("metric")
+        if rule.metric != "custom_metric" or not isinstance(name, str):
+            continue
+        if rule.model not in ("*", model) or name == "*" or name.startswith("~"):
+            continue
+        names.add(name)
+    return tuple(sorted(names))
+
+
+def _protect(mc: ModelConfig, rules: tuple[Any, ...]) -> ModelConfig:
+    """The model's MonitorConfig with the rules' custom series protected too."""
+    names = protected_series(mc.name, rules)
+    if not names:
+        return mc
+    merged = tuple(sorted({*mc.monitor.protected_series, *names}))
+    return dataclasses.replace(mc, monitor=dataclasses.replace(mc.monitor, protected_series=merged))
+
+
+def _limit(limits: Mapping[str, Any], key: str, default: int) -> int:
+    return _positive_int(limits.get(key, default), f"limits.{key}")
 
 
 def _monitor_config(where: str, options: Mapping[str, Any]) -> MonitorConfig:
@@ -130,7 +241,7 @@ def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
     >>> parse_config({"models": {"churn": {"windw": "5m"}}})
     Traceback (most recent call last):
     ...
-    watchkeeper.errors.ConfigError: models.churn.windw: expected one of: column_methods, drift, grace, max_future_skew, outputs, positive, protected_series, reference, retention, rollups, schema, task, version, window, window_retention, got 'windw'
+    watchkeeper.errors.ConfigError: models.churn.windw: expected one of: column_methods, drift, future_rows, grace, max_future_skew, max_past_age, outputs, positive, protected_series, reference, retention, rollups, schema, task, version, window, window_retention, got 'windw'
     """  # noqa: E501
     if not isinstance(doc, Mapping):
         raise _error("config", doc, "a mapping at the top level")
@@ -141,8 +252,8 @@ def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
     models = {}
     for name, spec in models_doc.items():
         where = f"models.{name}"
-        if not isinstance(name, str) or not name.replace("-", "").replace("_", "").isalnum():
-            raise _error(where, name, "a name of letters, digits, '-' and '_'")
+        if not isinstance(name, str) or not _is_name(name):
+            raise _error(where, name, NAME_FORM)
         spec = spec or {}
         if not isinstance(spec, Mapping):
             raise _error(where, spec, "a mapping of settings")
@@ -162,13 +273,22 @@ def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
             raise _error(f"{where}.schema", schema, "a mapping of column to kind")
         options = {k: v for k, v in spec.items() if k not in ("version", "reference", "schema")}
         version = spec.get("version", "1")
+        if not isinstance(version, str | int) or not is_version_name(str(version)):
+            raise _error(f"{where}.version", version, VERSION_FORM)
+        monitor_options = {k: v for k, v in options.items() if k not in EVENT_TIME_KEYS}
+        past = options.get("max_past_age")
+        future_rows = options.get("future_rows", "clamp")
+        if future_rows not in ("clamp", "reject"):
+            raise _error(f"{where}.future_rows", future_rows, "clamp or reject")
         models[name] = ModelConfig(
             name,
             str(version),
             reference,
             dict(schema or {}) or None,
             options,
-            _monitor_config(where, options),
+            _monitor_config(where, monitor_options),
+            max_past_age=None if past is None else parse_duration(past, f"{where}.max_past_age"),
+            future_rows=future_rows,
         )
     keys = doc.get("api_keys") or []
     if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
@@ -210,6 +330,7 @@ def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
                 rule.action,
                 "one of the actions: " + (", ".join(actions) or "none declared"),
             )
+    models = {name: _protect(mc, rules) for name, mc in models.items()}
     return ServerConfig(
         actions=actions,
         rules=rules,
@@ -225,6 +346,10 @@ def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
         max_rows_per_batch=_positive_int(
             limits.get("max_rows_per_batch", 100_000), "limits.max_rows_per_batch"
         ),
+        max_columns_per_batch=_limit(limits, "max_columns_per_batch", 1_000),
+        max_schema_columns=_limit(limits, "max_schema_columns", 1_000),
+        max_queued_bytes=_limit(limits, "max_queued_bytes", 256_000_000),
+        max_model_queued_bytes=_limit(limits, "max_model_queued_bytes", 64_000_000),
         tick_seconds=float(tick),
         fsync=fsync,
     )
@@ -242,116 +367,3 @@ def load_config(path: str | os.PathLike[str]) -> ServerConfig:
     except yaml.YAMLError as exc:
         raise _error("config", str(path), f"valid YAML ({exc})") from exc
     return parse_config(doc, base=path.parent)
-
-
-EXAMPLE = """\
-# watchkeeper collector configuration (watchkeeper serve --config THIS_FILE)
-
-# Where windows, metric points, references, predictions and labels are kept.
-# SQLite file (default) or PostgreSQL: postgresql+psycopg://user@host:5432/db
-store: sqlite:///watchkeeper.db
-
-# Write-ahead log: a batch is acknowledged once it is here (fsync'd); replayed at start.
-wal_dir: watchkeeper-wal
-
-# Write endpoints need one of these keys (header X-API-Key or Authorization: Bearer).
-# Leave empty to accept writes from anyone who can reach the port.
-api_keys: []
-
-# This collector's name among several writing to one store (partials merge on read).
-writer: collector
-
-limits:
-  max_body_bytes: 10000000     # larger bodies get 413
-  max_rows_per_batch: 100000   # larger batches get 422
-
-models:
-  churn:
-    version: "1"
-    # reference: reference.parquet   # what normal looks like (features and outputs)
-    schema:                          # or declare the columns instead of a reference
-      age: numeric
-      plan: categorical
-      prediction: {kind: categorical, role: output}
-    window: 1m                       # tumbling window
-    grace: 15s                       # wait for late rows
-    rollups: [1h, 1d]                # coarser windows merged from finer ones
-    retention: 7d                    # predictions kept for late labels
-
-# Where alerts go: webhook (Alertmanager's JSON, so existing receivers work), slack,
-# email (host, port, from, to) or log.
-notifiers:
-  - {type: log}
-  # - {type: webhook, url: "http://127.0.0.1:9000/alerts"}
-
-# Alert rules, evaluated as windows close. Fields: metric, labels (exact, "*" any,
-# "~regex"), over (last N windows) + aggregate (last/avg/min/max/sum), op, threshold or
-# baseline, when (a guard), for (held this long before firing), resolve_after, severity,
-# summary ({label} and {value} are filled in), runbook.
-rules:
-  # golden signals
-  - name: HighErrorRate
-    metric: error_rate
-    op: ">"
-    threshold: 0.05
-    for: 5m
-    severity: critical
-    summary: "error rate {value:.1%} above 5% for 5 minutes"
-  - name: SlowPredictions
-    metric: latency_seconds
-    labels: {quantile: "0.99"}
-    op: ">"
-    threshold: 0.5
-    for: 5m
-    summary: "p99 latency {value:.3f} s above 0.5 s"
-  - name: TrafficDrop
-    metric: requests
-    over: 5
-    aggregate: avg
-    op: "<"
-    baseline: {over: 60, aggregate: avg, factor: 0.5}
-    summary: "traffic {value:.0f}/window, under half of the last hour's"
-  - name: ServerLoad                 # saturation: log_metric("server_load", load)
-    metric: custom_metric
-    labels: {metric: server_load, stat: max}
-    op: ">"
-    threshold: 0.91
-    for: 2m
-    summary: "server load {value:.2f} above 0.91"
-  # inputs
-  - name: FeatureDrifting
-    metric: feature_drifted
-    labels: {feature: "*"}
-    over: 2
-    aggregate: min
-    op: ">="
-    threshold: 1
-    summary: "{feature} drifted for 2 windows in a row"
-  - name: DatasetDrift
-    metric: dataset_drift_share
-    over: 2                          # two windows: one false alarm among few features
-    aggregate: min                   # would otherwise be a third of them
-    op: ">"
-    threshold: 0.3
-    summary: "{value:.0%} of features drifted"
-  - name: FeatureMissing
-    metric: missing_ratio
-    labels: {feature: "*"}
-    op: ">"
-    threshold: 0.2
-    summary: "{feature} missing in {value:.0%} of rows"
-  # outputs
-  - name: EmptyOutputs
-    metric: empty_output_ratio
-    labels: {output: "*"}
-    op: ">"
-    threshold: 0.1
-    summary: "{value:.0%} of {output} outputs are empty"
-  # performance, once enough labels arrived
-  - name: LowAccuracy
-    metric: accuracy
-    op: "<"
-    threshold: 0.8
-    when: {metric: label_coverage, op: ">", threshold: 0.3}
-    summary: "accuracy {value:.2f} below 0.8"
-"""

@@ -48,6 +48,14 @@ class RecordHeader:
     content_type: str
     key: str | None
     n: int
+    not_before: float | None = None
+    """Event times accepted, from (the server's clock at ingestion minus the model's
+    ``max_past_age``); ``None`` in records written before bounds were kept."""
+    not_after: float | None = None
+    """Event times accepted, until (the clock plus ``max_future_skew``)."""
+    clamp: bool = False
+    """Rows after ``not_after`` are stamped at it rather than rejected (the model's
+    ``future_rows: clamp``), as decided when the write came in."""
 
 
 def encode_record(header: RecordHeader, body: bytes) -> bytes:
@@ -59,13 +67,19 @@ def encode_record(header: RecordHeader, body: bytes) -> bytes:
     >>> decode_record(encode_record(h, b'{"ids": []}')) == (h, b'{"ids": []}')
     True
     """
-    doc = {
+    doc: dict[str, object] = {
         "kind": header.kind,
         "model": header.model,
         "content_type": header.content_type,
         "key": header.key,
         "n": header.n,
     }
+    if header.not_before is not None:
+        doc["not_before"] = header.not_before
+    if header.not_after is not None:
+        doc["not_after"] = header.not_after
+    if header.clamp:
+        doc["clamp"] = True
     text = json.dumps(doc).encode()
     return len(text).to_bytes(_LENGTH, "little") + text + body
 
@@ -92,6 +106,9 @@ def decode_record(payload: bytes) -> tuple[RecordHeader, bytes]:
             content_type=doc["content_type"],
             key=doc.get("key"),
             n=int(doc["n"]),
+            not_before=_bound(doc.get("not_before")),
+            not_after=_bound(doc.get("not_after")),
+            clamp=doc.get("clamp") is True,
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise StoreError(
@@ -102,3 +119,11 @@ def decode_record(payload: bytes) -> tuple[RecordHeader, bytes]:
             expected="a record written by encode_record",
         ) from exc
     return header, payload[end:]
+
+
+def _bound(value: object) -> float | None:
+    if value is None:
+        return None
+    if not isinstance(value, int | float):
+        raise ValueError(f"bound {value!r} is not a number")
+    return float(value)

@@ -1,13 +1,12 @@
 """The application service of ``watchkeeper serve``: one Monitor per configured model,
 fed through the write-ahead log, with alert rules, silences, notifiers and actions.
 
-A write is decoded and checked first (a bad body raises and is never logged), then
-appended to the write-ahead log; the log's writer thread applies each record in
-sequence order (``Monitor.log(..., seq=seq)``) and only then is the write
-acknowledged. At start the log is replayed: rows already folded into stored windows are
-skipped by their sequence number, so every acknowledged row counts exactly once. A
-record's idempotency key is remembered, so a retried batch is acknowledged again
-without being counted twice.
+Writes go through :class:`~watchkeeper.service.ingest.Ingest`: checked, logged in the
+write-ahead log, applied on the model's apply thread in sequence order
+(``Monitor.log(..., seq=seq)``) and only then acknowledged. At start the log is
+replayed: rows already folded into stored windows are skipped by their sequence number,
+so every acknowledged row counts exactly once. A record's idempotency key is remembered,
+so a retried batch is acknowledged again without being counted twice.
 
 The HTTP routes (:mod:`watchkeeper.server`), the CLI, the demo and the tests all drive
 this class; it imports no web framework.
@@ -20,44 +19,31 @@ import dataclasses
 import logging
 import math
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from watchkeeper import wire
 from watchkeeper.alerts.actions import ActionRunner
 from watchkeeper.alerts.engine import AlertEngine, AlertEvent
 from watchkeeper.alerts.history import amend_alert
 from watchkeeper.alerts.notifiers import Dispatcher, build_notifier
 from watchkeeper.alerts.silences import Silences
-from watchkeeper.errors import ConfigError, InvalidBatchError
+from watchkeeper.errors import ConfigError
 from watchkeeper.monitor import ClosedWindow, Monitor
 from watchkeeper.monitor.clock import Clock, SystemClock
-from watchkeeper.service.config import ServerConfig
+from watchkeeper.service.config import VERSION_FORM, ServerConfig, is_version_name
+from watchkeeper.service.ingest import Ack, Ingest
 from watchkeeper.service.monitors import open_monitor, promoted_monitor
-from watchkeeper.service.records import RecordHeader, decode_record, encode_record
 from watchkeeper.service.wal import WriteAheadLog
 from watchkeeper.store import SilenceRecord, Store, open_store
 
 __all__ = ["Ack", "Service"]
 
 log = logging.getLogger("watchkeeper.server")
-IDEMPOTENCY_KEYS = 100_000
-"""Idempotency keys remembered (the newest ones; older retries count again)."""
 MAX_CATCH_UP = 50
 """Windows of one model closed since the last tick that alert rules are evaluated on, at
 most (the newest ones)."""
-
-
-@dataclass(frozen=True)
-class Ack:
-    """The answer to an accepted write."""
-
-    seq: int
-    rows: int
-    duplicate: bool = False
 
 
 class Service:
@@ -85,7 +71,6 @@ class Service:
             name: open_monitor(name, mc, store=self.store, clock=self.clock, writer=config.writer)
             for name, mc in config.models.items()
         }
-        self.counts: dict[tuple[str, str], float] = collections.defaultdict(float)
         self.dispatcher = self._dispatcher(config.notifiers)
         self.silences = Silences(self.store, clock=self.clock.now)  # survive restarts
         self.alerts = AlertEngine(config.rules, self.store, notify=self._notify)
@@ -94,19 +79,14 @@ class Service:
         )
         self._closed: collections.deque[ClosedWindow] = collections.deque()
         self._evaluated: dict[str, float] = {}
-        self._keys: collections.OrderedDict[str, Ack] = collections.OrderedDict()
-        self._decoded: dict[int, wire.Batch] = {}
-        self._lock = threading.Lock()
         self.ready = False
         self.wal = WriteAheadLog(config.wal_dir, apply=None, fsync=config.fsync)
-        replayed = 0
-        for seq, payload in self.wal.replay():
-            self._apply(seq, payload)
-            replayed += 1
-        self.replayed = replayed
+        self.ingest = Ingest(config, self.monitors, self.monitor, self.clock, self.wal)
+        self.counts = self.ingest.counts
+        self.appliers = self.ingest.appliers
+        self.replayed = self.ingest.replay()
         for monitor in self.monitors.values():
             self._watch(monitor)
-        self.wal.apply = self._apply
         self._stop = threading.Event()
         self._ticker = threading.Thread(
             target=self._tick_loop, name="watchkeeper-tick", daemon=True
@@ -150,108 +130,28 @@ class Service:
             ) from None
 
     def write_predictions(self, model: str, body: bytes, content_type: str, key: str | None) -> Ack:
-        """Check, log durably, apply; raises ConfigError (unknown model) or
-        InvalidBatchError (unreadable body) before anything is written."""
-        self.monitor(model)
-        batch = wire.decode_batch(body, content_type)
-        if batch.n_rows > self.config.max_rows_per_batch:
-            raise InvalidBatchError(
-                f"$.rows: {batch.n_rows} rows; expected at most "
-                f"{self.config.max_rows_per_batch} per batch",
-                field="$.rows",
-                value=batch.n_rows,
-                expected=f"<= {self.config.max_rows_per_batch} rows",
-            )
-        header = RecordHeader("predictions", model, content_type, key, batch.n_rows)
-        return self._append(header, body, batch)
+        """Check, log durably, apply, answer; raises ConfigError (unknown model) or
+        InvalidBatchError (unreadable body, too many rows or columns) before anything is
+        written, :class:`~watchkeeper.service.unavailable.Unavailable` (503 or 429) when
+        it cannot be written now."""
+        return self.ingest.wait(self.ingest.submit_predictions(model, body, content_type, key))
 
     def write_labels(self, model: str, body: bytes, key: str | None) -> Ack:
         """Ground truth for earlier predictions (a JSON body), logged then applied."""
-        self.monitor(model)
-        labels = wire.decode_labels(body)
-        return self._append(RecordHeader("labels", model, wire.JSON, key, len(labels.ids)), body)
+        return self.ingest.wait(self.ingest.submit_labels(model, body, key))
 
     def write_signals(self, model: str, body: bytes, key: str | None) -> Ack:
         """Custom metrics and events (a JSON body), logged then applied."""
-        self.monitor(model)
-        signals = wire.decode_signals(body)
-        n = len(signals.metrics) + len(signals.events)
-        return self._append(RecordHeader("signals", model, wire.JSON, key, n), body)
-
-    def _seen(self, key: str | None) -> Ack | None:
-        if key is None:
-            return None
-        with self._lock:
-            ack = self._keys.get(key)
-        return None if ack is None else Ack(ack.seq, ack.rows, duplicate=True)
-
-    def _append(self, header: RecordHeader, body: bytes, decoded: wire.Batch | None = None) -> Ack:
-        seen = self._seen(header.key)
-        if seen is not None:
-            return seen
-        payload = encode_record(header, body)
-        if decoded is not None:  # decoded once: the writer thread applies it as it is
-            with self._lock:
-                self._decoded[id(payload)] = decoded
-        try:
-            seq = self.wal.append(payload)
-        finally:
-            with self._lock:
-                self._decoded.pop(id(payload), None)
-        return Ack(seq, header.n)
-
-    def _apply(self, seq: int, payload: bytes) -> None:
-        header, body = decode_record(payload)
-        if header.key:
-            with self._lock:
-                self._keys[header.key] = Ack(seq, header.n)
-                while len(self._keys) > IDEMPOTENCY_KEYS:
-                    self._keys.popitem(last=False)
-        monitor = self.monitors.get(header.model)
-        if monitor is None:  # a model removed from the config since: its records are skipped
-            return
-        if header.kind == "signals":
-            self._apply_signals(header.model, monitor, seq, body)
-        elif header.kind == "labels":
-            self._apply_labels(header.model, monitor, body)
-        else:
-            with self._lock:
-                batch = self._decoded.pop(id(payload), None)
-            if batch is None:  # replay: decode from the log
-                batch = wire.decode_batch(body, header.content_type)
-            self._apply_predictions(header.model, monitor, seq, batch)
-
-    def _apply_signals(self, model: str, monitor: Monitor, seq: int, body: bytes) -> None:
-        signals = wire.decode_signals(body)
-        monitor.log_signals(signals.metrics, signals.events, seq=seq)
-        self.counts[("signals", model)] += len(signals.metrics) + len(signals.events)
-
-    def _apply_labels(self, model: str, monitor: Monitor, body: bytes) -> None:
-        labels = wire.decode_labels(body)
-        monitor.log_labels(labels.ids, labels.labels, labels.timestamps)
-        self.counts[("labels", model)] += len(labels.ids)
-
-    def _apply_predictions(self, model: str, monitor: Monitor, seq: int, batch: wire.Batch) -> None:
-        before = monitor.rejected_calls
-        monitor.log(
-            batch.features,
-            batch.outputs,
-            ids=batch.ids,
-            timestamps=batch.timestamps,
-            latency=batch.latency,
-            error=batch.errors,
-            tags=batch.tags or None,
-            seq=seq,
-        )
-        if monitor.rejected_calls > before:
-            self.counts[("rejected_rows", model)] += batch.n_rows
-        self.counts[("predictions", model)] += batch.n_rows
+        return self.ingest.wait(self.ingest.submit_signals(model, body, key))
 
     # -- time -----------------------------------------------------------------------------
 
     def _tick_loop(self) -> None:
         while not self._stop.wait(self.config.tick_seconds):
-            self.tick()
+            try:
+                self.tick()
+            except Exception:  # a full disk or a lost database: tick again later
+                log.exception("watchkeeper: tick failed")
 
     def tick(self) -> None:
         """Close windows by the clock, evaluate alert rules on the windows closed since
@@ -287,6 +187,9 @@ class Service:
         """Delete the log segments whose every record is applied and saved in the store
         (each monitor says which of its records are not, :attr:`Monitor.unsaved_seq`)."""
         safe_before = self.wal.applied_next
+        oldest = self.appliers.oldest_pending()
+        if oldest is not None:
+            safe_before = min(safe_before, oldest)
         for monitor in list(self.monitors.values()):
             unsaved = monitor.unsaved_seq
             if unsaved is not None:
@@ -350,6 +253,14 @@ class Service:
         the given table, kept as ``references/<model>-<version>.parquet`` beside the log
         directory (``None`` keeps the current reference). Returns the new monitor."""
         self.monitor(model)  # unknown model: ConfigError before anything is written
+        if not is_version_name(version):  # it names a file: no path, not too long
+            raise ConfigError(
+                f"version: {version[:40]!r}{'...' if len(version) > 40 else ''} is not a "
+                f"version name; expected {VERSION_FORM}",
+                field="version",
+                value=version[:40],
+                expected=VERSION_FORM,
+            )
         reference = None
         if table is not None:
             directory = Path(self.config.wal_dir).parent / "references"
@@ -376,22 +287,43 @@ class Service:
     # -- lifecycle ------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop ticking, finish the log, flush every monitor, release the store."""
+        """Stop ticking, finish the log, flush every monitor, release the store.
+
+        A monitor that cannot be flushed (a full disk) is logged and left: its rows are
+        in the write-ahead log, which is never truncated here, so the next start replays
+        them.
+        """
         self._stop.set()
         self._ticker.join()
         self.wal.close()
-        for monitor in self.monitors.values():
-            monitor.flush()
+        self.appliers.close()
+        for name, monitor in self.monitors.items():
+            try:
+                monitor.flush()
+            except Exception:
+                log.exception("watchkeeper: flushing %s failed; the log keeps its rows", name)
         if self.dispatcher is not None:
             self.dispatcher.join(10)
             self.dispatcher.close()
-        self.store.close()
+        try:
+            self.store.close()
+        except Exception:
+            log.exception("watchkeeper: closing the store failed")
+
+    @property
+    def accepting(self) -> bool:
+        """Started, and the log takes writes (not while its disk is full)."""
+        return self.ready and self.wal.healthy
 
     def status(self) -> dict[str, Any]:
-        """What ``/readyz`` reports: ready, records replayed, next seq, models."""
+        """What ``/readyz`` reports: ready (not while the disk is full), records
+        replayed, next seq, models, bytes waiting to be applied."""
+        failing = self.wal.failing
         return {
-            "ready": self.ready,
+            "ready": self.accepting,
             "replayed": self.replayed,
             "wal_next_seq": self.wal.next_seq,
+            "wal_error": None if failing is None else str(failing),
+            "queued_bytes": self.appliers.queued_bytes(),
             "models": sorted(self.monitors),
         }

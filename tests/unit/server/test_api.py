@@ -276,7 +276,7 @@ def test_metrics_exposition_is_valid_and_bounded(
     assert len(series) < 80  # independent of the 800 ids, tags and category values
     for sample in series:
         assert set(sample.labels) <= {"model", "version", "feature", "method", "quantile",
-                                      "metric", "output", "kind"}  # fmt: skip
+                                      "metric", "output", "kind", "reason"}  # fmt: skip
         assert not any(v.startswith(("w0", "u0", "plan-")) for v in sample.labels.values())
     metrics_file = tmp_path / "metrics.txt"
     metrics_file.write_text(text)

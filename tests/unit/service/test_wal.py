@@ -111,6 +111,26 @@ def test_a_damaged_record_before_the_last_segment_raises(open_log) -> None:
         open_log()
 
 
+def test_a_torn_tail_followed_by_the_next_seq_is_a_failed_write_not_damage(open_log) -> None:
+    """What a failed append leaves when the segment cannot be cut back: the log moves
+    to a new segment at the next seq, and recovery reads across the torn bytes."""
+    wal = open_log(segment_bytes=2 * RECORD)
+    _append(wal, 1, 4)  # segments [1, 2], [3, 4], then the empty current one
+    wal.close()
+    first_path = wal.segments()[0][1]
+    with open(first_path, "ab") as f:
+        f.write(b"\x01torn")  # bytes of a write that never completed
+    reopened = open_log(segment_bytes=2 * RECORD)
+    assert [s for s, _p in reopened.replay()] == [1, 2, 3, 4]
+    assert reopened.append(_payload(5)) == 5
+    reopened.close()
+    data = bytearray(first_path.read_bytes())
+    data[RECORD + HEADER + 2] ^= 0xFF  # record 2 damaged: the successor no longer follows
+    first_path.write_bytes(bytes(data))
+    with pytest.raises(StoreError, match=f"damaged record at byte {RECORD}"):
+        open_log()
+
+
 def test_a_new_segment_starts_at_the_size_limit(open_log) -> None:
     wal = open_log(segment_bytes=2 * RECORD)
     _append(wal, 1, 5)

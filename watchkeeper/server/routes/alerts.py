@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
+from watchkeeper.alerts.silences import MAX_SILENCE_SECONDS
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.jsonable import json_ready
 from watchkeeper.server.deps import Body, ConfigPath, ServiceDep, require_api_key
@@ -53,7 +54,9 @@ def _silence_request(body: bytes) -> tuple[dict[str, str], float, dict[str, Any]
     """Matchers, duration in seconds and the whole document of a silence request."""
     try:
         doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except RecursionError:
+        raise HTTPProblem(422, "$", "nested too deeply", "a JSON object") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # also an integer of 4,300+ digits
         raise HTTPProblem(422, "$", f"not JSON ({exc})", "a JSON object") from exc
     if not isinstance(doc, dict):
         raise HTTPProblem(422, "$", "not an object", '{"matchers": ..., "duration": ...}')
@@ -68,6 +71,14 @@ def _silence_request(body: bytes) -> tuple[dict[str, str], float, dict[str, Any]
         seconds = parse_duration(doc.get("duration", "1h"), "$.duration")
     except WatchkeeperError as exc:
         raise HTTPProblem(422, "$.duration", exc.message, "a duration such as '2h'") from exc
+    if seconds > MAX_SILENCE_SECONDS:
+        days = f"{MAX_SILENCE_SECONDS / 86400:.0f} days"
+        raise HTTPProblem(
+            422, "$.duration", f"{seconds:g} s is longer than {days}", f"at most {days}"
+        )
+    for key in ("comment", "created_by"):
+        if not isinstance(doc.get(key, ""), str):
+            raise HTTPProblem(422, f"$.{key}", f"got {type(doc[key]).__name__}", "a string")
     return matchers, seconds, doc
 
 

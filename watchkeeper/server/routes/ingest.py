@@ -8,6 +8,8 @@ A write needs an API key when keys are configured and a body within the size lim
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import Future
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header
@@ -22,7 +24,7 @@ from watchkeeper.server.deps import (
     model_monitor,
     require_api_key,
 )
-from watchkeeper.service import Ack
+from watchkeeper.service import Ack, Service
 from watchkeeper.tables import read_table_bytes
 
 __all__ = ["router"]
@@ -34,14 +36,40 @@ IdempotencyKey = Annotated[str | None, Header(alias="idempotency-key")]
 
 
 def _ack(ack: Ack) -> dict[str, Any]:
-    return {"accepted": ack.rows, "seq": ack.seq, "duplicate": ack.duplicate}
+    """The answer: what was taken, and what was not and why (rows outside the event
+    time bounds, rows too late for any window, labels of unknown ids)."""
+    return {
+        "accepted": ack.rows,
+        "seq": ack.seq,
+        "duplicate": ack.duplicate,
+        "rejected": ack.rejected.to_dict(),
+        "clamped": ack.clamped.count,
+        "late_dropped": ack.late_dropped,
+        "unknown_ids": ack.unknown_ids,
+    }
+
+
+async def _answer(service: Service, done: Future[Ack]) -> dict[str, Any]:
+    """Wait for a logged write to be applied without holding a worker thread, so writes
+    stalled behind one model leave the thread pool to the others."""
+    waiting = asyncio.wrap_future(done)
+    try:
+        # shielded: a timeout must not cancel the write, which a retry may still wait on
+        ack = await asyncio.wait_for(asyncio.shield(waiting), service.config.ack_timeout_seconds)
+    except TimeoutError:
+        raise service.ingest.still_applying() from None
+    return _ack(ack)
 
 
 def _media_type(content_type: str | None) -> str:
     return (content_type or "").split(";")[0].strip()
 
 
-@router.post("/v1/models/{model}/predictions", openapi_extra=openapi.PREDICTIONS_BODY)
+@router.post(
+    "/v1/models/{model}/predictions",
+    openapi_extra=openapi.PREDICTIONS_BODY,
+    responses=openapi.WRITE_RESPONSES,
+)
 async def post_predictions(
     model: str,
     body: Body,
@@ -50,24 +78,38 @@ async def post_predictions(
     content_type: Annotated[str, Header(include_in_schema=False)] = wire.JSON,
 ) -> dict[str, Any]:
     """A batch of predictions; acknowledged once durable in the write-ahead log."""
-    ack = await run_in_threadpool(service.write_predictions, model, body, content_type, key)
-    return _ack(ack)
+    ingest = service.ingest
+    return await _answer(
+        service, await run_in_threadpool(ingest.submit_predictions, model, body, content_type, key)
+    )
 
 
-@router.post("/v1/models/{model}/labels", openapi_extra=openapi.LABELS_BODY)
+@router.post(
+    "/v1/models/{model}/labels",
+    openapi_extra=openapi.LABELS_BODY,
+    responses=openapi.WRITE_RESPONSES,
+)
 async def post_labels(
     model: str, body: Body, service: ServiceDep, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     """Ground truth for earlier predictions, joined by id."""
-    return _ack(await run_in_threadpool(service.write_labels, model, body, key))
+    return await _answer(
+        service, await run_in_threadpool(service.ingest.submit_labels, model, body, key)
+    )
 
 
-@router.post("/v1/models/{model}/signals", openapi_extra=openapi.SIGNALS_BODY)
+@router.post(
+    "/v1/models/{model}/signals",
+    openapi_extra=openapi.SIGNALS_BODY,
+    responses=openapi.WRITE_RESPONSES,
+)
 async def post_signals(
     model: str, body: Body, service: ServiceDep, key: IdempotencyKey = None
 ) -> dict[str, Any]:
     """Custom metrics and events (business or user signals), counted per window."""
-    return _ack(await run_in_threadpool(service.write_signals, model, body, key))
+    return await _answer(
+        service, await run_in_threadpool(service.ingest.submit_signals, model, body, key)
+    )
 
 
 @router.put("/v1/models/{model}/reference", openapi_extra=openapi.REFERENCE_BODY)

@@ -19,10 +19,11 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
-    """The log is replayed and the store is open."""
+    """The log is replayed, the store is open and the log takes writes (not while the
+    disk is full: a load balancer then sends writes elsewhere)."""
     # not the service dependency: before the lifespan has built it, the answer is 503
     service = getattr(request.app.state, "service", None)
-    ready = service is not None and service.ready
+    ready = service is not None and service.accepting
     return JSONResponse(service.status() if service else {"ready": False}, 200 if ready else 503)
 
 

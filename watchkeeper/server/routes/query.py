@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from watchkeeper.exporters.prometheus import REASONS
 from watchkeeper.server.deps import ServiceDep
 from watchkeeper.server.errors import HTTPProblem
 from watchkeeper.server.params import split_labels
@@ -18,7 +20,7 @@ router = APIRouter(tags=["query"])
 
 @router.get("/v1/models")
 def list_models(service: ServiceDep) -> dict[str, Any]:
-    """Every configured model, its version, window and schema."""
+    """Every configured model, its version, window, schema and what it dropped."""
     out = []
     for name, m in service.monitors.items():
         out.append(
@@ -28,9 +30,28 @@ def list_models(service: ServiceDep) -> dict[str, Any]:
                 "window_seconds": m.window_seconds,
                 "schema": m.schema.to_dict() if m.schema else None,
                 "last_closed_window": m.last_closed,
+                "dropped": _dropped(service.counts, name),
             }
         )
     return {"models": out}
+
+
+def _dropped(counts: Mapping[tuple[str, ...], float], model: str) -> dict[str, Any]:
+    """What the model did not take since the collector started: rows and signals
+    rejected for their event time (by reason), rows clamped to the future bound, rows
+    too late for any window, labels of unknown ids."""
+    return {
+        "rejected_rows": {
+            r: int(counts.get(("rejected_rows", model, r), 0)) for r in REASONS["rejected_rows"]
+        },
+        "rejected_signals": {
+            r: int(counts.get(("rejected_signals", model, r), 0))
+            for r in REASONS["rejected_signals"]
+        },
+        "clamped_rows": int(counts.get(("clamped_predictions", model), 0)),
+        "late_dropped_rows": int(counts.get(("late_dropped_rows", model), 0)),
+        "unknown_label_ids": int(counts.get(("unknown_label_ids", model), 0)),
+    }
 
 
 @router.get("/v1/models/{model}/metrics")
