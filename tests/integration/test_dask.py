@@ -17,7 +17,7 @@ from watchkeeper.integrations import compare_datasets
 from watchkeeper.profile import CategoricalProfile, DatasetProfile, NumericProfile, profile_batches
 from watchkeeper.report.files import compare_files
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

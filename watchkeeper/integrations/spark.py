@@ -22,6 +22,10 @@ Examples
 
 from __future__ import annotations
 
+import os
+import re
+import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,13 +82,16 @@ def _pyspark() -> Any:
 @contextmanager
 def default_session() -> Iterator[Any]:
     """The active ``SparkSession`` if there is one, else a local one (``local[*]``, UI
-    off, session time zone UTC so timestamps reach pandas as they are stored), stopped
-    on exit."""
+    off, session time zone UTC so timestamps reach pandas as they are stored, this
+    Python on the executors), stopped on exit."""
     sql = _pyspark()
     active = sql.SparkSession.getActiveSession()
     if active is not None:
         yield active
         return
+    # the executors' Python is this one, where watchkeeper is installed (the config key
+    # alone is not read by local workers: the variable is)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     spark = (
         sql.SparkSession.builder.master("local[*]")
         .appName("watchkeeper")
@@ -110,12 +117,28 @@ def _profiler(template: bytes) -> Callable[[Iterator[Any]], Iterator[Any]]:
     return run
 
 
+@contextmanager
+def _pandas3_tolerated() -> Iterator[None]:
+    """PySpark 4 warns on every pandas call that pandas 3 is not fully supported; the
+    profiles only exchange float, string and binary columns, checked against one process
+    in the tests, so that warning is not the caller's concern."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+        )
+        yield
+
+
 def _merge_two(a: bytes, b: bytes) -> bytes:
     return merge_bytes([a, b])
 
 
 def _spark_error(exc: Exception, name: str) -> InvalidBatchError:
-    reason = " ".join(str(exc).split()[:40]) or type(exc).__name__
+    """Spark's error as one line: its innermost ``[ERROR_CLASS] message``, which names
+    the file and the column, without the Java stack."""
+    text = " ".join(str(exc).split())
+    classed = re.findall(r"\[[A-Z_.]+\] (.*?)(?: SQLSTATE: \w+|$)", text)
+    reason = classed[-1] if classed else text[:300] or type(exc).__name__
     return InvalidBatchError(
         f"{name}: Spark could not read or profile it ({reason})",
         field="path",
@@ -159,8 +182,10 @@ class SparkFrame:
         return None
 
     def first_batch(self) -> Any | None:
-        """The first rows in the frame's order, as pandas (``limit`` then ``toPandas``)."""
-        head = self.frame.limit(BATCH_ROWS).toPandas()
+        """The first rows in the frame's order (``limit``), as Arrow converted to pandas by
+        pyarrow, the conversion one process applies to the files it reads."""
+        with _pandas3_tolerated():
+            head = self.frame.limit(BATCH_ROWS).toArrow().to_pandas()
         return head if len(head) else None
 
     def profile(self, template: bytes, done: PartsDone) -> DatasetProfile:
@@ -175,11 +200,17 @@ class SparkFrame:
             sub = subset_template(template, group) if len(groups) > 1 else template
             # absent columns stay in the template: they are counted missing, as in one process
             cols = [self.frame[c] for c in group if c in present]
-            rows = self.frame.select(*cols).mapInPandas(_profiler(sub), "profile binary")
-            try:
-                part = rows.rdd.map(lambda row: bytes(row[0])).treeReduce(_merge_two, depth=2)
-            except ValueError:  # no partitions at all
-                part = sub
+            with _pandas3_tolerated():
+                rows = self.frame.select(*cols).mapInPandas(_profiler(sub), "profile binary")
+                try:
+                    blobs = rows.rdd.map(lambda row: bytes(row[0]))
+                    part = blobs.treeReduce(_merge_two, depth=2)
+                except ValueError as exc:
+                    if "empty RDD" not in str(exc):
+                        raise
+                    part = sub  # no partitions at all: nothing was profiled
+                except Exception as exc:  # py4j and pyspark errors share no base class
+                    raise _spark_error(exc, self.name) from exc
             profiles.append(merge_profiles([part], template=sub))
             done(i + 1, len(groups))
         return profiles[0] if len(groups) == 1 else join_columns(template, profiles)
