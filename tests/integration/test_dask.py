@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -149,3 +150,20 @@ def test_an_unreadable_file_is_one_error_naming_it(client: object, tmp_path: Pat
     REF.to_parquet(ref_path, index=False)
     with pytest.raises(InvalidBatchError, match=r"b\.parquet"):
         compare_datasets(ref_path, folder, engine="dask", session=client)
+
+
+def test_cli_check_with_the_dask_engine_fails_on_the_shifted_column(
+    client: object, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from watchkeeper.cli import app
+
+    ref_dir = _write(REF, tmp_path / "ref", [3_000, 6_000])
+    cur_dir = _write(CUR, tmp_path / "cur", [3_500])
+    out = tmp_path / "check.json"
+    args = ["check", str(ref_dir), str(cur_dir), "--column", "x", "--json", str(out)]
+    result = CliRunner().invoke(app, [*args, "--engine", "dask"])
+    assert result.exit_code == 1, result.output
+    assert "FAIL" in result.output
+    assert {c["name"]: c["drifted"] for c in json.loads(out.read_text())["columns"]}["x"]
