@@ -123,12 +123,14 @@ def test_spark_frame_profile_equals_one_process(spark: Any, partitions: int) -> 
     frame = spark.createDataFrame(REF).repartition(partitions)
     reference = profile_batches(lambda: [REF])
     _assert_same_rows(profile_spark(frame), reference)
-    # two columns per job: the wide-table path, joined back into one profile
-    cur = profile_spark(
-        spark.createDataFrame(CUR).repartition(partitions), reference=reference, columns_per_job=2
-    )
-    one = profile_batches(lambda: [CUR], reference=reference)
+    # one column per job (the wide-table path, joined back into one profile), and the
+    # current data lacks "y": counted missing, as in one process, even in y's own job
+    cur_rows = CUR.drop(columns="y")
+    frame_cur = spark.createDataFrame(cur_rows).repartition(partitions)
+    cur = profile_spark(frame_cur, reference=reference, columns_per_job=1)
+    one = profile_batches(lambda: [cur_rows], reference=reference)
     _assert_same_rows(cur, one)
+    assert cur.columns["y"].missing == len(CUR)
     x, x_one = cur.columns["x"], one.columns["x"]
     assert isinstance(x, NumericProfile) and isinstance(x_one, NumericProfile)
     np.testing.assert_array_equal(x.bin_counts, x_one.bin_counts)

@@ -200,6 +200,8 @@ class SparkFrame:
             sub = subset_template(template, group) if len(groups) > 1 else template
             # absent columns stay in the template: they are counted missing, as in one process
             cols = [self.frame[c] for c in group if c in present]
+            if not cols and self.frame.columns:  # an extra column keeps the rows counted
+                cols = [self.frame[self.frame.columns[0]]]
             with _pandas3_tolerated():
                 rows = self.frame.select(*cols).mapInPandas(_profiler(sub), "profile binary")
                 try:
