@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import shutil
 import sys
@@ -177,3 +178,21 @@ def test_a_file_spark_cannot_merge_is_one_error_naming_the_dataset(
     with pytest.raises(InvalidBatchError, match=r"^cur: .*b\.parquet.*column \[x\]") as info:
         compare_datasets(ref_path, folder, engine="spark", session=spark)
     assert "\n" not in str(info.value) and " at org.apache" not in str(info.value)
+
+
+def test_cli_report_with_the_spark_engine_writes_the_one_process_verdicts(
+    spark: Any, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from watchkeeper.cli import app
+
+    ref_dir = _write(REF, tmp_path / "ref", [4_000])
+    cur_dir = _write(CUR, tmp_path / "cur", [])
+    out = tmp_path / "report.json"
+    args = ["report", str(ref_dir), f"{cur_dir}/*.parquet", "-o", str(tmp_path / "r.html")]
+    result = CliRunner().invoke(app, [*args, "--json", str(out), "--engine", "spark"])
+    assert result.exit_code == 0, result.output
+    verdicts = {c["name"]: c["drifted"] for c in json.loads(out.read_text())["columns"]}
+    assert verdicts == {"x": True, "y": False, "city": False}
+    assert spark.sparkContext._jsc is not None  # the test's session was joined, not stopped

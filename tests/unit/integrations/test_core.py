@@ -248,3 +248,14 @@ def test_a_monitor_takes_a_reference_profiled_from_partitions(tmp_path) -> None:
         used = monitor.reference.profile.columns["x"]
         assert isinstance(used, NumericProfile)
         np.testing.assert_array_equal(used.edges, ref.columns["x"].edges)
+
+
+def test_an_arrow_partition_profiles_as_its_pandas_frame() -> None:
+    import pyarrow as pa
+
+    reference = profile_batches(lambda: [FRAME])
+    template = profile_template(reference.schema, reference.layout())
+    arrow = pa.Table.from_pandas(FRAME, preserve_index=False)
+    from_arrow = DatasetProfile.from_bytes(profile_partition(template, arrow.to_batches(1_000)))
+    from_pandas = DatasetProfile.from_bytes(profile_partition(template, [FRAME]))
+    _assert_same_rows(from_arrow, from_pandas)
