@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
 from watchkeeper.cli._comparison import compare_with_progress, drift_table, verdict_table
-from watchkeeper.cli._console import console, fail
+from watchkeeper.cli._console import console, error_console, fail
+
+if TYPE_CHECKING:
+    from watchkeeper.integrations import Engine
 
 __all__ = ["check", "drift", "report"]
 
@@ -29,6 +32,57 @@ _DriftShare = Annotated[
     float, typer.Option(help="The dataset drifts when this share of columns drifted")
 ]
 _JsonOut = Annotated[Path | None, typer.Option("--json", help="Also write the report as JSON")]
+_EngineOpt = Annotated[
+    str,
+    typer.Option(
+        help="Where the profiles are computed: local (this process), dask or spark; "
+        "REFERENCE and CURRENT may then be directories or globs of data files"
+    ),
+]
+
+
+def _compare(reference: Path, current: Path, engine: str, **options: Any) -> Any:
+    """Two files in this process as before; else (another engine, a directory or a glob)
+    the datasets profiled on ``engine``
+    (:func:`watchkeeper.integrations.compare_datasets`), one stderr line per stage."""
+    sets = [p.is_dir() or any(ch in str(p) for ch in "*?[") for p in (reference, current)]
+    if engine == "local" and not any(sets):
+        return compare_with_progress(reference, current, **options)
+    from watchkeeper.errors import ConfigError
+    from watchkeeper.integrations import compare_datasets
+    from watchkeeper.stats import DriftConfig
+
+    methods: dict[str, str] = {}
+    for item in options["column_method"] or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise ConfigError(
+                f"--column-method: expected COLUMN=METHOD, got {item!r}",
+                field="--column-method",
+                value=item,
+                expected="COLUMN=METHOD",
+            )
+        methods[name] = value
+    config = DriftConfig(
+        method=options["method"],
+        false_alarm_rate=options["false_alarm_rate"],
+        drift_share=options["drift_share"],
+    )
+    seen: set[str] = set()
+
+    def tell(stage: str, _done: int, _total: int | None) -> None:
+        if stage not in seen and error_console.is_terminal:
+            error_console.print(f"{stage} ({engine})", markup=False, highlight=False)
+        seen.add(stage)
+
+    return compare_datasets(
+        reference,
+        current,
+        engine=cast("Engine", engine),
+        config=config,
+        column_methods=methods,
+        progress=tell,
+    )
 
 
 def drift(
@@ -69,15 +123,17 @@ def report(
     method: _Method = None,
     column_method: _ColumnMethod = None,
     drift_share: _DriftShare = 0.5,
+    engine: _EngineOpt = "local",
 ) -> None:
     """Compare two data files: drift and data quality per column, as HTML (and JSON)."""
     from watchkeeper.errors import WatchkeeperError
     from watchkeeper.report import render_html, report_to_json, write_text_atomically
 
     try:
-        result = compare_with_progress(
+        result = _compare(
             reference,
             current,
+            engine,
             false_alarm_rate=false_alarm_rate,
             method=method,
             column_method=column_method,
@@ -125,6 +181,7 @@ def check(
     method: _Method = None,
     column_method: _ColumnMethod = None,
     drift_share: _DriftShare = 0.5,
+    engine: _EngineOpt = "local",
 ) -> None:
     """Gate a pipeline on two data files: exit 0 when the check passes, 1 when it fails."""
     from watchkeeper.errors import WatchkeeperError
@@ -147,9 +204,10 @@ def check(
             max_out_of_range=max_out_of_range,
             max_new_category_share=max_new_categories,
         )
-        result = compare_with_progress(
+        result = _compare(
             reference,
             current,
+            engine,
             false_alarm_rate=false_alarm_rate,
             method=method,
             column_method=column_method,
