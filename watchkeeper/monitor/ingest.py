@@ -87,7 +87,7 @@ class Ingestion:
         timestamps: Any,
         latency: Any,
         error: Any,
-        tags: Mapping[str, str] | None,
+        tags: Mapping[str, str] | Sequence[Mapping[str, str] | None] | None,
         seq: int | None,
     ) -> None:
         """Take what ``Monitor.log()`` was given: one row is buffered (every
@@ -153,11 +153,24 @@ class Ingestion:
         timestamps: Any,
         latency: Any,
         error: Any,
-        tags: Mapping[str, str] | None,
+        tags: Mapping[str, str] | Sequence[Mapping[str, str] | None] | None,
         seq: int | None,
     ) -> None:
-        """Read a batch in the forms ``Monitor.log()`` takes and fold it in."""
+        """Read a batch in the forms ``Monitor.log()`` takes and fold it in; ``tags`` is
+        one tag set for every row or one per row."""
         columns, n = to_columns(features)
+        per_row: Sequence[Mapping[str, str] | None] | None
+        if tags is None or isinstance(tags, Mapping):
+            per_row = [tags] * n if tags else None
+        else:
+            per_row = list(tags)
+            if len(per_row) != n:
+                raise ConfigError(
+                    f"tags: {len(per_row)} tag sets for {n} rows; expected one per row",
+                    field="tags",
+                    value=len(per_row),
+                    expected=str(n),
+                )
         self.batch(
             columns,
             _inputs.batch_outputs(outputs, n),
@@ -166,7 +179,7 @@ class Ingestion:
             ts=to_timestamps(timestamps, n, self.now()),
             latency=_inputs.latencies(latency, n),
             errors=_inputs.error_kinds(error, n),
-            tags=[tags] * n if tags else None,
+            tags=per_row if per_row is not None and any(per_row) else None,
             seq=seq,
         )
 

@@ -116,10 +116,11 @@ class Monitor:
         timestamps: Any = None,
         latency: Any = None,
         error: Any = None,
-        tags: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | Sequence[Mapping[str, str] | None] | None = None,
         seq: int | None = None,
     ) -> None:
-        """Record predictions: one row (a dict of feature values) or a batch.
+        """Record predictions: one row (a dict of feature values) or a batch; ``tags``
+        of a batch is one tag set for all its rows or one per row.
 
         ``seq`` is a write-ahead-log sequence number (the collector's): a window that has
         already folded in a batch with this or a higher number skips it, so replaying a

@@ -48,19 +48,18 @@ def _as_duplicate(original: Future[Ack], retry: Future[Ack]) -> None:
         retry.set_result(dataclasses.replace(original.result(), duplicate=True))
 
 
-def _common(row_tags: list[dict[str, str] | None] | None) -> dict[str, str]:
-    """The per-row tags every row carries alike (they add to the batch's tags).
+def _row_tags(
+    tags: dict[str, str], row_tags: list[dict[str, str] | None] | None
+) -> dict[str, str] | list[dict[str, str]] | None:
+    """The tags of a batch for ``Monitor.log``: the batch's set, or one set per row (the
+    row's own tags over the batch's) when rows carry their own.
 
-    ``Monitor.log`` takes one tag set per call; a tag whose value differs between rows
-    is left out until it takes one per row.
-
-    >>> _common([{"region": "eu", "user": "a"}, {"region": "eu", "user": "b"}])
-    {'region': 'eu'}
+    >>> _row_tags({"app": "ios"}, [{"region": "eu"}, None])
+    [{'app': 'ios', 'region': 'eu'}, {'app': 'ios'}]
     """
-    if not row_tags:
-        return {}
-    first = row_tags[0] or {}
-    return {k: v for k, v in first.items() if all((t or {}).get(k) == v for t in row_tags)}
+    if not row_tags or not any(row_tags):
+        return tags or None
+    return [{**tags, **(t or {})} for t in row_tags]
 
 
 @dataclass(frozen=True)
@@ -302,7 +301,7 @@ class Ingest:
         if bounds is not None:
             batch, rejected, clamped = keep_rows(batch, bounds)
         before, late_before = monitor.rejected_calls, monitor.late_dropped
-        tags = {**batch.tags, **_common(batch.row_tags)}
+        tags = _row_tags(batch.tags, batch.row_tags)
         if batch.n_rows:
             monitor.log(
                 batch.features,
@@ -311,7 +310,7 @@ class Ingest:
                 timestamps=batch.timestamps,
                 latency=batch.latency,
                 error=batch.errors,
-                tags=tags or None,
+                tags=tags,
                 seq=seq,
             )
         if monitor.rejected_calls > before:

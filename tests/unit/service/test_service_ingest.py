@@ -178,8 +178,12 @@ def test_per_row_tags_are_honoured(service: Service) -> None:
     service.write_predictions("churn", json.dumps(mixed).encode(), wire.JSON, None)
     monitor.flush()
     tagged = monitor.metrics("tagged_requests")
-    assert list(tagged["value"]) == [5.0]  # the tag all rows share is kept: 2 + 3 rows
-    assert "user" not in tagged.columns or tagged["user"].isna().all()
+    counts = sorted(
+        (row["region"], row["user"] if isinstance(row["user"], str) else "", row["value"])
+        for row in tagged.to_dict("records")
+    )
+    # every row keeps its own tag set: 2 rows of region only, one row per user
+    assert counts == [("eu", "", 2.0), ("eu", "a", 1.0), ("eu", "b", 1.0), ("eu", "c", 1.0)]
 
 
 def test_a_retry_while_the_original_is_in_flight_gets_the_originals_answer(
@@ -271,3 +275,20 @@ def _wait_for(condition: Any, timeout: float = 10.0) -> None:
 def test_the_vectorised_bounds_give_the_row_by_row_reasons(times: list[Any]) -> None:
     bounds = Bounds(NOW - 86400, NOW + 300)
     assert _reasons(times, bounds) == [reason_of(t, bounds) for t in times]
+
+
+def test_per_row_tags_are_counted_per_tag_set(service: Service) -> None:
+    rows = [
+        {"features": {"age": 40.0}, "outputs": "stay", "timestamp": NOW, "tags": tags}
+        for tags in ({"region": "eu"}, {"region": "us"}, {"region": "eu"}, None)
+    ]
+    body = json.dumps({"rows": rows, "tags": {"app": "ios"}}).encode()
+    ack = service.write_predictions("churn", body, wire.JSON, None)
+    assert ack.rows == 4
+    service.monitor("churn").flush()
+    frame = service.monitor("churn").metrics("tagged_requests")
+    counts = sorted(
+        (row["app"], row["region"] if isinstance(row["region"], str) else "", row["value"])
+        for row in frame.to_dict("records")
+    )
+    assert counts == [("ios", "", 1.0), ("ios", "eu", 2.0), ("ios", "us", 1.0)]
