@@ -174,6 +174,13 @@ class LoadGenerator:
         self._pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="demo-load")
         self._futures: set[Future[None]] = set()
         self._lock = threading.Lock()
+        self.answered: list[tuple[float, int]] = []
+        """``(simulated time, rows)`` of each request the service answered."""
+
+    def rows_answered(self, until: float) -> int:
+        """Applications the service has answered among those sent up to ``until``."""
+        with self._lock:
+            return sum(n for t, n in self.answered if t <= until)
 
     # -- traffic --------------------------------------------------------------------------
 
@@ -188,6 +195,7 @@ class LoadGenerator:
             self.stats.in_flight -= 1
             if ok:
                 self.stats.rows += len(req.records)
+                self.answered.append((req.time, len(req.records)))
             else:
                 self.stats.failed += 1
                 self.stats.last_error = error
@@ -255,7 +263,8 @@ class LoadGenerator:
                     break
                 upcoming = ([queue[0].time] if queue else []) + ([pending[0][0]] if pending else [])
                 nxt = min(upcoming, default=now)
-                wait = (nxt - now) / self.clock.speed
+                speed = self.clock.speed  # 0 while the replay waits for the collector
+                wait = (nxt - now) / speed if speed > 0 else 0.05
                 time.sleep(min(0.05, max(0.002, wait)))
         finally:
             with contextlib.suppress(httpx.HTTPError):  # the service is gone: nothing to clear
