@@ -59,13 +59,16 @@ def _bare_json(argv: list[str]) -> list[str]:
     ['report', 'a.csv', 'b.csv', '--json', '-']
     >>> _bare_json(["check", "--json", "--html", "x.html", "a.csv", "b.csv"])
     ['check', '--json', '-', '--html', 'x.html', 'a.csv', 'b.csv']
+    >>> _bare_json(["report", "a.csv", "b.csv", "--json", "-o", "r.html"])
+    ['report', 'a.csv', 'b.csv', '--json', '-', '-o', 'r.html']
     >>> _bare_json(["report", "--json", "out.json", "a.csv", "b.csv"])
     ['report', '--json', 'out.json', 'a.csv', 'b.csv']
     """
     out: list[str] = []
     for i, arg in enumerate(argv):
         out.append(arg)
-        if arg == "--json" and (i + 1 == len(argv) or argv[i + 1][:2] == "--"):
+        following = argv[i + 1] if i + 1 < len(argv) else None
+        if arg == "--json" and (following is None or (following[:1] == "-" and following != "-")):
             out.append("-")
     return out
 
