@@ -59,8 +59,11 @@ def _wait_for_line(lines: list[str], text: str, proc: subprocess.Popen, timeout:
 
 def _look_at_the_dashboard(browser: Any, url: str) -> None:
     """The demo's own dashboard, still up: every incident's alert is listed with its
-    evidence, the heatmap shows the drifted features, version 2's series are there.
-    Screenshots go to artifacts/demo/ (docs/demo-dashboard.png is model.png)."""
+    evidence, the heatmap shows the drifted features, version 2's series are there, the
+    unit change's alert opens the window that alerted. Screenshots go to artifacts/demo/
+    (clean data, for the README: docs/demo-dashboard.png is model.png,
+    docs/demo-feature.png feature-distance_m.png, docs/dashboard-overview.png
+    overview.png)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     problems: list[str] = []
@@ -95,17 +98,28 @@ def _look_at_the_dashboard(browser: Any, url: str) -> None:
         )
         # score is P(bad) and bad the positive class: AUC well above 0.5 (not inverted)
         assert aucs and all(sorted(auc)[len(auc) // 2] > 0.7 for auc in aucs), aucs
-        # the unit change on distance_m's page: rows far above the reference's range
-        page.goto(f"{url}/models/credit-risk/features/distance_m?range=1d&version=1")
+        # the unit change on distance_m's page, opened from its alert: the window that
+        # alerted, drifted, with rows far above the reference's range
+        page.goto(f"{url}/alerts")
+        page.wait_for_selector("#alerts-resolved", timeout=30_000)
+        row = page.locator("tr[data-rule=FeatureDrifting]", has_text="feature=distance_m")
+        row.locator("a", has_text="distance_m").first.click()
+        page.wait_for_url("**/features/distance_m?*window=*")
         page.wait_for_selector("#chart-distribution .main-svg", timeout=30_000)
         page.wait_for_load_state("networkidle")
+        state = page.locator("#verdict-state").inner_text()
+        assert state.startswith("Window of the alert") and state.endswith("drifted"), state
         bars = page.evaluate(
             "() => document.getElementById('chart-distribution').data"
             ".map(t => [t.name, t.showlegend !== false, t.customdata])"
         )
-        outside = [shares for name, legend, shares in bars if not legend and "current" in name]
-        assert outside and outside[0][1] > 0.01, bars  # share above the reference's max
+        outside = [shares for name, legend, shares in bars if not legend and "alert" in name]
+        assert outside and outside[0][1] > 0.5, bars  # most of that window is above the max
         page.screenshot(path=str(SHOTS / "feature-distance_m.png"), full_page=True)
+        page.goto(f"{url}/")
+        page.wait_for_selector(".card .spark .main-svg", timeout=30_000)
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(SHOTS / "overview.png"), full_page=True)
         assert problems == []
     finally:
         page.close()
