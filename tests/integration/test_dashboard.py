@@ -114,6 +114,21 @@ def test_overview_model_feature_click_through(served: _Served, page: Any) -> Non
     page.wait_for_load_state("networkidle")
     _shot(page, "model")
 
+    # counts the collector reports beyond the model's description (rows rejected, too
+    # late, labels for unknown ids) show under the title, whatever their names
+    entry = next(
+        m for m in httpx.get(f"{served.url}/v1/models", timeout=10).json()["models"]
+        if m["model"] == "credit"
+    )  # fmt: skip
+    known = {"model", "version", "window_seconds", "schema", "last_closed_window"}
+    counts = page.locator("#ingest-counts")
+    if set(entry) - known:
+        text = counts.inner_text()
+        for key in set(entry) - known:
+            assert key.replace("_", " ") in text, (key, text)
+    else:
+        assert counts.is_hidden()
+
     # the heatmap holds exactly the stored verdicts, and the drifted cells are the injected
     heat = page.evaluate(
         "() => { const t = document.getElementById('chart-heatmap').data[0];"

@@ -179,6 +179,35 @@ async function overview() {
 
 // -- model page ------------------------------------------------------------------------
 
+// What GET /v1/models says beyond the model's description: counts of rows the collector
+// did not take in (rejected, too late, labels for unknown ids), whatever their names, so
+// the page shows them as soon as a collector reports them.
+const MODEL_FIELDS = new Set(["model", "version", "window_seconds", "schema", "last_closed_window"]);
+
+async function ingestCounts(model) {
+  const node = document.getElementById("ingest-counts");
+  if (!node) return;
+  let entry;
+  try {
+    const body = await (await fetch("/v1/models")).json();
+    entry = (body.models || []).find((m) => m.model === model);
+  } catch (error) {
+    return;
+  }
+  const parts = [];
+  const add = (key, value) => {
+    if (typeof value === "number") parts.push(`${key.replaceAll("_", " ")}: ${value.toLocaleString("en")}`);
+  };
+  for (const [key, value] of Object.entries(entry || {})) {
+    if (MODEL_FIELDS.has(key)) continue;
+    if (value && typeof value === "object" && !Array.isArray(value)) {
+      for (const [k, v] of Object.entries(value)) add(`${key} ${k}`, v);
+    } else add(key, value);
+  }
+  node.textContent = parts.length ? "Ingestion: " + parts.join(" · ") : "";
+  node.hidden = !parts.length;
+}
+
 const PERFORMANCE = ["accuracy", "f1", "roc_auc", "mae", "rmse", "r2"];
 const ESTIMATED = ["estimated_accuracy", "estimated_f1"];
 const QUALITY_WINDOWS = 6;  // the data-quality table: each feature's latest of these windows
@@ -197,6 +226,7 @@ async function modelPage() {
   ]);
   const s = main.series;
   document.getElementById("empty-note").hidden = s.length > 0;
+  ingestCounts(model);  // not awaited: the charts do not wait for it
   const mark = markers(alerts.alerts || []);
   const many = versions(s).size > 1;
 
