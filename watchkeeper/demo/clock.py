@@ -5,16 +5,19 @@ Every part of the demo reads the same formula — the collector (windows close a
 simulated time) and the model service (its ``server_load`` reports) — so they agree
 without talking to each other: ``sim = sim_start + (time.time() - real_start) * speed``.
 
-The demo paces the replay to the collector (:mod:`watchkeeper.demo.pacing`): it changes
-the speed (0 holds simulated time still) with :meth:`AcceleratedClock.set_speed`, which
-starts a new segment of the formula where the old one is now, and sends the new segment
-to the child processes. A child hears of it a little later than the demo; the clock never
-runs backwards (:meth:`AcceleratedClock.now` is monotonic), so such a child only stands
-still for that moment.
+The demo paces the replay to the collector (:mod:`watchkeeper.demo.pacing`) with a gate:
+simulated time stops at ``until`` (the same simulated instant in every process, so no
+message can come too late) until the pacer opens the gate further
+(:meth:`AcceleratedClock.open_until`), which starts a new segment of the formula where
+the clock stands and sends it to the child processes. The speed can change the same way
+(:meth:`AcceleratedClock.set_speed`; 0 holds the clock). A child hears of a change a
+little later than the demo; the clock never runs backwards (:meth:`AcceleratedClock.now`
+is monotonic), so such a child only stands still for that moment.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,7 +30,7 @@ class AcceleratedClock:
     """A :class:`~watchkeeper.monitor.clock.Clock` whose time runs ``speed`` times faster.
 
     Until :meth:`start` is called, and until its ``real_start`` comes, the clock stands
-    still at ``sim_start``. A speed of 0 holds it still.
+    still at ``sim_start``. A speed of 0 holds it still; it never passes ``until``.
 
     Examples
     --------
@@ -39,11 +42,15 @@ class AcceleratedClock:
     >>> held = clock.set_speed(0.0).now()
     >>> clock.now() == held
     True
+    >>> gated = AcceleratedClock(0.0, 1e6, until=10.0).start()
+    >>> gated.now() <= 10.0, gated.open_until(20.0).now() <= 20.0
+    (True, True)
     """
 
     sim_start: float
     speed: float
     real_start: float | None = field(default=None)
+    until: float = math.inf
     _floor: float = field(default=-float("inf"), repr=False, compare=False)
     # a segment changes in three fields; a reader must not see half of a change
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -55,8 +62,8 @@ class AcceleratedClock:
 
     def _formula(self, real: float) -> float:
         if self.real_start is None:
-            return self.sim_start
-        return self.sim_start + max(0.0, real - self.real_start) * self.speed
+            return min(self.sim_start, self.until)
+        return min(self.until, self.sim_start + max(0.0, real - self.real_start) * self.speed)
 
     def now(self) -> float:
         """Simulated epoch seconds (never less than a value returned before)."""
@@ -77,6 +84,18 @@ class AcceleratedClock:
             self.speed = speed
         return self
 
+    def open_until(self, until: float) -> AcceleratedClock:
+        """Move the gate to ``until``, the clock going on from where it stands (at the old
+        gate, typically); returns self. The clock must have started."""
+        if self.real_start is None:
+            raise RuntimeError("the clock has not started")
+        with self._lock:
+            real = time.time()
+            self.sim_start = max(self._floor, self._formula(real))
+            self.real_start = real
+            self.until = until
+        return self
+
     def update(self, doc: dict[str, float | None]) -> AcceleratedClock:
         """Take a segment sent by :meth:`to_dict` (in a child process); returns self."""
         real_start = doc.get("real_start")
@@ -84,6 +103,8 @@ class AcceleratedClock:
             self.sim_start = float(doc["sim_start"] or 0.0)
             self.speed = float(doc["speed"] or 0.0)
             self.real_start = time.time() if real_start is None else float(real_start)
+            until = doc.get("until")
+            self.until = math.inf if until is None else float(until)
         return self
 
     def real_at(self, sim: float) -> float:
@@ -96,4 +117,10 @@ class AcceleratedClock:
         return self.real_start + (sim - self.sim_start) / self.speed
 
     def to_dict(self) -> dict[str, float | None]:
-        return {"sim_start": self.sim_start, "speed": self.speed, "real_start": self.real_start}
+        with self._lock:
+            return {
+                "sim_start": self.sim_start,
+                "speed": self.speed,
+                "real_start": self.real_start,
+                "until": None if math.isinf(self.until) else self.until,
+            }

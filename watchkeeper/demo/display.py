@@ -4,6 +4,7 @@ fire and resolve), or with ``--headless`` one line per event."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,8 +115,10 @@ def watch(
     console: Console,
     *,
     headless: bool,
+    waiting: Callable[[], bool] = lambda: False,
 ) -> None:
-    """Follow the replay until it ends: a live view, or (headless) one line per event."""
+    """Follow the replay until it ends: a live view, or (headless) one line per event.
+    ``waiting()``: whether the replay is waiting for the collector (said on the bar)."""
     bar = 24
     progress = Progress(
         TextColumn("[bold]replay[/bold]"),
@@ -163,12 +166,12 @@ def watch(
 
     def view() -> Group:
         now = clock.now()
-        waiting = " (waiting for the collector)" if clock.speed == 0 else ""
-        room = console.width - bar - len("replay  100% ") - len(waiting) - 2
+        note = " (waiting for the collector)" if waiting() else ""
+        room = console.width - bar - len("replay  100% ") - len(note) - 2
         progress.update(
             task,
             completed=min(now, p.end) - p.start,
-            description=_progress_line(p, now, room) + waiting,
+            description=_progress_line(p, now, room) + note,
         )
         detections, _ = attribute(p, status)
         return Group(progress, _incident_table(detections, now))

@@ -174,13 +174,15 @@ class LoadGenerator:
         self._pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="demo-load")
         self._futures: set[Future[None]] = set()
         self._lock = threading.Lock()
-        self.answered: list[tuple[float, int]] = []
-        """``(simulated time, rows)`` of each request the service answered."""
+        self._sent_rows = 0
+        self._failed_rows = 0
 
-    def rows_answered(self, until: float) -> int:
-        """Applications the service has answered among those sent up to ``until``."""
+    def sent(self) -> tuple[int, int]:
+        """``(applications, outcomes)`` handed on so far: applications in requests sent
+        to the service (less those of failed requests), outcomes given to ``send_labels``;
+        what the collector should have counted once it has caught up."""
         with self._lock:
-            return sum(n for t, n in self.answered if t <= until)
+            return self._sent_rows - self._failed_rows, self.stats.labels
 
     # -- traffic --------------------------------------------------------------------------
 
@@ -195,8 +197,8 @@ class LoadGenerator:
             self.stats.in_flight -= 1
             if ok:
                 self.stats.rows += len(req.records)
-                self.answered.append((req.time, len(req.records)))
             else:
+                self._failed_rows += len(req.records)
                 self.stats.failed += 1
                 self.stats.last_error = error
 
@@ -217,7 +219,8 @@ class LoadGenerator:
         labels = [req.labels[row] for _t, _seq, row, req in due]
         self.warehouse.add(records, labels, self.clock.now())
         self.send_labels([str(r["id"]) for r in records], labels)
-        self.stats.labels += len(records)
+        with self._lock:
+            self.stats.labels += len(records)
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -243,6 +246,7 @@ class LoadGenerator:
                     with self._lock:
                         self.stats.requests += 1
                         self.stats.in_flight += 1
+                        self._sent_rows += len(req.records)
                     fut = self._pool.submit(self._post, req)
                     self._futures.add(fut)
                     fut.add_done_callback(self._futures.discard)

@@ -2,28 +2,27 @@
 a wrong one.
 
 The replay runs on an accelerated clock (2,400x by default: a 2-hour window every 3 s).
-A collector that falls behind that clock closes windows before their rows are in, and
-the lag itself raises alerts (a traffic drop, a drifted dataset) that no incident caused.
-So the simulated time never runs ahead of what the collector has done: the
-:class:`Pacer` holds the clock still (speed 0, in this process and in the children)
-while either
+A collector that falls behind that clock closes windows before their rows and outcomes
+are in, and the lag itself raises alerts (a traffic drop, a drifted dataset) or hides
+them (outcomes joined after their window was judged raise no ``LowAccuracy``). So the
+:class:`Pacer` keeps a gate on the clock, shared by every process of the demo: simulated
+time stops just before the collector would close the next window (its end plus the
+grace period), and the gate opens to the next window only once
 
-- *ingestion lags*: the applications the model service answered for requests sent more
-  than half a grace period ago (simulated) are not all counted by the collector
+- the collector has counted every application sent to the model service so far
   (``watchkeeper_predictions_total`` on ``/metrics``; a write is acknowledged once
-  applied), or
-- *closing lags*: a window whose grace period ended more than :data:`SLACK_WINDOWS`
-  window ago is not closed and analysed yet (``last_closed_window`` of
-  ``GET /v1/models``),
+  applied) and every outcome sent to it (``watchkeeper_labels_total``), and
+- the window before has been closed and analysed (``last_closed_window`` of
+  ``GET /v1/models``).
 
-and lets it run at full speed again once both have caught up. Each hold is an event on
-screen; the total is in the summary.
+On a quiet machine the clock stands at each gate for a fraction of a second; on a busy
+one for as long as the collector needs. A wait longer than :data:`NOTICE_SECONDS` is a
+line on screen; the total is in the summary.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -35,94 +34,88 @@ from prometheus_client.parser import text_string_to_metric_families
 from watchkeeper.demo.clock import AcceleratedClock
 from watchkeeper.demo.plan import MODEL, Plan
 
-__all__ = ["SLACK_WINDOWS", "Lag", "Pacer", "collector_progress", "lag"]
+__all__ = ["Lag", "Pacer", "collector_progress"]
 
-SLACK_WINDOWS = 0.25
-"""How late (in windows, simulated) a window may close before the replay waits."""
-POLL_SECONDS = 0.25
-"""Real seconds between two looks at the collector."""
+POLL_SECONDS = 0.05
+"""Real seconds between two looks at the clock (and, at a gate, at the collector)."""
+SETTLE_SECONDS = 0.15
+"""Real seconds the clock stands at a gate before the collector is asked: outcomes due
+before the gate are handed on every 0.1 s, and the SDK clients flush every 0.1 s."""
+NOTICE_SECONDS = 1.0
+"""A wait at a gate longer than this (real seconds) is said on screen."""
 STALL_SECONDS = 20.0
-"""A hold during which the collector makes no progress at all ends after this long (real
+"""A wait during which the collector makes no progress at all ends after this long (real
 seconds), with a line on screen: rows the collector will never count (a batch it
 refused) must not hold the replay for ever; the summary then shows what went wrong."""
+GATE_MARGIN = 1.0
+"""The gate stands this many simulated seconds before the collector's window close."""
 
 
 @dataclass(frozen=True)
 class Lag:
-    """Why the replay should wait (both ``None``/0 when it need not)."""
+    """What the collector still lacks at a gate (nothing: it has caught up)."""
 
-    rows_missing: int
-    window_due: float | None
+    rows_missing: int = 0
+    labels_missing: int = 0
+    window_due: float | None = None
 
     @property
     def behind(self) -> bool:
-        return self.rows_missing > 0 or self.window_due is not None
+        return self.rows_missing > 0 or self.labels_missing > 0 or self.window_due is not None
 
     def text(self) -> str:
+        """Why the replay waits, in words.
+
+        Examples
+        --------
+        >>> Lag(20, 0, None).text()
+        '20 applications not ingested yet'
+        >>> Lag(0, 5, 0.0).text()
+        '5 outcomes not ingested yet; the previous window not closed yet'
+        """
         parts = []
         if self.rows_missing > 0:
             parts.append(f"{self.rows_missing:,} applications not ingested yet")
+        if self.labels_missing > 0:
+            parts.append(f"{self.labels_missing:,} outcomes not ingested yet")
         if self.window_due is not None:
-            parts.append("a window due to close is still open")
+            parts.append("the previous window not closed yet")
         return "; ".join(parts)
 
 
-def lag(p: Plan, now: float, *, answered: int, ingested: int, last_closed: float | None) -> Lag:
-    """How far the collector is behind the simulated time ``now``.
-
-    ``answered``: applications the service answered for requests sent up to half a grace
-    period before ``now``; ``ingested``: the collector's count; ``last_closed``: the start
-    of its newest closed window.
-
-    Examples
-    --------
-    >>> from watchkeeper.demo.plan import DemoOptions, plan
-    >>> p = plan(DemoOptions(duration=86400.0, speed=1000.0), now=1e9)
-    >>> due = p.start + p.window + p.grace + p.window  # the first window's grace ended
-    >>> lag(p, due, answered=800, ingested=800, last_closed=None).window_due == p.start
-    True
-    >>> lag(p, due, answered=800, ingested=800, last_closed=p.start).behind
-    False
-    >>> lag(p, p.start, answered=20, ingested=0, last_closed=None).text()
-    '20 applications not ingested yet'
-    """
-    newest_due = math.floor((now - p.grace - (1 + SLACK_WINDOWS) * p.window - p.start) / p.window)
-    due = None
-    if newest_due >= 0:
-        start = p.start + min(newest_due, p.scenario.windows - 1) * p.window
-        if last_closed is None or last_closed < start:
-            due = start
-    return Lag(max(0, answered - ingested), due)
-
-
-def collector_progress(api: httpx.Client) -> tuple[int, float | None]:
-    """The collector's count of the demo model's applications and its newest closed
-    window's start; raises httpx.HTTPError or ValueError when it does not answer."""
+def collector_progress(api: httpx.Client) -> tuple[int, int, float | None]:
+    """The collector's counts of the demo model's applications and outcomes, and its
+    newest closed window's start; raises httpx.HTTPError or ValueError when it does not
+    answer."""
     models = api.get("/v1/models").json()["models"]
     closed = next((m["last_closed_window"] for m in models if m["model"] == MODEL), None)
-    ingested = 0.0
+    counts = {"watchkeeper_predictions": 0.0, "watchkeeper_labels": 0.0}
     for family in text_string_to_metric_families(api.get("/metrics").text):
-        if family.name == "watchkeeper_predictions":
-            ingested += sum(s.value for s in family.samples if s.labels.get("model") == MODEL)
-    return int(ingested), None if closed is None else float(closed)
+        if family.name in counts:
+            counts[family.name] += sum(
+                s.value for s in family.samples if s.labels.get("model") == MODEL
+            )
+    rows, labels = counts["watchkeeper_predictions"], counts["watchkeeper_labels"]
+    return int(rows), int(labels), None if closed is None else float(closed)
 
 
 class Pacer:
-    """Hold the clock while the collector is behind (see the module docstring).
+    """Gate the clock window by window (see the module docstring).
 
     Parameters
     ----------
     p, clock
-        The plan and the demo's clock (started).
+        The plan and the demo's clock (not started yet: the first gate is set here, and
+        goes to the children with the clock).
     api
         An HTTP client on the collector.
-    answered
-        ``answered(until)``: applications the service answered for requests sent up to
-        the simulated time ``until`` (:meth:`LoadGenerator.rows_answered`).
+    sent
+        ``sent()``: ``(applications, outcomes)`` handed on so far
+        (:meth:`LoadGenerator.sent`).
     broadcast
-        Called after each change of speed, to tell the child processes.
+        Called after each move of the gate, to tell the child processes.
     say
-        Called with a line for the screen when a hold starts and ends.
+        Called with a line for the screen when a long wait starts and ends.
     """
 
     def __init__(
@@ -130,69 +123,103 @@ class Pacer:
         p: Plan,
         clock: AcceleratedClock,
         api: httpx.Client,
-        answered: Callable[[float], int],
+        sent: Callable[[], tuple[int, int]],
         broadcast: Callable[[], None],
         say: Callable[[str], None],
     ) -> None:
         self.p, self.clock, self.api = p, clock, api
-        self.answered, self.broadcast, self.say = answered, broadcast, say
+        self.sent, self.broadcast, self.say = sent, broadcast, say
+        self.k = 0  # the next window to close: the gate stands just before its close
+        self.clock.until = self.gate(0)
         self.holds = 0
         self.held_seconds = 0.0
-        self._held_since: float | None = None
-        self._progress: tuple[int, float | None] = (-1, None)
+        self._at_gate: float | None = None
+        self._noticed = False
+        self._progress: tuple[int, int, float | None] = (-1, -1, None)
         self._progress_at = time.monotonic()
-        self._forgiven = 0
-        # a newly promoted version's monitor has closed no window yet: keep the newest seen
-        self._last_closed: float | None = None
+        self._forgiven = (0, 0)
+        self._last_closed: float | None = None  # a new version's monitor starts at None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
 
+    def gate(self, k: int) -> float:
+        """Where the clock stops before window ``k`` closes (simulated)."""
+        return self.p.start + (k + 1) * self.p.window + self.p.grace - GATE_MARGIN
+
     @property
     def holding(self) -> bool:
-        return self._held_since is not None
+        """Whether the clock stands at a gate."""
+        return self._at_gate is not None
+
+    @property
+    def waiting(self) -> bool:
+        """Whether the clock has stood at a gate long enough to be said on screen."""
+        return self._noticed
+
+    def lag(self) -> Lag:
+        """What the collector still lacks for the gate to open; raises httpx.HTTPError or
+        ValueError when it does not answer."""
+        rows, labels, closed = collector_progress(self.api)
+        if closed is not None and (self._last_closed is None or closed > self._last_closed):
+            self._last_closed = closed
+        sent_rows, sent_labels = self.sent()
+        due = None
+        previous = self.p.start + (self.k - 1) * self.p.window
+        if 1 <= self.k <= self.p.scenario.windows and (
+            self._last_closed is None or self._last_closed < previous
+        ):
+            due = previous
+        if (rows, labels, self._last_closed) != self._progress:
+            self._progress, self._progress_at = (rows, labels, self._last_closed), time.monotonic()
+        return Lag(
+            max(0, sent_rows - self._forgiven[0] - rows),
+            max(0, sent_labels - self._forgiven[1] - labels),
+            due,
+        )
 
     def step(self) -> Lag | None:
-        """Look at the collector once, hold or release the clock; returns the lag seen
-        (``None`` when the collector did not answer: nothing changes)."""
-        now = self.clock.now()
+        """Look once: at a gate (and settled), ask the collector and open the gate when
+        it has caught up. Returns the lag seen, ``None`` when not asked."""
+        if self.clock.now() < self.clock.until:
+            return None
+        now = time.monotonic()
+        if self._at_gate is None:
+            self._at_gate = now
+        if now - self._at_gate < SETTLE_SECONDS:
+            return None
         try:
-            ingested, last_closed = collector_progress(self.api)
+            seen = self.lag()
         except (httpx.HTTPError, ValueError, KeyError, TypeError):
             return None
-        if last_closed is not None and (
-            self._last_closed is None or last_closed > self._last_closed
-        ):
-            self._last_closed = last_closed
-        answered = self.answered(now - self.p.grace / 2) - self._forgiven
-        seen = lag(self.p, now, answered=answered, ingested=ingested, last_closed=self._last_closed)
-        if (ingested, self._last_closed) != self._progress:
-            self._progress, self._progress_at = (ingested, self._last_closed), time.monotonic()
-        stalled = time.monotonic() - self._progress_at > STALL_SECONDS
-        if seen.behind and self._held_since is not None and stalled:
+        waited = now - self._at_gate
+        if seen.behind and now - self._progress_at > STALL_SECONDS:
             # no progress at all while held: what is missing will not come (rows the
             # collector refused, a window without rows); say so and go on
-            self._forgiven += seen.rows_missing
+            self._forgiven = (
+                self._forgiven[0] + seen.rows_missing,
+                self._forgiven[1] + seen.labels_missing,
+            )
             if seen.window_due is not None:
                 self._last_closed = seen.window_due
             self.say(
                 f"pacing: the collector made no progress for {STALL_SECONDS:g} s "
                 f"({seen.text()}); the replay goes on without it"
             )
-            self._progress_at = time.monotonic()
-            seen = Lag(0, None)
-        if seen.behind and self._held_since is None:
-            self._held_since = time.monotonic()
-            self.holds += 1
-            self.clock.set_speed(0.0)
-            self.broadcast()
-            self.say(f"pacing: the collector is behind ({seen.text()}); the replay waits")
-        elif not seen.behind and self._held_since is not None:
-            waited = time.monotonic() - self._held_since
-            self.held_seconds += waited
-            self._held_since = None
-            self.clock.set_speed(self.p.speed)
-            self.broadcast()
+            self._progress_at = now
+            seen = Lag()
+        if seen.behind:
+            if waited >= NOTICE_SECONDS and not self._noticed:
+                self._noticed = True
+                self.holds += 1
+                self.say(f"pacing: the collector is behind ({seen.text()}); the replay waits")
+            return seen
+        self.held_seconds += waited
+        if self._noticed:
             self.say(f"pacing: the collector caught up after {waited:.1f} s; the replay goes on")
+        self._at_gate, self._noticed = None, False
+        self.k += 1
+        self.clock.open_until(self.gate(self.k))
+        self.broadcast()
         return seen
 
     def _run(self) -> None:
@@ -206,16 +233,20 @@ class Pacer:
         self._thread.start()
         return self
 
+    def stop(self) -> None:
+        """Stop pacing and open the gate for good (the dashboard's clock runs on)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+        if self._at_gate is not None:
+            self.held_seconds += time.monotonic() - self._at_gate
+            self._at_gate = None
+        if self.clock.real_start is not None:
+            self.clock.open_until(float("inf"))
+            with contextlib.suppress(OSError):
+                self.broadcast()
+
     def close(self) -> None:
         """Stop pacing and release the HTTP client."""
         self.stop()
         self.api.close()
-
-    def stop(self) -> None:
-        """Stop pacing, the clock left as it is (running, or held)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)
-        if self._held_since is not None:
-            self.held_seconds += time.monotonic() - self._held_since
-            self._held_since = None

@@ -312,23 +312,23 @@ def _run(options: DemoOptions, p: Plan, workdir: Path, console: Console) -> int:
         stack.callback(stop.set)  # unwinds before gen.close
         api = httpx.Client(base_url=url, timeout=30)
         stack.callback(api.close)
-        clock.start(time.time() + 0.2)
-        start_clock(collector, clock)
-        start_clock(service, clock)
 
         def broadcast() -> None:
             start_clock(collector, clock)
             start_clock(service, clock)
 
-        pacer = Pacer(
+        pacer = Pacer(  # sets the clock's first gate: before the children hear of it
             p,
             clock,
             httpx.Client(base_url=url, timeout=10),
-            gen.rows_answered,
+            gen.sent,
             broadcast,
             lambda line: status.event(clock.now(), line),
-        ).start()
+        )
         stack.callback(pacer.close)
+        clock.start(time.time() + 0.2)
+        broadcast()
+        pacer.start()
         failure: list[BaseException] = []
 
         def replay() -> None:
@@ -339,7 +339,16 @@ def _run(options: DemoOptions, p: Plan, workdir: Path, console: Console) -> int:
 
         thread = threading.Thread(target=replay, name="demo-replay", daemon=True)
         thread.start()
-        watch(p, clock, api, thread, status, console, headless=options.headless)
+        watch(
+            p,
+            clock,
+            api,
+            thread,
+            status,
+            console,
+            headless=options.headless,
+            waiting=lambda: pacer.waiting,
+        )
         if failure:
             raise failure[0]
         with console.status("waiting for the last windows to close…"):

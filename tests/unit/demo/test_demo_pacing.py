@@ -1,5 +1,6 @@
-"""The replay waits for the collector: the clock holds while a real collector (in process)
-lags in ingestion or in closing windows, and runs again once it has caught up."""
+"""The replay waits for the collector: the clock stops at a gate before each window's
+close until a real collector (in process) has ingested every row and outcome sent and
+closed the window before, then goes on."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from fastapi.testclient import TestClient
 
 from watchkeeper.demo import pacing
 from watchkeeper.demo.clock import AcceleratedClock
-from watchkeeper.demo.pacing import Pacer, lag
-from watchkeeper.demo.plan import MODEL, DemoOptions, Plan, plan
+from watchkeeper.demo.pacing import Pacer
+from watchkeeper.demo.plan import MODEL, DemoOptions, plan
 from watchkeeper.monitor import ManualClock
 from watchkeeper.server.app import create_app
 from watchkeeper.service import Service
@@ -73,79 +74,101 @@ def collector(tmp_path: Path) -> Iterator[Collector]:
         yield c
 
 
-def _pacer(p: Plan, clock: AcceleratedClock, c: Collector, answered: list[int]) -> Any:
+def _pacer(c: Collector, sent: list[int]) -> Any:
+    """A pacer on a clock fast enough to stand at its gates at once."""
     said: list[str] = []
     broadcasts: list[dict[str, float | None]] = []
+    clock = AcceleratedClock(P.start, 1e6)
     pacer = Pacer(
-        p,
+        P,
         clock,
         c.client,
-        lambda _until: answered[0],
+        lambda: (sent[0], sent[1]),
         lambda: broadcasts.append(clock.to_dict()),
         said.append,
     )
-    return pacer, said, broadcasts
+    clock.start()
+    return pacer, clock, said, broadcasts
 
 
-def test_the_clock_holds_while_rows_are_not_ingested_and_runs_once_they_are(
+def _at_gate(pacer: Any) -> Any:
+    """Step until the pacer has asked the collector (the clock stands at the gate)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        seen = pacer.step()
+        if seen is not None:
+            return seen
+        time.sleep(0.01)
+    raise AssertionError("the pacer never asked the collector")
+
+
+@pytest.fixture(autouse=True)
+def _quick(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pacing, "SETTLE_SECONDS", 0.0)
+    monkeypatch.setattr(pacing, "NOTICE_SECONDS", 0.0)
+
+
+def test_the_clock_stops_at_the_gate_until_every_row_and_outcome_is_in(
     collector: Collector,
 ) -> None:
-    clock = AcceleratedClock(P.start + P.grace, P.speed).start()
-    answered = [40]  # the service answered 40 applications the collector has not counted
-    pacer, said, broadcasts = _pacer(P, clock, collector, answered)
-    seen = pacer.step()
-    assert seen is not None and seen.rows_missing == 40 and seen.window_due is None
-    assert clock.speed == 0 and pacer.holding and pacer.holds == 1
-    held = clock.now()
-    time.sleep(0.05)
-    assert clock.now() == held  # simulated time stands still
-    assert broadcasts[-1]["speed"] == 0.0  # and the children are told
+    sent = [40, 0]  # 40 applications sent to the service, not counted by the collector
+    pacer, clock, said, broadcasts = _pacer(collector, sent)
+    gate = pacer.gate(0)
+    assert clock.until == gate == P.start + P.window + P.grace - pacing.GATE_MARGIN
+    seen = _at_gate(pacer)
+    assert seen.rows_missing == 40 and seen.window_due is None
+    assert clock.now() == gate and pacer.holding  # stands still, just before the close
+    time.sleep(0.02)
+    assert clock.now() == gate
     assert "the collector is behind (40 applications not ingested yet)" in said[-1]
 
     collector.send(40, P.start + 10)
-    seen = pacer.step()
-    assert seen is not None and not seen.behind
-    assert clock.speed == P.speed and not pacer.holding
-    assert broadcasts[-1]["speed"] == P.speed
+    sent[1] = 3  # and three outcomes handed on
+    seen = _at_gate(pacer)
+    assert seen.rows_missing == 0 and seen.labels_missing == 3 and pacer.holding
+    r = collector.client.post(
+        f"/v1/models/{MODEL}/labels", json={"ids": ["a", "b", "c"], "labels": ["ok"] * 3}
+    )
+    assert r.status_code == 200, r.text
+    seen = _at_gate(pacer)
+    assert not seen.behind and pacer.k == 1
+    assert clock.until == pacer.gate(1) and broadcasts[-1]["until"] == pacer.gate(1)
     assert "caught up" in said[-1]
-    assert clock.now() >= held  # it goes on from where it stood, never back
+    assert clock.now() >= gate  # it goes on from where it stood, never back
 
 
-def test_the_clock_holds_while_a_due_window_is_still_open(collector: Collector) -> None:
+def test_the_next_gate_waits_for_the_window_before_to_close(collector: Collector) -> None:
     collector.send(20, P.start + 10)
-    due_at = P.start + P.window + P.grace + 0.5 * P.window  # the first window closes late
-    clock = AcceleratedClock(due_at, P.speed).start()
-    pacer, said, _ = _pacer(P, clock, collector, [20])
-    seen = pacer.step()
-    assert seen is not None and seen.window_due == P.start and seen.rows_missing == 0
-    assert pacer.holding and "a window due to close is still open" in said[-1]
-
-    collector.advance(due_at)  # the collector's own clock gets there: the window closes
-    seen = pacer.step()
-    assert seen is not None and not seen.behind and not pacer.holding
+    pacer, clock, said, _ = _pacer(collector, [20, 0])
+    assert not _at_gate(pacer).behind  # the first gate opens: all rows are in
+    seen = _at_gate(pacer)  # the second: window 0 must be closed by now
+    assert seen.window_due == P.start and pacer.k == 1
+    assert "the previous window not closed yet" in said[-1]
+    collector.advance(clock.now())  # the collector's clock gets there: window 0 closes
+    assert not _at_gate(pacer).behind and pacer.k == 2
 
 
-def test_a_hold_without_any_progress_ends_and_says_so(
+def test_a_wait_without_any_progress_ends_and_says_so(
     collector: Collector, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(pacing, "STALL_SECONDS", 0.0)
-    clock = AcceleratedClock(P.start + P.grace, P.speed).start()
-    pacer, said, _ = _pacer(P, clock, collector, [60])  # rows the collector will never see
-    pacer.step()
-    assert pacer.holding
-    time.sleep(0.01)
-    pacer.step()
-    assert not pacer.holding and clock.speed == P.speed
+    pacer, clock, said, _ = _pacer(collector, [60, 0])  # rows the collector never sees
+    seen = _at_gate(pacer)
+    if pacer.k == 0:  # the first look records the progress; the next finds none
+        time.sleep(0.01)
+        seen = _at_gate(pacer)
+    assert not seen.behind and pacer.k == 1
     assert any("made no progress" in line for line in said), said
-    pacer.step()  # the rows given up on do not hold the replay again
-    assert not pacer.holding
+    collector.advance(clock.now())
+    assert not _at_gate(pacer).behind  # the rows given up on do not hold the replay again
 
 
-def test_lag_counts_windows_in_the_plan_only() -> None:
-    far = P.end + 10 * P.window  # long after the last window: the last one is due
-    last = P.start + (P.scenario.windows - 1) * P.window
-    assert lag(P, far, answered=0, ingested=0, last_closed=None).window_due == last
-    assert not lag(P, far, answered=5, ingested=5, last_closed=last).behind
+def test_stopping_opens_the_gate_for_good(collector: Collector) -> None:
+    pacer, clock, _, broadcasts = _pacer(collector, [0, 0])
+    pacer.stop()
+    assert clock.until == float("inf") and broadcasts[-1]["until"] is None
+    time.sleep(0.02)
+    assert clock.now() > pacer.gate(0)
 
 
 def test_the_clock_never_runs_backwards_when_a_slower_segment_arrives() -> None:
@@ -155,3 +178,13 @@ def test_the_clock_never_runs_backwards_when_a_slower_segment_arrives() -> None:
     clock.update({"sim_start": before - 500.0, "speed": 0.0, "real_start": time.time()})
     assert clock.now() == before  # stands still rather than going back
     assert clock.real_at(before + 1) == float("inf")
+
+
+def test_a_child_clock_stops_at_the_same_gate() -> None:
+    demo = AcceleratedClock(0.0, 1e6, until=500.0).start()
+    child = AcceleratedClock(0.0, 1.0).update(demo.to_dict())
+    time.sleep(0.01)  # 10,000 simulated seconds: far past the gate, were there none
+    assert demo.now() == child.now() == 500.0
+    child.update(demo.open_until(900.0).to_dict())
+    time.sleep(0.01)
+    assert child.now() == 900.0 and child.until == 900.0
