@@ -62,8 +62,7 @@ def _look_at_the_dashboard(browser: Any, url: str) -> None:
     evidence, the heatmap shows the drifted features, version 2's series are there, the
     unit change's alert opens the window that alerted. Screenshots go to artifacts/demo/
     (clean data, for the README: docs/demo-dashboard.png is model.png,
-    docs/demo-feature.png feature-distance_m.png, docs/dashboard-overview.png
-    overview.png)."""
+    docs/demo-feature.png feature-distance_m.png, docs/dashboard-alerts.png alerts.png)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     problems: list[str] = []

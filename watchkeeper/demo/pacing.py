@@ -41,7 +41,7 @@ POLL_SECONDS = 0.05
 SETTLE_SECONDS = 0.15
 """Real seconds the clock stands at a gate before the collector is asked: outcomes due
 before the gate are handed on every 0.1 s, and the SDK clients flush every 0.1 s."""
-NOTICE_SECONDS = 1.0
+NOTICE_SECONDS = 2.0
 """A wait at a gate longer than this (real seconds) is said on screen."""
 STALL_SECONDS = 20.0
 """A wait during which the collector makes no progress at all ends after this long (real
