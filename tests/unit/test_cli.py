@@ -446,3 +446,14 @@ def test_check_bad_input_is_one_line_and_exit_code_2(
     assert result.exit_code == 2, result.output
     assert result.output.strip().count("\n") == 0, result.output
     assert message.format(**names) in result.output
+
+
+@pytest.mark.parametrize("flag", ["-o", "--output"])
+def test_export_grafana_dashboard_writes_the_file_named_by_o_or_output(
+    tmp_path: Path, flag: str
+) -> None:
+    out = tmp_path / "watchkeeper.json"
+    result = runner.invoke(app, ["export", "grafana-dashboard", flag, str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["title"] == "watchkeeper"
+    assert f"wrote the dashboard to {out}" in result.output
