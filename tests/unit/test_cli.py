@@ -457,3 +457,43 @@ def test_export_grafana_dashboard_writes_the_file_named_by_o_or_output(
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text())["title"] == "watchkeeper"
     assert f"wrote the dashboard to {out}" in result.output
+
+
+def test_silence_prints_its_end_as_a_utc_time_and_its_matchers(tmp_path: Path) -> None:
+    import socket
+    import threading
+    import time as clock
+
+    import uvicorn
+
+    from watchkeeper.server.app import create_app
+    from watchkeeper.service.config import parse_config
+
+    cfg = parse_config(
+        {"store": "sqlite:///wk.db", "wal_dir": "wal", "fsync": False, "models": {"m": {}}},
+        base=tmp_path,
+    )
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(cfg), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = clock.monotonic() + 30
+        while not server.started and clock.monotonic() < deadline:
+            clock.sleep(0.05)
+        url = f"http://127.0.0.1:{port}"
+        args = ["silence", "--match", "rule=FeatureDrifting", "--match", "feature=age"]
+        result = runner.invoke(app, [*args, "--for", "2h", "--url", url])
+    finally:
+        server.should_exit = True
+        thread.join(30)
+    assert result.exit_code == 0, result.output
+    line = result.output.strip()
+    assert re.fullmatch(
+        r"silence \d+ until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: rule=FeatureDrifting, feature=age",
+        line,
+    ), line
