@@ -83,12 +83,14 @@ class Lag:
         return "; ".join(parts)
 
 
-def collector_progress(api: httpx.Client) -> tuple[int, int, float | None]:
-    """The collector's counts of the demo model's applications and outcomes, and its
-    newest closed window's start; raises httpx.HTTPError or ValueError when it does not
-    answer."""
+def collector_progress(api: httpx.Client) -> tuple[int, int, float | None, str | None]:
+    """The collector's counts of the demo model's applications and outcomes, its newest
+    closed window's start and the version it monitors; raises httpx.HTTPError or
+    ValueError when it does not answer."""
     models = api.get("/v1/models").json()["models"]
-    closed = next((m["last_closed_window"] for m in models if m["model"] == MODEL), None)
+    mine: dict[str, object] = next((m for m in models if m["model"] == MODEL), {})
+    closed, version = mine.get("last_closed_window"), mine.get("version")
+    assert closed is None or isinstance(closed, (int, float))
     counts = {"watchkeeper_predictions": 0.0, "watchkeeper_labels": 0.0}
     for family in text_string_to_metric_families(api.get("/metrics").text):
         if family.name in counts:
@@ -96,7 +98,12 @@ def collector_progress(api: httpx.Client) -> tuple[int, int, float | None]:
                 s.value for s in family.samples if s.labels.get("model") == MODEL
             )
     rows, labels = counts["watchkeeper_predictions"], counts["watchkeeper_labels"]
-    return int(rows), int(labels), None if closed is None else float(closed)
+    return (
+        int(rows),
+        int(labels),
+        None if closed is None else float(closed),
+        None if version is None else str(version),
+    )
 
 
 class Pacer:
@@ -139,6 +146,8 @@ class Pacer:
         self._progress_at = time.monotonic()
         self._forgiven = (0, 0)
         self._last_closed: float | None = None  # a new version's monitor starts at None
+        self._version: str | None = None
+        self._switched = False
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -159,14 +168,22 @@ class Pacer:
     def lag(self) -> Lag:
         """What the collector still lacks for the gate to open; raises httpx.HTTPError or
         ValueError when it does not answer."""
-        rows, labels, closed = collector_progress(self.api)
+        rows, labels, closed, version = collector_progress(self.api)
+        previous = self.p.start + (self.k - 1) * self.p.window
+        if version != self._version:
+            self._switched = self._version is not None
+            self._version = version
         if closed is not None and (self._last_closed is None or closed > self._last_closed):
             self._last_closed = closed
+        # a promotion flushes the old version's windows, and the new version's monitor
+        # reports only its own closes: none to wait for until it has closed one
+        unknown = closed is None and self._switched
         sent_rows, sent_labels = self.sent()
         due = None
-        previous = self.p.start + (self.k - 1) * self.p.window
-        if 1 <= self.k <= self.p.scenario.windows and (
-            self._last_closed is None or self._last_closed < previous
+        if (
+            1 <= self.k <= self.p.scenario.windows
+            and not unknown
+            and (self._last_closed is None or self._last_closed < previous)
         ):
             due = previous
         if (rows, labels, self._last_closed) != self._progress:
