@@ -1,7 +1,10 @@
 # One command per job, the same locally and in CI.
-#   make demo       create the environment, install, run the demo (watchkeeper demo)
-#   make test       create the environment, install everything, start nothing by hand, run
-#                   every test: no marker is deselected (CI runs this, via .ci/run)
+#   make demo       create the environment, install only what the demo needs (watchkeeper
+#                   and its demo extra: scikit-learn), run the demo (watchkeeper demo)
+#   make test       create the environment, install everything (the extras, the dev tools,
+#                   and with apt-get, as root or with sudo, the system components the
+#                   integration tests start), run every test: no marker is deselected (CI
+#                   runs this, via .ci/run)
 #   make test-fast  the edit-test loop, under 90 s on two cores: every test except those
 #                   marked slow (over a few seconds each), statistical (false-alarm
 #                   calibration by simulation) and integration (real PostgreSQL, Prometheus,
@@ -19,6 +22,7 @@ VENV := .venv
 endif
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.watchkeeper-installed
+DEMO_STAMP := $(VENV)/.watchkeeper-demo-installed
 
 .PHONY: install test test-fast lint bench demo system-deps clean
 
@@ -32,8 +36,13 @@ $(STAMP): $(PY) pyproject.toml
 
 install: $(STAMP)
 
+# The demo needs the package and its demo extra only, not the dev tools nor every extra.
+$(DEMO_STAMP): $(PY) pyproject.toml
+	$(PY) -m pip install -q -e ".[demo]"
+	touch $(DEMO_STAMP)
+
 # System components for the integration tests, installed when missing
-# (PostgreSQL, Prometheus, Alertmanager, Chromium).
+# (PostgreSQL, Prometheus, Alertmanager, Chromium, stress-ng); apt-get needs root or sudo.
 system-deps:
 	@scripts/system-deps
 
@@ -54,7 +63,7 @@ lint: install
 bench: install
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
-demo: install
+demo: $(DEMO_STAMP)
 	$(VENV)/bin/watchkeeper demo
 
 clean:

@@ -114,6 +114,21 @@ def test_overview_model_feature_click_through(served: _Served, page: Any) -> Non
     page.wait_for_load_state("networkidle")
     _shot(page, "model")
 
+    # counts the collector reports beyond the model's description (rows rejected, too
+    # late, labels for unknown ids) show under the title, whatever their names
+    entry = next(
+        m for m in httpx.get(f"{served.url}/v1/models", timeout=10).json()["models"]
+        if m["model"] == "credit"
+    )  # fmt: skip
+    known = {"model", "version", "window_seconds", "schema", "last_closed_window"}
+    counts = page.locator("#ingest-counts")
+    if set(entry) - known:
+        text = counts.inner_text()
+        for key in set(entry) - known:
+            assert key.replace("_", " ") in text, (key, text)
+    else:
+        assert counts.is_hidden()
+
     # the heatmap holds exactly the stored verdicts, and the drifted cells are the injected
     heat = page.evaluate(
         "() => { const t = document.getElementById('chart-heatmap').data[0];"
@@ -200,10 +215,52 @@ def test_new_category_and_alerts_page(served: _Served, page: Any) -> None:
     assert firing.locator("a", has_text="income").count() >= 1  # evidence links
     assert page.locator("#alerts-resolved tbody").inner_text().strip() == "none"
     _shot(page, "alerts")
-    # a feature label links to that feature's page
+    # a feature label links to that feature's page, at the window that alerted
     firing.locator("tr[data-rule=FeatureDrifting] a", has_text="region").first.click()
     page.wait_for_url("**/models/credit/features/region?**")
     page.wait_for_selector("#verdict-state", timeout=20_000)
+    assert page.problems == []
+
+
+def test_a_feature_page_opened_from_an_alert_shows_the_window_that_alerted(
+    served: _Served, page: Any
+) -> None:
+    alerts = httpx.get(f"{served.url}/v1/alerts", params={"model": "credit"}, timeout=10).json()
+    alert = next(
+        a for a in alerts["alerts"]
+        if a["rule"] == "FeatureDrifting" and a["labels"].get("feature") == "income"
+    )  # fmt: skip
+    window = alert["evidence"]["windows"][-1][0]  # the last window the rule judged
+    _open(page, served.url + "/alerts", "#alerts-firing")
+    row = page.locator("#alerts-firing tr[data-rule=FeatureDrifting]", has_text="feature=income")
+    row.locator("a", has_text="income").first.click()
+    page.wait_for_url(f"**/models/credit/features/income?*window={window:.0f}*")
+    page.wait_for_selector("#verdict-state", timeout=20_000)
+    page.wait_for_load_state("networkidle")
+    state = page.locator("#verdict-state").inner_text()
+    assert state.startswith("Window of the alert (") and state.endswith("drifted"), state
+    assert time.strftime("%H:%M", time.gmtime(window)) in state
+    assert "The window that alerted" in page.locator("#verdict-window").inner_text()
+    # the distributions are that window's, as the API gives them for that window alone
+    one = {"range": "custom", "since": window, "until": window + 60}
+    want = httpx.get(
+        f"{served.url}/v1/models/credit/features/income/distribution", params=one, timeout=10
+    ).json()
+    assert want["windows"] == 1
+    dist = page.evaluate(
+        "() => document.getElementById('chart-distribution').data.map(t => [t.name, t.customdata])"
+    )
+    current = [shares for name, shares in dist if "the alert's window" in name]
+    assert current and current[0] == pytest.approx(want["current"][1:-1])
+    # the statistic chart's legend says what the alert flags are
+    names = page.evaluate("() => document.getElementById('chart-statistic').data.map(t => t.name)")
+    assert any(n.startswith("⚑ alert fired") for n in names), names
+    _shot(page, "feature-income-alert")
+    # back to the latest window
+    page.locator("#verdict-window a").click()
+    page.wait_for_selector("#verdict-state", timeout=20_000)
+    assert "window=" not in page.url
+    assert page.locator("#verdict-state").inner_text().startswith("Latest window (")
     assert page.problems == []
 
 

@@ -1,12 +1,16 @@
-"""``watchkeeper demo --headless``, short and fast, in a subprocess: every incident is
-caught by its expected default rule in time, no alert fires outside the incidents, the
-retraining action promotes version 2 (and the accuracy recovers), the command exits 0
-and leaves no process and no temporary directory behind."""
+"""``watchkeeper demo --headless``, short and fast, in a subprocess, with the machine
+loaded (``stress-ng --cpu 4`` beside it, as when other work shares the machine): every
+incident is caught by its expected default rule in time, no alert that no incident
+explains fires (a collector falling behind the replay would raise some), the retraining
+action promotes version 2 (and the accuracy recovers), the command exits 0 and leaves no
+process and no temporary directory behind. The replay paces itself to the collector, so
+the load makes it slower, never wrong."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ARTIFACTS
+from conftest import ARTIFACTS, missing_component
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -55,8 +59,10 @@ def _wait_for_line(lines: list[str], text: str, proc: subprocess.Popen, timeout:
 
 def _look_at_the_dashboard(browser: Any, url: str) -> None:
     """The demo's own dashboard, still up: every incident's alert is listed with its
-    evidence, the heatmap shows the drifted features, version 2's series are there.
-    Screenshots go to artifacts/demo/ (docs/demo-dashboard.png is model.png)."""
+    evidence, the heatmap shows the drifted features, version 2's series are there, the
+    unit change's alert opens the window that alerted. Screenshots go to artifacts/demo/
+    (clean data, for the README: docs/demo-dashboard.png is model.png,
+    docs/demo-feature.png feature-distance_m.png, docs/dashboard-alerts.png alerts.png)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     problems: list[str] = []
@@ -91,27 +97,61 @@ def _look_at_the_dashboard(browser: Any, url: str) -> None:
         )
         # score is P(bad) and bad the positive class: AUC well above 0.5 (not inverted)
         assert aucs and all(sorted(auc)[len(auc) // 2] > 0.7 for auc in aucs), aucs
-        # the unit change on distance_m's page: rows far above the reference's range
-        page.goto(f"{url}/models/credit-risk/features/distance_m?range=1d&version=1")
+        # the unit change on distance_m's page, opened from its alert: the window that
+        # alerted, drifted, with rows far above the reference's range
+        page.goto(f"{url}/alerts")
+        page.wait_for_selector("#alerts-resolved", timeout=30_000)
+        row = page.locator("tr[data-rule=FeatureDrifting]", has_text="feature=distance_m")
+        row.locator("a", has_text="distance_m").first.click()
+        page.wait_for_url("**/features/distance_m?*window=*")
         page.wait_for_selector("#chart-distribution .main-svg", timeout=30_000)
         page.wait_for_load_state("networkidle")
+        state = page.locator("#verdict-state").inner_text()
+        assert state.startswith("Window of the alert") and state.endswith("drifted"), state
         bars = page.evaluate(
             "() => document.getElementById('chart-distribution').data"
             ".map(t => [t.name, t.showlegend !== false, t.customdata])"
         )
-        outside = [shares for name, legend, shares in bars if not legend and "current" in name]
-        assert outside and outside[0][1] > 0.01, bars  # share above the reference's max
+        outside = [shares for name, legend, shares in bars if not legend and "alert" in name]
+        assert outside and outside[0][1] > 0.5, bars  # most of that window is above the max
         page.screenshot(path=str(SHOTS / "feature-distance_m.png"), full_page=True)
+        page.goto(f"{url}/")
+        page.wait_for_selector(".card .spark .main-svg", timeout=30_000)
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(SHOTS / "overview.png"), full_page=True)
         assert problems == []
     finally:
         page.close()
 
 
+@pytest.fixture
+def loaded_machine() -> Any:
+    """``stress-ng --cpu 4``: four busy workers beside the demo, for as long as it runs."""
+    binary = shutil.which("stress-ng")
+    if binary is None:
+        missing_component("stress-ng")
+    stress = subprocess.Popen(
+        [str(binary), "--cpu", "4", "--timeout", "1200s", "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield stress
+    finally:
+        stress.terminate()
+        try:
+            stress.wait(30)
+        except subprocess.TimeoutExpired:
+            stress.kill()
+            stress.wait(10)
+
+
 def test_short_headless_demo_detects_every_incident_and_leaves_nothing_running(
-    tmp_path: Path, browser: Any
+    tmp_path: Path, browser: Any, loaded_machine: subprocess.Popen[bytes]
 ) -> None:
     if not Path("/proc/self/environ").exists():
         pytest.fail("this test reads /proc to find leftover processes (Linux)")
+    assert loaded_machine.poll() is None, "stress-ng did not keep running"
     report = tmp_path / "report.json"
     mark = uuid.uuid4().hex
     scratch = tmp_path / "tmp"
@@ -135,8 +175,9 @@ def test_short_headless_demo_detects_every_incident_and_leaves_nothing_running(
         reader = threading.Thread(target=lambda: lines.extend(proc.stdout or []), daemon=True)
         reader.start()
         try:
-            url = _wait_for_line(lines, "still running", proc, timeout=600).split("dashboard ")[1]
+            url = _wait_for_line(lines, "still running", proc, timeout=900).split("dashboard ")[1]
             elapsed = time.monotonic() - started
+            assert loaded_machine.poll() is None, "stress-ng stopped before the demo ended"
             _look_at_the_dashboard(browser, url.split("/;")[0].strip())
         finally:
             proc.send_signal(signal.SIGINT)  # Ctrl-C ends --keep-running
@@ -159,6 +200,7 @@ def test_short_headless_demo_detects_every_incident_and_leaves_nothing_running(
     overload = next(i for i in summary["incidents"] if i["key"] == "overload")
     assert any(a.startswith("SlowPredictions") for a in overload["alerts"]), overload
     assert summary["false_alarms"] == [], summary["false_alarms"]
+    assert summary["pacing"]["holds"] >= 0  # how long the replay waited is reported
 
     assert summary["promoted_version"] == "2"
     retraining = summary["retraining"]

@@ -1,7 +1,8 @@
 """The offline HTML report in a real headless Chromium, opened from a file with every
 network request refused: the charts draw from the inlined Plotly, hold the report's
 shares, the drifted columns come first, and a hostile column name stays text.
-Screenshot: artifacts/report/report.png."""
+Screenshots: artifacts/report/report.png (the same data without the hostile column: the
+README's) and report-escaping.png."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.integration
 XSS = "<img src=x onerror=alert(1)>"
 
 
-def _report() -> Any:
+def _report(*, hostile: bool = True) -> Any:
     rng = np.random.default_rng(3)
     n, m = 10_000, 4_000
     ref = pd.DataFrame(
@@ -41,6 +42,8 @@ def _report() -> Any:
             XSS: rng.normal(0, 1, m),
         }
     )
+    if not hostile:
+        ref, cur = ref.drop(columns=[XSS]), cur.drop(columns=[XSS])
     return compare_frames(ref, cur, reference_name="june.parquet", current_name="july.parquet")
 
 
@@ -99,6 +102,15 @@ def test_report_page_draws_offline_with_the_reports_numbers(tmp_path: Path, brow
 
         shots = ARTIFACTS / "report"
         shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / "report-escaping.png"), full_page=True)
+
+        # the README's screenshot: the same comparison on clean data
+        clean = tmp_path / "clean.html"
+        clean.write_text(render_html(_report(hostile=False)), encoding="utf-8")
+        page.goto(clean.as_uri())
+        page.wait_for_selector("body[data-drawn=true]", timeout=30_000)
+        assert XSS not in page.content()
+        assert "june.parquet (reference) vs july.parquet (current)" in page.title()
         page.screenshot(path=str(shots / "report.png"), full_page=True)
     finally:
         context.close()

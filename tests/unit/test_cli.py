@@ -87,8 +87,52 @@ def _missing(tmp_path: Path) -> Path:
     return tmp_path / "missing.parquet"
 
 
+def _empty_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    return path
+
+
+def _garbage_parquet(tmp_path: Path) -> Path:
+    path = tmp_path / "garbage.parquet"
+    path.write_bytes(bytes(range(256)) * 4)
+    return path
+
+
+def _directory(tmp_path: Path) -> Path:
+    path = tmp_path / "x.parquet"
+    path.mkdir()
+    return path
+
+
+def _header_only_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "header.csv"
+    path.write_text("age,city\n")
+    return path
+
+
+def _no_rows_parquet(tmp_path: Path) -> Path:
+    path = tmp_path / "no-rows.parquet"
+    pd.DataFrame({"age": pd.Series([], dtype=float), "city": pd.Series([], dtype=str)}).to_parquet(
+        path
+    )
+    return path
+
+
+BAD_FILES = [
+    _garbage_csv,
+    _empty_parquet,
+    _missing,
+    _empty_csv,
+    _garbage_parquet,
+    _directory,
+    _header_only_csv,
+    _no_rows_parquet,
+]
+
+
 @pytest.mark.parametrize("command", ["drift", "report", "check"])
-@pytest.mark.parametrize("bad_file", [_garbage_csv, _empty_parquet, _missing])
+@pytest.mark.parametrize("bad_file", BAD_FILES)
 @pytest.mark.parametrize("side", ["reference", "current"])
 def test_a_bad_file_is_one_line_naming_it_and_exit_code_2(
     tmp_path: Path, command: str, bad_file: Any, side: str
@@ -103,6 +147,113 @@ def test_a_bad_file_is_one_line_naming_it_and_exit_code_2(
     assert result.output.startswith(f"error: file {str(bad)!r}: "), result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize(
+    ("bad_file", "problem"),
+    [
+        (_directory, "is a directory; expected a data file"),
+        (_header_only_csv, "0 rows; expected at least one row to compare"),
+        (_no_rows_parquet, "0 rows; expected at least one row to compare"),
+        (_garbage_parquet, "not a readable parquet file"),
+        (_empty_csv, "not a readable csv file"),
+    ],
+)
+def test_each_bad_current_file_says_what_is_wrong_with_it(
+    tmp_path: Path, bad_file: Any, problem: str
+) -> None:
+    good = _write(tmp_path, "good.parquet", 0.0, 1)
+    bad = bad_file(tmp_path)
+    for command in ("drift", "check"):
+        result = runner.invoke(app, [command, str(good), str(bad)])
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith(f"error: file {str(bad)!r}: {problem}"), result.output
+
+
+def test_column_mismatches_are_reported_not_hidden(tmp_path: Path) -> None:
+    ref = _write(tmp_path, "ref.parquet", 0.0, 1)
+    rng = np.random.default_rng(3)
+    cur = tmp_path / "cur.parquet"
+    pd.DataFrame({"age": rng.normal(40, 10, 1_000), "income": rng.normal(0, 1, 1_000)}).to_parquet(
+        cur
+    )
+    absent = "columns of the reference missing from cur.parquet (not compared): city"
+    extra = "columns of cur.parquet missing from the reference (not compared): income"
+    html = str(tmp_path / "r.html")
+    for args in (["drift"], ["report", "-o", html], ["check", "--allow-absent"]):
+        result = runner.invoke(app, [*args, str(ref), str(cur)])
+        assert result.exit_code == 0, result.output
+        assert absent in result.output and extra in result.output, (args, result.output)
+
+
+def test_the_report_title_names_reference_then_current(tmp_path: Path) -> None:
+    june = _write(tmp_path, "june.parquet", 0.0, 1)
+    july = _write(tmp_path, "july.parquet", 0.0, 2)
+    html = tmp_path / "r.html"
+    result = runner.invoke(app, ["report", str(june), str(july), "-o", str(html)])
+    assert result.exit_code == 0, result.output
+    title = re.search(r"<title>(.*?)</title>", html.read_text(), re.S)
+    assert title is not None
+    assert title.group(1).startswith("june.parquet (reference) vs july.parquet (current)")
+
+
+def test_report_files_follow_the_umask(tmp_path: Path) -> None:
+    import os
+
+    ref = _write(tmp_path, "ref.parquet", 0.0, 1)
+    html, doc = tmp_path / "r.html", tmp_path / "r.json"
+    for mask in (0o022, 0o077):
+        old = os.umask(mask)
+        try:
+            result = runner.invoke(
+                app, ["report", str(ref), str(ref), "-o", str(html), "--json", str(doc)]
+            )
+        finally:
+            os.umask(old)
+        assert result.exit_code == 0, result.output
+        for path in (html, doc):
+            assert path.stat().st_mode & 0o777 == 0o666 & ~mask, (path, oct(path.stat().st_mode))
+
+
+def test_json_dash_prints_the_report_on_stdout_and_the_rest_on_stderr(tmp_path: Path) -> None:
+    ref = _write(tmp_path, "ref.parquet", 0.0, 1)
+    cur = _write(tmp_path, "cur.parquet", 5.0, 2)
+    split = CliRunner()
+    html = tmp_path / "r.html"
+    result = split.invoke(app, ["report", str(ref), str(cur), "-o", str(html), "--json", "-"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["drift"]["drifted_columns"] == ["age"]
+    assert "report written to" in result.stderr and not (tmp_path / "-").exists()
+    checked = split.invoke(app, ["check", str(ref), str(cur), "--json", "-"])
+    assert checked.exit_code == 1
+    assert json.loads(checked.stdout)["check"]["passed"] is False
+    assert checked.stderr.splitlines()[0].startswith("FAIL dataset_drift")
+
+
+def test_a_bare_json_option_prints_to_stdout(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    ref = _write(tmp_path, "ref.parquet", 0.0, 1)
+    html = tmp_path / "r.html"
+    cmd = [sys.executable, "-m", "watchkeeper.cli", "report", str(ref), str(ref)]
+    done = subprocess.run(
+        [*cmd, "--json", "-o", str(html)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["reference"]["name"] == "ref.parquet"
+    assert html.exists()
+
+
+def test_check_help_shows_whole_option_names_and_the_exit_codes() -> None:
+    result = runner.invoke(app, ["check", "--help"], env={"COLUMNS": "80"}, terminal_width=80)
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    for name in ("--max-missing-increase", "--max-new-categories", "--allow-absent"):
+        assert name in result.output, result.output
+    assert "…" not in result.output
+    assert "2 bad input" in text and "1 it failed" in text and "0 the check passed" in text
+    assert max(len(line) for line in result.output.splitlines()) <= 80
 
 
 def test_a_reference_without_rows_names_the_file(tmp_path: Path) -> None:
@@ -295,3 +446,54 @@ def test_check_bad_input_is_one_line_and_exit_code_2(
     assert result.exit_code == 2, result.output
     assert result.output.strip().count("\n") == 0, result.output
     assert message.format(**names) in result.output
+
+
+@pytest.mark.parametrize("flag", ["-o", "--output"])
+def test_export_grafana_dashboard_writes_the_file_named_by_o_or_output(
+    tmp_path: Path, flag: str
+) -> None:
+    out = tmp_path / "watchkeeper.json"
+    result = runner.invoke(app, ["export", "grafana-dashboard", flag, str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["title"] == "watchkeeper"
+    assert f"wrote the dashboard to {out}" in result.output
+
+
+def test_silence_prints_its_end_as_a_utc_time_and_its_matchers(tmp_path: Path) -> None:
+    import socket
+    import threading
+    import time as clock
+
+    import uvicorn
+
+    from watchkeeper.server.app import create_app
+    from watchkeeper.service.config import parse_config
+
+    cfg = parse_config(
+        {"store": "sqlite:///wk.db", "wal_dir": "wal", "fsync": False, "models": {"m": {}}},
+        base=tmp_path,
+    )
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(cfg), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = clock.monotonic() + 30
+        while not server.started and clock.monotonic() < deadline:
+            clock.sleep(0.05)
+        url = f"http://127.0.0.1:{port}"
+        args = ["silence", "--match", "rule=FeatureDrifting", "--match", "feature=age"]
+        result = runner.invoke(app, [*args, "--for", "2h", "--url", url])
+    finally:
+        server.should_exit = True
+        thread.join(30)
+    assert result.exit_code == 0, result.output
+    line = result.output.strip()
+    assert re.fullmatch(
+        r"silence \d+ until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: rule=FeatureDrifting, feature=age",
+        line,
+    ), line

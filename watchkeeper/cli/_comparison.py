@@ -9,7 +9,7 @@ from rich.table import Table
 
 from watchkeeper.cli._console import error_console
 
-__all__ = ["compare_with_progress", "drift_table", "verdict_table"]
+__all__ = ["column_notes", "compare_with_progress", "drift_table", "verdict_table"]
 
 
 def compare_with_progress(
@@ -100,3 +100,21 @@ def verdict_table(report: Any) -> Table:
             col.explanation,
         )
     return table
+
+
+def column_notes(report: Any) -> list[str]:
+    """One line per column mismatch (nothing when both files have the same columns):
+    what was not compared is said, never silently left out."""
+    notes = []
+    absent = [c.name for c in report.columns if c.absent]
+    if absent:
+        notes.append(
+            f"columns of the reference missing from {report.current_name} (not compared): "
+            + ", ".join(absent)
+        )
+    if report.extra_columns:
+        notes.append(
+            f"columns of {report.current_name} missing from the reference (not compared): "
+            + ", ".join(report.extra_columns)
+        )
+    return notes

@@ -83,4 +83,11 @@ def silence(
     if r.status_code != 200:
         error_console.print(f"error: {r.status_code}: {r.text}", markup=False, highlight=False)
         raise typer.Exit(2)
-    console.print(f"silence {r.json()['id']} until {r.json()['ends_at']:.0f}: {matchers}")
+    import datetime as dt
+
+    doc = r.json()
+    until = dt.datetime.fromtimestamp(float(doc["ends_at"]), dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    matched = ", ".join(f"{k}={v}" for k, v in matchers.items())
+    console.print(
+        f"silence {doc['id']} until {until} UTC: {matched}", markup=False, highlight=False
+    )

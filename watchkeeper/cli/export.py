@@ -20,7 +20,9 @@ def export_prometheus_rules(
     config: Annotated[Path, typer.Option(help="Collector YAML with rules")] = Path(
         "watchkeeper.yaml"
     ),
-    output: Annotated[Path | None, typer.Option(help="File to write (default: stdout)")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout)")
+    ] = None,
     window: Annotated[str, typer.Option(help="Window size the rules' 'over' counts")] = "1m",
 ) -> None:
     """Write the alert rules as Prometheus alerting rules over the /metrics names."""
@@ -50,7 +52,9 @@ def export_prometheus_rules(
 
 @export_app.command("grafana-dashboard")
 def export_grafana_dashboard(
-    output: Annotated[Path | None, typer.Option(help="File to write (default: stdout)")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout)")
+    ] = None,
     title: Annotated[str, typer.Option(help="Dashboard title (its uid is derived from it)")] = (
         "watchkeeper"
     ),

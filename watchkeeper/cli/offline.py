@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
-from watchkeeper.cli._comparison import compare_with_progress, drift_table, verdict_table
+from watchkeeper.cli._comparison import (
+    column_notes,
+    compare_with_progress,
+    drift_table,
+    verdict_table,
+)
 from watchkeeper.cli._console import console, error_console, fail
 
 if TYPE_CHECKING:
@@ -31,7 +36,13 @@ _ColumnMethod = Annotated[
 _DriftShare = Annotated[
     float, typer.Option(help="The dataset drifts when this share of columns drifted")
 ]
-_JsonOut = Annotated[Path | None, typer.Option("--json", help="Also write the report as JSON")]
+_JsonOut = Annotated[
+    Path | None,
+    typer.Option(
+        "--json", help="Also write the report as JSON to this file ('-', or --json alone: stdout)"
+    ),
+]
+STDOUT = Path("-")
 _EngineOpt = Annotated[
     str,
     typer.Option(
@@ -109,6 +120,8 @@ def drift(
     except (WatchkeeperError, OSError) as exc:
         raise fail(exc) from exc
     console.print(verdict_table(result))
+    for note in column_notes(result):
+        console.print(note, markup=False, highlight=False, soft_wrap=True)
 
 
 def report(
@@ -140,13 +153,20 @@ def report(
             drift_share=drift_share,
         )
         write_text_atomically(output, render_html(result, title=title))
-        if json_path is not None:
+        if json_path is not None and json_path != STDOUT:
             write_text_atomically(json_path, report_to_json(result))
     except (WatchkeeperError, OSError) as exc:
         raise fail(exc) from exc
-    console.print(drift_table(result))
-    written = f"{output}" + (f" and {json_path}" if json_path is not None else "")
-    console.print(f"report written to {written}", markup=False, highlight=False)
+    screen = console
+    if json_path == STDOUT:  # stdout is the JSON's: the rest goes to stderr
+        typer.echo(report_to_json(result))
+        screen = error_console
+    screen.print(drift_table(result))
+    for note in column_notes(result):
+        screen.print(note, markup=False, highlight=False, soft_wrap=True)
+    to_file = json_path is not None and json_path != STDOUT
+    written = f"{output}" + (f" and {json_path}" if to_file else "")
+    screen.print(f"report written to {written}", markup=False, highlight=False)
 
 
 def check(
@@ -183,7 +203,12 @@ def check(
     drift_share: _DriftShare = 0.5,
     engine: _EngineOpt = "local",
 ) -> None:
-    """Gate a pipeline on two data files: exit 0 when the check passes, 1 when it fails."""
+    """Gate a pipeline on two data files: exit 0 when the check passes, 1 when it fails.
+
+    Exit codes: 0 the check passed; 1 it failed (one "FAIL condition: reason" line per
+    unmet condition, then a summary); 2 bad input: a file that is missing, unreadable, a
+    directory or without rows, or a bad option (one "error:" line on stderr naming it).
+    """
     from watchkeeper.errors import WatchkeeperError
     from watchkeeper.report import (
         CheckPolicy,
@@ -214,18 +239,27 @@ def check(
             drift_share=drift_share,
         )
         outcome = run_check(result, policy)
+        text = None
         if json_path is not None:
             import json
 
             doc = report_to_dict(result)
             doc["check"] = outcome.to_dict()
-            write_text_atomically(json_path, json.dumps(doc, indent=2, allow_nan=False))
+            text = json.dumps(doc, indent=2, allow_nan=False)
+            if json_path != STDOUT:
+                write_text_atomically(json_path, text)
         if html is not None:
             write_text_atomically(html, render_html(result))
     except (WatchkeeperError, OSError, ValueError) as exc:
         raise fail(exc) from exc
+    screen = console
+    if json_path == STDOUT and text is not None:  # stdout is the JSON's: lines to stderr
+        typer.echo(text)
+        screen = error_console
     for failure in outcome.failures:  # one line each, unwrapped: CI logs are grepped
         line = f"FAIL {failure.condition}: {failure.message}"
-        console.print(line, markup=False, highlight=False, soft_wrap=True)
-    console.print(outcome.summary, markup=False, highlight=False, soft_wrap=True)
+        screen.print(line, markup=False, highlight=False, soft_wrap=True)
+    for note in column_notes(result):
+        screen.print(note, markup=False, highlight=False, soft_wrap=True)
+    screen.print(outcome.summary, markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(0 if outcome.passed else 1)

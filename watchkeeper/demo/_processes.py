@@ -75,7 +75,8 @@ class Child:
 
 
 def start_clock(child: Child, clock: AcceleratedClock) -> None:
-    """Tell a child process the clock (one JSON line on its stdin)."""
+    """Tell a child process the clock, or its new segment after a change of speed (one
+    JSON line on its stdin)."""
     assert child.proc.stdin is not None
     child.proc.stdin.write((json.dumps({"clock": clock.to_dict()}) + "\n").encode())
     child.proc.stdin.flush()
@@ -88,9 +89,7 @@ def read_clock(clock: AcceleratedClock, *, on_eof: Callable[[], None] | None = N
     def run() -> None:
         for line in sys.stdin:
             with contextlib.suppress(ValueError, KeyError, TypeError):
-                doc = json.loads(line)["clock"]
-                clock.sim_start, clock.speed = float(doc["sim_start"]), float(doc["speed"])
-                clock.start(float(doc["real_start"]))
+                clock.update(json.loads(line)["clock"])
         if on_eof is not None:
             on_eof()
         else:

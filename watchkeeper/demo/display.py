@@ -4,6 +4,7 @@ fire and resolve), or with ``--headless`` one line per event."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,9 +26,13 @@ class Status:
     """What the display shows; filled by the main loop."""
 
     alerts: list[dict[str, Any]] = field(default_factory=list)
-    events: list[str] = field(default_factory=list)
+    events: list[tuple[float, str]] = field(default_factory=list)
     promoted: str | None = None
     promoted_at: float | None = None
+
+    def event(self, at: float, text: str) -> None:
+        """A line for the screen, about the simulated time ``at`` (thread-safe)."""
+        self.events.append((at, text))
 
 
 def _alert_key(a: dict[str, Any]) -> tuple[Any, ...]:
@@ -89,13 +94,16 @@ def poll(api: httpx.Client, status: Status) -> list[dict[str, Any]]:
     return changes
 
 
-def _progress_line(p: Plan, now: float) -> str:
+def _progress_line(p: Plan, now: float, width: int) -> str:
+    """``Tue 14:00  window 7/48  1. covariate drift (loan_amount)``, cut to ``width``
+    characters (a long line would squeeze the progress bar to nothing)."""
     w = (now - p.start) / p.window
     active = p.scenario.active(w)
-    doing = ", ".join(f"{i.number}. {i.title}" for i in active) or "normal traffic"
-    return (
+    doing = ", ".join(f"{i.number}. {i.short or i.title}" for i in active) or "normal traffic"
+    line = (
         f"{when(now)}  window {min(p.scenario.windows, int(w) + 1)}/{p.scenario.windows}  {doing}"
     )
+    return line if len(line) <= width else line[: max(1, width - 1)] + "…"
 
 
 def watch(
@@ -107,11 +115,14 @@ def watch(
     console: Console,
     *,
     headless: bool,
+    waiting: Callable[[], bool] = lambda: False,
 ) -> None:
-    """Follow the replay until it ends: a live view, or (headless) one line per event."""
+    """Follow the replay until it ends: a live view, or (headless) one line per event.
+    ``waiting()``: whether the replay is waiting for the collector (said on the bar)."""
+    bar = 24
     progress = Progress(
         TextColumn("[bold]replay[/bold]"),
-        BarColumn(),
+        BarColumn(bar_width=bar),
         TextColumn("{task.percentage:>3.0f}%"),
         TextColumn("{task.description}"),
         console=console,
@@ -121,30 +132,46 @@ def watch(
     shown_events = 0
     injected: set[int] = set()
 
-    def lines() -> list[str]:
+    # an alert is stamped at its window's end but seen once the window has closed, a grace
+    # period later: lines wait that long (simulated) so they come out in time order
+    horizon = p.grace + 2 * p.window
+    held: list[tuple[float, str]] = []
+
+    def lines(final: bool = False) -> list[str]:
+        """The events that can no longer be preceded by another, in simulated-time order
+        (with ``final``, every event left)."""
         nonlocal shown_events
-        out: list[str] = []
+        out: list[tuple[float, str]] = []
         now = clock.now()
         for incident in p.scenario.incidents:
             at = p.start + incident.start * p.window
             if now >= at and incident.number not in injected:
                 injected.add(incident.number)
-                out.append(f"{when(at)}  [bold]incident {incident.number}[/bold]: {incident.title}")
+                out.append((at, f"[bold]incident {incident.number}[/bold]: {incident.title}"))
         for a in poll(api, status):
             seen = AlertSeen.from_api(a)
             if a["state"] == "firing":
                 summary = (a.get("evidence") or {}).get("summary", "")
-                out.append(f"{when(seen.started_at)}  [red]alert[/red] {seen.name}: {summary}")
+                out.append((seen.started_at, f"[red]alert[/red] {seen.name}: {summary}"))
             elif a["state"] == "resolved":
-                out.append(f"{when(seen.resolved_at)}  [green]resolved[/green] {seen.name}")
-        out += status.events[shown_events:]
-        shown_events = len(status.events)
-        return out
+                out.append((seen.resolved_at or now, f"[green]resolved[/green] {seen.name}"))
+        events = status.events[shown_events:]
+        shown_events += len(events)
+        held.extend(out + events)
+        held.sort(key=lambda e: e[0])
+        cut = len(held) if final else sum(1 for t, _ in held if t <= now - horizon)
+        ready = held[:cut]
+        del held[:cut]
+        return [f"{when(t)}  {text}" for t, text in ready]
 
     def view() -> Group:
         now = clock.now()
+        note = " (waiting for the collector)" if waiting() else ""
+        room = console.width - bar - len("replay  100% ") - len(note) - 2
         progress.update(
-            task, completed=min(now, p.end) - p.start, description=_progress_line(p, now)
+            task,
+            completed=min(now, p.end) - p.start,
+            description=_progress_line(p, now, room) + note,
         )
         detections, _ = attribute(p, status)
         return Group(progress, _incident_table(detections, now))
@@ -154,7 +181,7 @@ def watch(
             for line in lines():
                 console.print(line)
             thread.join(0.5)
-        for line in lines():
+        for line in lines(final=True):
             console.print(line)
         return
     with Live(view(), console=console, refresh_per_second=4, transient=True) as live:
@@ -163,5 +190,5 @@ def watch(
                 live.console.print(line)
             live.update(view())
             thread.join(0.25)
-        for line in lines():
+        for line in lines(final=True):
             live.console.print(line)

@@ -47,8 +47,9 @@ class Incident:
 
     ``start`` is its first window; ``windows`` how long it lasts (``None``: it stays,
     as concept drift does until the model is retrained). ``rule`` and ``labels`` name
-    the alert expected to catch it, within ``max_delay`` windows; ``also`` lists other
-    default rules it may raise as well (a real symptom of the same incident).
+    the alert expected to catch it, within ``max_delay`` windows; ``also`` lists the
+    other alerts it may raise as well, each a real symptom of the same incident
+    (``Rule``, any labels, or ``Rule{label=value}``); any other alert is a false alarm.
     """
 
     number: int

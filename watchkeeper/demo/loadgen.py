@@ -174,6 +174,15 @@ class LoadGenerator:
         self._pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="demo-load")
         self._futures: set[Future[None]] = set()
         self._lock = threading.Lock()
+        self._sent_rows = 0
+        self._failed_rows = 0
+
+    def sent(self) -> tuple[int, int]:
+        """``(applications, outcomes)`` handed on so far: applications in requests sent
+        to the service (less those of failed requests), outcomes given to ``send_labels``;
+        what the collector should have counted once it has caught up."""
+        with self._lock:
+            return self._sent_rows - self._failed_rows, self.stats.labels
 
     # -- traffic --------------------------------------------------------------------------
 
@@ -189,6 +198,7 @@ class LoadGenerator:
             if ok:
                 self.stats.rows += len(req.records)
             else:
+                self._failed_rows += len(req.records)
                 self.stats.failed += 1
                 self.stats.last_error = error
 
@@ -209,7 +219,8 @@ class LoadGenerator:
         labels = [req.labels[row] for _t, _seq, row, req in due]
         self.warehouse.add(records, labels, self.clock.now())
         self.send_labels([str(r["id"]) for r in records], labels)
-        self.stats.labels += len(records)
+        with self._lock:
+            self.stats.labels += len(records)
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -235,6 +246,7 @@ class LoadGenerator:
                     with self._lock:
                         self.stats.requests += 1
                         self.stats.in_flight += 1
+                        self._sent_rows += len(req.records)
                     fut = self._pool.submit(self._post, req)
                     self._futures.add(fut)
                     fut.add_done_callback(self._futures.discard)
@@ -255,7 +267,8 @@ class LoadGenerator:
                     break
                 upcoming = ([queue[0].time] if queue else []) + ([pending[0][0]] if pending else [])
                 nxt = min(upcoming, default=now)
-                wait = (nxt - now) / self.clock.speed
+                speed = self.clock.speed  # 0 while the replay waits for the collector
+                wait = (nxt - now) / speed if speed > 0 else 0.05
                 time.sleep(min(0.05, max(0.002, wait)))
         finally:
             with contextlib.suppress(httpx.HTTPError):  # the service is gone: nothing to clear

@@ -2,9 +2,12 @@
 
 An alert belongs to an incident when it started between the incident's injection and
 one window after its end (concept drift ends two windows after the retrained version is
-in place, at the latest when the next incident starts). An incident is *detected* when
-its expected rule, with the expected labels, fired within ``max_delay`` windows of the
-injection. Every alert that belongs to no incident is a false alarm.
+in place, at the latest when the next incident starts) *and* it is what the incident is
+expected to raise: its rule with its labels, or one of the symptoms it declares
+(:attr:`Incident.also`). An incident is *detected* when its expected rule, with the
+expected labels, fired within ``max_delay`` windows of the injection. Every other alert
+is a false alarm — also one that fires while an incident runs (a collector falling
+behind raises a traffic drop or a dataset drift that no incident caused).
 """
 
 from __future__ import annotations
@@ -94,6 +97,19 @@ def _expected(incident: Incident, alert: AlertSeen) -> bool:
     )
 
 
+def _attributable(incident: Incident, alert: AlertSeen) -> bool:
+    """The incident's expected alert, or a symptom it declares (``Rule`` or
+    ``Rule{label=value}``)."""
+    if _expected(incident, alert):
+        return True
+    for symptom in incident.also:
+        rule, _, inner = symptom.partition("{")
+        wanted = dict(kv.split("=", 1) for kv in inner.rstrip("}").split(",") if kv)
+        if alert.rule == rule and all(alert.labels.get(k) == v for k, v in wanted.items()):
+            return True
+    return False
+
+
 def match_alerts(
     incidents: Sequence[Incident],
     alerts: Sequence[AlertSeen],
@@ -113,10 +129,11 @@ def match_alerts(
     >>> s = Scenario()
     >>> first = s.incidents[0]
     >>> seen = [AlertSeen("FeatureDrifting", {"feature": "loan_amount"}, 9 * 60.0),
-    ...         AlertSeen("FeatureMissing", {"feature": "age"}, 2 * 60.0)]
+    ...         AlertSeen("FeatureMissing", {"feature": "age"}, 2 * 60.0),
+    ...         AlertSeen("TrafficDrop", {}, 8 * 60.0)]
     >>> found, false = match_alerts([first], seen, start=0.0, window_seconds=60.0)
     >>> found[0].delay / 60, [a.name for a in false]
-    (3.0, ['FeatureMissing{feature=age}'])
+    (3.0, ['FeatureMissing{feature=age}', 'TrafficDrop'])
     """
     spans = []
     for i, incident in enumerate(incidents):
@@ -136,7 +153,7 @@ def match_alerts(
     detections = []
     claimed: set[int] = set()
     for incident, (begin, end) in zip(incidents, spans, strict=True):
-        mine = [a for a in alerts if begin <= a.started_at <= end]
+        mine = [a for a in alerts if begin <= a.started_at <= end and _attributable(incident, a)]
         claimed.update(id(a) for a in mine)
         deadline = begin + incident.max_delay * window_seconds
         hits = sorted(

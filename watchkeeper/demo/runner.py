@@ -56,8 +56,9 @@ from watchkeeper.demo.display import Status, attribute, poll, watch
 from watchkeeper.demo.incidents import Conditions
 from watchkeeper.demo.loadgen import LoadGenerator
 from watchkeeper.demo.model import train_model
+from watchkeeper.demo.pacing import Pacer
 from watchkeeper.demo.plan import MODEL, DemoOptions, Plan, plan
-from watchkeeper.demo.results import duration_text, when
+from watchkeeper.demo.results import duration_text
 from watchkeeper.demo.summary import print_results, summarise
 from watchkeeper.demo.warehouse import Warehouse
 from watchkeeper.errors import ConfigError
@@ -89,7 +90,7 @@ def collector_config(workdir: Path, p: Plan, service_url: str) -> dict[str, Any]
     for rule in doc["rules"]:
         if rule["name"] == "LowAccuracy":
             rule["action"] = "retrain"
-    wait = max(30.0, 6 * p.window / p.speed)
+    wait = max(60.0, 12 * p.window / p.speed)  # real seconds; the pacer may hold the clock
     doc["actions"] = {
         "retrain": {
             "command": [
@@ -167,7 +168,10 @@ def _log_to(workdir: Path) -> Callable[[], None]:
 
 def run_demo(options: DemoOptions, console: Console | None = None) -> int:
     """Run the demo; returns the exit status (0: every incident detected in time, no
-    false alarm, version 2 promoted). Raises ConfigError for bad options."""
+    false alarm, version 2 promoted). Raises ConfigError for bad options.
+
+    The work directory is removed after a successful run; after a failure it is kept,
+    and its path and the collector log's last lines are printed."""
     console = console or Console()
     if not console.is_terminal:  # a log file or a pipe: room for the alert names
         console = Console(file=console.file, width=max(console.width, 132))
@@ -185,20 +189,42 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> int:
             )
         workdir.mkdir(parents=True, exist_ok=True)
     undo_logging = _log_to(workdir)
+    status = 1
     try:
         with _signals_as_interrupt():
-            return _run(options, p, workdir, console)
+            status = _run(options, p, workdir, console)
+        return status
     except KeyboardInterrupt:
+        status = 130
         with contextlib.suppress(OSError):  # the terminal may be gone
             console.print("[yellow]interrupted; everything is stopped[/yellow]")
-        return 130
+        return status
     except (RuntimeError, httpx.HTTPError) as exc:  # a child that would not start or answer
         console.print(f"error: {exc}", style="red", markup=False, highlight=False)
-        return 1
+        return status
     finally:
         undo_logging()
-        if options.workdir is None:
+        if status not in (0, 130):
+            with contextlib.suppress(OSError):
+                _show_leftovers(console, workdir)
+        elif options.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _show_leftovers(console: Console, workdir: Path, lines: int = 20) -> None:
+    """After a failure: where the work directory is, and the collector log's end."""
+    console.print(
+        f"the work directory is kept: {workdir} (collector.log, service.log, demo.log, "
+        "watchkeeper.yaml, watchkeeper.db)",
+        markup=False,
+        highlight=False,
+    )
+    log = workdir / "collector.log"
+    if log.exists():
+        tail = log.read_text(errors="replace").splitlines()[-lines:]
+        console.print(f"last lines of {log}:", markup=False, highlight=False)
+        for line in tail:
+            console.print("  " + line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _run(options: DemoOptions, p: Plan, workdir: Path, console: Console) -> int:
@@ -206,7 +232,9 @@ def _run(options: DemoOptions, p: Plan, workdir: Path, console: Console) -> int:
     say(
         f"[bold]watchkeeper demo[/bold]: {duration_text(p.end - p.start)} of loan "
         f"applications in {p.scenario.windows} windows of {duration_text(p.window)}, "
-        f"replayed {p.speed:g}x faster than real time (about {p.real_seconds:.0f} s)"
+        f"replayed {p.speed:g}x faster than real time (about {p.real_seconds:.0f} s; "
+        "the replay waits whenever the collector falls behind, so a busy machine makes it "
+        "slower, not wrong)"
     )
     with console.status("training the credit-risk model (scikit-learn)…"):
         trained = _train(workdir, options.seed)
@@ -264,9 +292,8 @@ def _run(options: DemoOptions, p: Plan, workdir: Path, console: Console) -> int:
 
         def on_faults(c: Conditions) -> None:
             band = "off" if c.empty_band is None else f"{c.empty_band[0]:g}-{c.empty_band[1]:g}"
-            status.events.append(
-                f"{when(clock.now())}  service: slowdown {c.slowdown_seconds:g} s, "
-                f"decision filter {band}"
+            status.event(
+                clock.now(), f"service: slowdown {c.slowdown_seconds:g} s, decision filter {band}"
             )
 
         gen = LoadGenerator(
@@ -285,9 +312,23 @@ def _run(options: DemoOptions, p: Plan, workdir: Path, console: Console) -> int:
         stack.callback(stop.set)  # unwinds before gen.close
         api = httpx.Client(base_url=url, timeout=30)
         stack.callback(api.close)
+
+        def broadcast() -> None:
+            start_clock(collector, clock)
+            start_clock(service, clock)
+
+        pacer = Pacer(  # sets the clock's first gate: before the children hear of it
+            p,
+            clock,
+            httpx.Client(base_url=url, timeout=10),
+            gen.sent,
+            broadcast,
+            lambda line: status.event(clock.now(), line),
+        )
+        stack.callback(pacer.close)
         clock.start(time.time() + 0.2)
-        start_clock(collector, clock)
-        start_clock(service, clock)
+        broadcast()
+        pacer.start()
         failure: list[BaseException] = []
 
         def replay() -> None:
@@ -298,13 +339,24 @@ def _run(options: DemoOptions, p: Plan, workdir: Path, console: Console) -> int:
 
         thread = threading.Thread(target=replay, name="demo-replay", daemon=True)
         thread.start()
-        watch(p, clock, api, thread, status, console, headless=options.headless)
+        watch(
+            p,
+            clock,
+            api,
+            thread,
+            status,
+            console,
+            headless=options.headless,
+            waiting=lambda: pacer.waiting,
+        )
         if failure:
             raise failure[0]
         with console.status("waiting for the last windows to close…"):
             _settle(p, api, status)
+        pacer.stop()
         detections, false_alarms = attribute(p, status)
         summary = summarise(p, detections, false_alarms, status, api, gen)
+        summary["pacing"] = {"holds": pacer.holds, "held_seconds": round(pacer.held_seconds, 1)}
         print_results(console, p, detections, false_alarms, summary)
         if options.report is not None:
             options.report.write_text(json.dumps(summary, indent=2, default=str))
@@ -317,7 +369,7 @@ def _run(options: DemoOptions, p: Plan, workdir: Path, console: Console) -> int:
 
 def _settle(p: Plan, api: httpx.Client, status: Status) -> None:
     """Wait for the last window to close and a running retraining to finish."""
-    deadline = time.monotonic() + 30 + p.grace / p.speed
+    deadline = time.monotonic() + 120 + p.grace / p.speed  # the pacer may hold the clock
     while time.monotonic() < deadline:
         with contextlib.suppress(httpx.HTTPError, ValueError, KeyError, IndexError):
             closed = api.get("/v1/models").json()["models"][0]["last_closed_window"]

@@ -152,11 +152,17 @@ def print_results(
     )
     if false_alarms:
         console.print(
-            "[red]alerts outside the incidents:[/red] "
+            "[red]false alarms (alerts no incident explains):[/red] "
             + ", ".join(f"{a.name} at {when(a.started_at)}" for a in false_alarms)
         )
     else:
-        console.print("alerts outside the incidents: none")
+        console.print("false alarms (alerts no incident explains): none")
+    pacing = summary.get("pacing") or {}
+    if pacing.get("holds"):
+        console.print(
+            f"pacing: the replay waited {pacing['holds']} times for the collector, "
+            f"{pacing['held_seconds']:.0f} s in all (a busy machine: slower, not wrong)"
+        )
     t = summary["traffic"]
     console.print(
         f"traffic: {t['requests']:,} requests ({t['rows']:,} applications, "

@@ -41,7 +41,31 @@ def _in_file(path: Path, exc: SchemaError) -> SchemaError:
     )
 
 
+def _not_a_file(path: Path) -> InvalidBatchError | None:
+    """A directory given where a data file is expected (``x.parquet/``)."""
+    if not path.is_dir():
+        return None
+    return InvalidBatchError(
+        f"file {str(path)!r}: is a directory; expected a data file (.parquet, .csv or .feather)",
+        field="path",
+        value=str(path),
+        expected="a data file",
+    )
+
+
+def _no_rows(path: Path) -> InvalidBatchError:
+    return InvalidBatchError(
+        f"file {str(path)!r}: 0 rows; expected at least one row to compare",
+        field="path",
+        value=str(path),
+        expected="a file with rows",
+    )
+
+
 def _read(path: Path, read: Callable[[], _T]) -> _T:
+    problem = _not_a_file(path)
+    if problem is not None:
+        raise problem
     try:
         return read()
     except WatchkeeperError:
@@ -85,12 +109,16 @@ def compare_files(
     Raises
     ------
     InvalidBatchError
-        A file is missing, has an unsupported suffix, or cannot be read as its format
-        (the message names the file and the reader's reason, on one line).
+        A file is missing, is a directory, has an unsupported suffix, cannot be read as
+        its format, or has no rows (the message names the file and the problem, on one
+        line).
     """
     tell = progress or (lambda _stage, _done, _total: None)
     ref_rows = _read(reference, lambda: count_rows(reference))
     cur_rows = _read(current, lambda: count_rows(current))
+    for path, n in ((reference, ref_rows), (current, cur_rows)):
+        if n == 0:  # nothing to compare: no verdict, rather than "no drift"
+            raise _no_rows(path)
     stages = {"scan": "scanning the reference", "count": "profiling the reference"}
     try:
         ref = profile_batches(
@@ -108,6 +136,8 @@ def compare_files(
         reference=ref,
         rows_done=lambda _name, done: tell("profiling the current data", done, cur_rows),
     )
+    if cur.n_rows == 0:  # a csv with a header only (its rows are not counted up front)
+        raise _no_rows(current)
     tell("judging drift", 0, None)
     return build_report(
         ref,

@@ -133,7 +133,7 @@ def render_html(report: Report, *, title: str | None = None) -> str:
     }
     template = _ENV.get_template("report.html")
     return template.render(
-        title=title or f"{report.current_name} vs {report.reference_name}",
+        title=title or default_title(report),
         report=report,
         doc=doc,
         ordered=_ordered(report),
@@ -152,12 +152,25 @@ def render_html(report: Report, *, title: str | None = None) -> str:
     )
 
 
+def default_title(report: Report) -> str:
+    """The page's title: reference then current, in the order the command takes them."""
+    return f"{report.reference_name} (reference) vs {report.current_name} (current)"
+
+
+def _umask() -> int:
+    mask = os.umask(0)  # reading the umask means setting it: put it straight back
+    os.umask(mask)
+    return mask
+
+
 def write_text_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same directory and a
-    rename, so a reader never sees half a report."""
+    rename, so a reader never sees half a report. The file's mode is what ``open``
+    would give (0666 less the umask), not the temporary file's 0600."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
         os.replace(tmp, path)

@@ -78,7 +78,7 @@ rules:
     aggregate: avg
     op: "<"
     baseline: {over: 60, aggregate: avg, factor: 0.5}
-    summary: "traffic {value:.0f}/window, under half of the last hour's"
+    summary: "traffic {value:.0f}/window, under half the mean of the 60 windows before"
   - name: ServerLoad                 # saturation: log_metric("server_load", load)
     metric: custom_metric
     labels: {metric: server_load, stat: max}

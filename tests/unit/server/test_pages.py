@@ -61,3 +61,17 @@ def test_pages_render_from_the_packaged_templates(
 def test_an_unknown_model_or_feature_page_is_404(client: TestClient) -> None:
     assert client.get("/models/nope").status_code == 404
     assert client.get("/models/churn/features/nope").status_code == 404
+
+
+def test_the_feature_page_knows_the_window_size_to_show_an_alerts_window(
+    client: TestClient,
+) -> None:
+    import json
+    import re
+
+    r = client.get("/models/churn/features/age", params={"window": "120"})
+    assert r.status_code == 200
+    found = re.search(r'<script type="application/json" id="page-data">(.*?)</script>', r.text)
+    assert found is not None
+    page = json.loads(found.group(1))
+    assert page["window_seconds"] == 60.0 and page["feature"] == "age"

@@ -96,16 +96,18 @@ class LogNotifier:
         self.name = name
 
     def send(self, event: AlertEvent) -> None:
-        log.warning("%s", message(event))
+        log.warning("%s", message(event, icon=False))
 
 
-def message(event: AlertEvent) -> str:
-    """One line for humans: state, rule, model, labels, value and summary."""
-    icon = ":white_check_mark:" if event.kind == "resolved" else ":rotating_light:"
+def message(event: AlertEvent, *, icon: bool = True) -> str:
+    """One line for humans: state, rule, model, labels, value and summary. ``icon``: a
+    leading Slack emoji code (chat apps draw it; a log file would show it as text)."""
+    shown = ":white_check_mark:" if event.kind == "resolved" else ":rotating_light:"
     labels = ", ".join(f"{k}={v}" for k, v in sorted(event.labels.items()))
     summary = event.evidence.get("summary") or ""
     return (
-        f"{icon} [{event.kind.upper()}] {event.rule.name} ({event.rule.severity}) on "
+        f"{shown + ' ' if icon else ''}"
+        f"[{event.kind.upper()}] {event.rule.name} ({event.rule.severity}) on "
         f"{event.model} v{event.version}{' ' + labels if labels else ''}: value "
         f"{event.evidence.get('value')} {event.rule.op} {event.evidence.get('threshold')}"
         f"{' - ' + summary if summary else ''}"

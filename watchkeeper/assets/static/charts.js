@@ -67,7 +67,8 @@ function histogram(dist) {
     traces.push(bars(name, inside, color, { x: inner.map((w, i) => e[i] + w / 2), width: inner,
       y: inside.map((v, i) => v / inner[i]), text: dist.bins.slice(1, -1).map(esc) }));
   }
-  const where = [`below ${fmt(e[0])}`, `above ${fmt(e[n - 1])}`];
+  // two short lines each: one line ("above 2.09e+5") did not fit the narrow panel
+  const where = [`below<br>${fmt(e[0])}`, `above<br>${fmt(e[n - 1])}`];
   let top = 0.05;
   for (const [name, shares, color] of sides) {  // after the in-range bars: the tests read those first
     const out = [shares[0], shares[n]];
@@ -80,10 +81,10 @@ function histogram(dist) {
   const pad = 0.02 * (right - left);
   const lay = layout("Distribution: reference vs current", {
     barmode: "overlay", bargap: 0, hovermode: "closest", height: 300,
-    xaxis: { type: "linear", domain: [0, 0.78], range: [left - pad, right + pad],
+    xaxis: { type: "linear", domain: [0, 0.76], range: [left - pad, right + pad],
       title: { text: esc(dist.feature), font: { size: 11 } } },
     yaxis: { title: { text: "density", font: { size: 11 } }, rangemode: "tozero" },
-    xaxis2: { type: "category", domain: [0.86, 1], anchor: "y2", tickfont: { size: 9 } },
+    xaxis2: { type: "category", domain: [0.84, 1], anchor: "y2", tickfont: { size: 9 } },
     yaxis2: { anchor: "x2", tickformat: ".0%", range: [0, Math.min(1, top * 1.15)], side: "right" },
     annotations: [{ xref: "x2 domain", yref: "paper", x: 0.5, y: 1.02, xanchor: "center",
       yanchor: "bottom", showarrow: false, font: { size: 10, color: "#555" },
@@ -95,7 +96,7 @@ function histogram(dist) {
 }
 
 function currentName(dist) {  // the dashboard merges stored windows; the report has a file
-  return dist.current_name || `current (${dist.windows} windows)`;
+  return dist.current_name || `current (${dist.windows} window${dist.windows === 1 ? "" : "s"})`;
 }
 
 // Reference vs current shares per category (and "other"), side by side.

@@ -37,9 +37,11 @@ function modelUrl(model) {
   return "/models/" + encodeURIComponent(model) + "?" + rangeQuery();
 }
 
-function featureUrl(model, feature) {
+function featureUrl(model, feature, windowStart) {
+  // windowStart (from an alert): the page shows that window, the one that alerted
+  const extra = windowStart === undefined || windowStart === null ? {} : { window: String(windowStart) };
   return "/models/" + encodeURIComponent(model) + "/features/" + encodeURIComponent(feature) +
-    "?" + rangeQuery();
+    "?" + rangeQuery(extra);
 }
 
 function draw(id, traces, title, extra) {
@@ -49,7 +51,8 @@ function draw(id, traces, title, extra) {
     node.replaceChildren(el("p", { class: "nodata" }, title + ": no data in this range"));
     return;
   }
-  Plotly.react(node, traces, layout(title, extra), CONFIG);
+  const { flags, ...rest } = extra || {};  // the alert flags' legend entries (markers())
+  Plotly.react(node, traces.concat(flags || []), layout(title, rest), CONFIG);
 }
 
 function pick(series, name, labels) {
@@ -96,7 +99,10 @@ function markers(alerts) {
     byTime.set(t, entry);
   }
   const shapes = [], annotations = [];
+  let alerted = false, retrained = false;
   for (const [t, entry] of byTime) {
+    alerted = alerted || !entry.retrain;
+    retrained = retrained || entry.retrain;
     const color = entry.retrain ? "#9467bd" : "#d62728";
     shapes.push({ type: "line", xref: "x", yref: "paper", x0: t, x1: t, y0: 0, y1: 1,
       line: { color, width: 1, dash: "dot" } });
@@ -105,7 +111,13 @@ function markers(alerts) {
     annotations.push({ x: t, y: 1, xref: "x", yref: "paper", yanchor: "bottom", showarrow: false,
       text: entry.retrain ? "⚑↻" : "⚑", font: { size: 12, color }, hovertext: rules });
   }
-  return { shapes, annotations };
+  // legend entries saying what the flags are (no data of their own)
+  const flag = (name, color) => ({ x: [null], y: [null], type: "scatter", mode: "lines", name,
+    line: { color, width: 1, dash: "dot" }, hoverinfo: "skip" });
+  const flags = [];
+  if (alerted) flags.push(flag("⚑ alert fired (hover the flag)", "#d62728"));
+  if (retrained) flags.push(flag("⚑↻ alert + retraining", "#9467bd"));
+  return { shapes, annotations, flags };
 }
 
 function ratioAxis(traces, extra) {
@@ -167,6 +179,35 @@ async function overview() {
 
 // -- model page ------------------------------------------------------------------------
 
+// What GET /v1/models says beyond the model's description: counts of rows the collector
+// did not take in (rejected, too late, labels for unknown ids), whatever their names, so
+// the page shows them as soon as a collector reports them.
+const MODEL_FIELDS = new Set(["model", "version", "window_seconds", "schema", "last_closed_window"]);
+
+async function ingestCounts(model) {
+  const node = document.getElementById("ingest-counts");
+  if (!node) return;
+  let entry;
+  try {
+    const body = await (await fetch("/v1/models")).json();
+    entry = (body.models || []).find((m) => m.model === model);
+  } catch (error) {
+    return;
+  }
+  const parts = [];
+  const add = (key, value) => {
+    if (typeof value === "number") parts.push(`${key.replaceAll("_", " ")}: ${value.toLocaleString("en")}`);
+  };
+  for (const [key, value] of Object.entries(entry || {})) {
+    if (MODEL_FIELDS.has(key)) continue;
+    if (value && typeof value === "object" && !Array.isArray(value)) {
+      for (const [k, v] of Object.entries(value)) add(`${key} ${k}`, v);
+    } else add(key, value);
+  }
+  node.textContent = parts.length ? "Ingestion: " + parts.join(" · ") : "";
+  node.hidden = !parts.length;
+}
+
 const PERFORMANCE = ["accuracy", "f1", "roc_auc", "mae", "rmse", "r2"];
 const ESTIMATED = ["estimated_accuracy", "estimated_f1"];
 const QUALITY_WINDOWS = 6;  // the data-quality table: each feature's latest of these windows
@@ -185,6 +226,7 @@ async function modelPage() {
   ]);
   const s = main.series;
   document.getElementById("empty-note").hidden = s.length > 0;
+  ingestCounts(model);  // not awaited: the charts do not wait for it
   const mark = markers(alerts.alerts || []);
   const many = versions(s).size > 1;
 
@@ -334,12 +376,19 @@ async function featurePage() {
   const isOutput = PAGE.role === "output";
   const key = isOutput ? "output" : "feature";
   const prefix = isOutput ? "output_drift" : "feature_drift";
-  const [dist, ts, alerts] = await Promise.all([
-    api(base + "/features/" + encodeURIComponent(feature) + "/distribution"),
-    api(base + "/series", { name: [prefix, prefix + "_threshold", prefix + "_p_value",
-      isOutput ? "output_drifted" : "feature_drifted", "missing_ratio", "out_of_range_share",
+  const driftedName = isOutput ? "output_drifted" : "feature_drifted";
+  // opened from an alert (?window=start): that window's verdict and distributions
+  const at = PARAMS.get("window") !== null && PARAMS.get("window") !== "" ? Number(PARAMS.get("window")) : null;
+  const one = at === null ? {} :
+    { range: "custom", since: String(at), until: String(at + PAGE.window_seconds) };
+  const verdictNames = [prefix, prefix + "_threshold", prefix + "_p_value", driftedName];
+  const [dist, ts, alerts, atWindow] = await Promise.all([
+    windowDistribution(base + "/features/" + encodeURIComponent(feature) + "/distribution", one, at),
+    api(base + "/series", { name: [...verdictNames, "missing_ratio", "out_of_range_share",
       "new_category_share", "type_errors", "empty_output_ratio"], label: [key + ":" + feature] }),
     fetch("/v1/alerts?model=" + encodeURIComponent(model)).then((r) => r.json()),
+    at === null ? null : api(base + "/series", Object.assign({ name: verdictNames,
+      label: [key + ":" + feature] }, one)),
   ]);
   const s = ts.series;
   document.getElementById("empty-note").hidden = s.length > 0 || dist.current !== null;
@@ -347,6 +396,7 @@ async function featurePage() {
     (a.evidence.drifted_features || []).some((d) => d.feature === feature));
   const mark = markers(mine);
 
+  if (at !== null && dist.current) dist.current_name = `the alert's window (${when(at)})`;
   distributionChart(document.getElementById("chart-distribution"), dist, CONFIG);
 
   const stat = pick(s, prefix);
@@ -367,7 +417,7 @@ async function featurePage() {
   draw("chart-quality", quality, "Values the reference never saw",
     Object.assign({ yaxis: ratioAxis(quality) }, mark));
 
-  verdict(s, prefix, isOutput ? "output_drifted" : "feature_drifted", dist);
+  verdict(atWindow ? atWindow.series : s, prefix, driftedName, dist, at);
   const list = document.getElementById("new-categories");
   list.replaceChildren();
   for (const c of dist.new_categories || []) list.append(el("li", {}, `${c.value} (${c.count} rows)`));
@@ -375,17 +425,37 @@ async function featurePage() {
   setUpdated();
 }
 
+async function windowDistribution(path, one, at) {
+  // an alert's window may belong to an older version than the one now monitored (the
+  // demo's drifts happen before the retrained version 2): the version holding it
+  let dist = await api(path, one);
+  if (at === null || dist.current || PARAMS.get("version")) return dist;
+  for (const version of PAGE.versions || []) {
+    const other = await api(path, Object.assign({ version }, one));
+    if (other.current) return other;
+  }
+  return dist;
+}
+
 function last(series) {
   if (!series || !series.t.length) return null;
   return { t: series.t[series.t.length - 1], v: series.v[series.v.length - 1] };
 }
 
-function verdict(s, prefix, driftedName, dist) {
+function verdict(s, prefix, driftedName, dist, at) {
   const box = document.getElementById("verdict");
   box.replaceChildren();
   const stat = pick(s, prefix)[0] ? last(pick(s, prefix).slice(-1)[0]) : null;
+  if (at !== null) {
+    const latest = new URLSearchParams(location.search);
+    latest.delete("window");
+    box.append(el("p", { class: "sub", id: "verdict-window" },
+      `The window that alerted, ${when(at)}. `,
+      el("a", { href: location.pathname + "?" + latest.toString() }, "Show the latest window instead.")));
+  }
   if (!stat) {
-    box.append(el("p", { class: "nodata" }, "No drift verdict yet in this range."));
+    box.append(el("p", { class: "nodata" }, at === null ? "No drift verdict yet in this range."
+      : "No drift verdict stored for that window."));
     return;
   }
   const threshold = last(pick(s, prefix + "_threshold").slice(-1)[0]);
@@ -394,7 +464,7 @@ function verdict(s, prefix, driftedName, dist) {
   const method = pick(s, prefix).slice(-1)[0].labels.method || "";
   const state = drifted && drifted.v ? "drifted" : "no drift";
   box.append(el("p", { class: "big " + (drifted && drifted.v ? "bad" : "ok"), id: "verdict-state" },
-    `Latest window (${when(stat.t)}): ${state}`));
+    `${at === null ? "Latest window" : "Window of the alert"} (${when(stat.t)}): ${state}`));
   const side = threshold && stat.v !== null && threshold.v !== null && stat.v > threshold.v ? "above" : "below";
   box.append(el("p", { id: "verdict-explanation" },
     `${method} statistic ${fmt(stat.v)} is ${side} its threshold ${fmt(threshold && threshold.v)}, ` +
@@ -402,7 +472,9 @@ function verdict(s, prefix, driftedName, dist) {
     `when nothing changed (adjusted p-value ${fmt(p && p.v)}).`));
   if (dist.current_count !== undefined) {
     box.append(el("p", { class: "sub" },
-      `Current side: ${dist.current_count} values and ${dist.current_missing} missing over ${dist.windows} stored windows.`));
+      `Current side: ${dist.current_count} values and ${dist.current_missing} missing over ${dist.windows} stored window${dist.windows === 1 ? "" : "s"}.`));
+  } else if (at !== null) {
+    box.append(el("p", { class: "sub" }, "That window's rows are no longer stored (window_retention): its distribution cannot be drawn."));
   }
 }
 
@@ -438,14 +510,15 @@ function alertRow(a) {
   Object.entries(a.labels || {}).forEach(([k, v], i) => {
     if (i) labels.append(", ");
     const linked = (k === "feature" || k === "output") && a.model;
-    labels.append(`${k}=`, linked ? el("a", { href: featureUrl(a.model, v) }, v) : v);
+    const at = ev.windows ? alertTime(a) : undefined;
+    labels.append(`${k}=`, linked ? el("a", { href: featureUrl(a.model, v, at) }, v) : v);
   });
   const evidence = el("td", { class: "evidence" });
   if (ev.metric) {
     evidence.append(el("div", {}, `${ev.metric} = ${fmt(ev.value)} ${ev.op || ""} ${fmt(ev.threshold)}`));
   }
   for (const d of ev.drifted_features || []) {
-    evidence.append(el("div", {}, el("a", { href: featureUrl(a.model, d.feature) }, d.feature),
+    evidence.append(el("div", {}, el("a", { href: featureUrl(a.model, d.feature, ev.windows ? alertTime(a) : undefined) }, d.feature),
       ` ${d.method || ""} ${fmt(d.statistic)} > ${fmt(d.threshold)}`));
   }
   const outcome = el("td");

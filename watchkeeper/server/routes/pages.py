@@ -117,6 +117,7 @@ def feature_page(request: Request, model: str, feature: str, service: ServiceDep
         role="output" if feature in _columns(m, "output") else "feature",
         current_version=m.version,
         versions=_versions(service, model),
+        window_seconds=m.window_seconds,
     )
 
 
