@@ -22,7 +22,14 @@ from watchkeeper.schema import infer_schema
 def _run(url: str, ref: DatasetProfile) -> pd.DataFrame:
     rng = np.random.default_rng(21)
     m = Monitor(
-        "fraud", reference=ref, store=url, clock=ManualClock(), grace=5, writer="w1", rollups=()
+        "fraud",
+        reference=ref,
+        store=url,
+        clock=ManualClock(),
+        grace=5,
+        writer="w1",
+        rollups=(),
+        max_future_skew=None,  # a replay of old times against a frozen clock
     )
     for w in range(8):
         n = 120 + 9 * w

@@ -262,6 +262,9 @@ def test_metrics_exposition_is_valid_and_bounded(
             row["tags"] = {"user": f"u{w}-{i}"}
         _post(client, rows)
     _post(client, _rows(1, 1_000.0, rng))
+    # the closed windows are analysed on the monitor's own thread: a scrape right after
+    # the write may come first, so wait for it (a real scraper sees them next time)
+    assert client.collector.monitor("churn").wait_analysed(30)  # type: ignore[attr-defined]
     text = client.get("/metrics").text
     families = _families(text)
     assert families["watchkeeper_predictions"].samples[0].value == 801
