@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from watchkeeper._batch import to_columns
-from watchkeeper.errors import ConfigError
+from watchkeeper.errors import ConfigError, WatchkeeperError
 from watchkeeper.monitor import _inputs
 from watchkeeper.monitor.analysis import ReferenceContext, Task
 from watchkeeper.monitor.config import MonitorConfig
@@ -17,7 +17,31 @@ from watchkeeper.schema import Schema, infer_schema
 from watchkeeper.stats import DriftDetector
 from watchkeeper.store import Store
 
-__all__ = ["Baseline"]
+__all__ = ["PROFILE_SUFFIX", "Baseline", "read_profile"]
+
+PROFILE_SUFFIX = ".wkprof"
+"""A file of :meth:`DatasetProfile.to_bytes` (a reference profiled elsewhere)."""
+
+
+def read_profile(path: Path) -> DatasetProfile:
+    """The profile kept in a ``.wkprof`` file.
+
+    Raises
+    ------
+    ConfigError
+        The file cannot be read or holds no watchkeeper profile (naming the file).
+    """
+    try:
+        return DatasetProfile.from_bytes(path.read_bytes())
+    except (OSError, WatchkeeperError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise ConfigError(
+            f"reference: file {str(path)!r}: {reason}; expected a profile written by "
+            "DatasetProfile.to_bytes()",
+            field="reference",
+            value=str(path),
+            expected="a .wkprof profile file",
+        ) from exc
 
 
 class Baseline:
@@ -98,8 +122,11 @@ class Baseline:
         self.store.register_version(self.model, self.version, schema.to_dict(), now=now)
 
     def set_reference(self, reference: Any, *, schema: Schema | None = None, now: float) -> int:
-        """Profile ``reference`` (data, a file path or a profile), save it unless it is the
-        stored latest one, and use it from now on; returns its store id."""
+        """Profile ``reference`` (data, a data file, a profile, or a ``.wkprof`` file of
+        profile bytes, e.g. computed on a cluster by :mod:`watchkeeper.integrations`), save
+        it unless it is the stored latest one, and use it from now on; returns its id."""
+        if isinstance(reference, str | Path) and Path(reference).suffix == PROFILE_SUFFIX:
+            reference = read_profile(Path(reference))
         if isinstance(reference, DatasetProfile):
             ref_profile = reference
         else:

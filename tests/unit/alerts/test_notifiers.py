@@ -68,6 +68,14 @@ def test_slack_message_names_the_alert(receiver: Receiver) -> None:
     assert "age drifted" in text and "https://runbooks/drift" in text
 
 
+def test_the_log_line_has_no_chat_emoji_code(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="watchkeeper.alerts"):
+        build_notifier({"type": "log"}, "notifiers[0]").send(_event(MemoryStore()))
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert line.startswith("[FIRING] FeatureDrifting (critical) on churn v1 feature=age")
+    assert ":rotating_light:" not in line and ":white_check_mark:" not in line
+
+
 def test_email_reaches_a_real_smtp_server() -> None:
     received: list[bytes] = []
 

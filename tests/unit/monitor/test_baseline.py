@@ -60,3 +60,22 @@ def test_without_a_reference_the_given_schema_is_adopted_once() -> None:
     baseline.adopt_schema(Schema(()), now=1.0)  # no-op: the schema is fixed
     assert baseline.schema == schema
     assert baseline.new_state().reference_id is None
+
+
+def test_a_reference_profiled_elsewhere_is_read_from_a_wkprof_file(tmp_path) -> None:
+    import numpy as np
+
+    from watchkeeper.monitor import ManualClock, Monitor
+
+    rng = np.random.default_rng(0)
+    data = {"age": rng.normal(40, 10, 2_000), "prediction": rng.random(2_000)}
+    path = tmp_path / "train.wkprof"
+    path.write_bytes(profile_table(data).to_bytes())
+    with Monitor("m", reference=str(path), store="memory://", clock=ManualClock(0.0)) as m:
+        assert m.reference is not None
+        assert m.reference.profile.columns["age"].count == 2_000
+        assert m.reference.profile.columns["age"].mean == pytest.approx(data["age"].mean())
+    bad = tmp_path / "bad.wkprof"
+    bad.write_bytes(b"not a profile")
+    with pytest.raises(ConfigError, match=r"reference: file '.*bad\.wkprof': "):
+        Monitor("m", reference=str(bad), store="memory://", clock=ManualClock(0.0))

@@ -75,3 +75,8 @@ def test_the_feature_page_knows_the_window_size_to_show_an_alerts_window(
     assert found is not None
     page = json.loads(found.group(1))
     assert page["window_seconds"] == 60.0 and page["feature"] == "age"
+
+
+def test_a_refresh_of_thousands_of_digits_is_ignored_not_a_500(client: TestClient) -> None:
+    r = client.get("/", params={"refresh": "9" * 5_000})
+    assert r.status_code == 200

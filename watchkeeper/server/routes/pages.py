@@ -67,7 +67,8 @@ def _render(template: str, request: Request, service: Service, **page: Any) -> H
         "ranges": [*views.RANGES, "custom"],
         "range": rng if rng in (*views.RANGES, "custom") else "1d",
         "refresh_choices": _REFRESH,
-        "refresh": int(refresh) if refresh.isdigit() else 0,
+        # a few digits at most: int() of 4,300+ digits raises (a 500 before)
+        "refresh": int(refresh) if refresh.isdigit() and len(refresh) <= 6 else 0,
         "query": dict(params),
         "page": page,
     }
