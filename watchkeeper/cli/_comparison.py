@@ -9,7 +9,35 @@ from rich.table import Table
 
 from watchkeeper.cli._console import error_console
 
-__all__ = ["column_notes", "compare_with_progress", "drift_table", "verdict_table"]
+__all__ = [
+    "column_methods",
+    "column_notes",
+    "compare_with_progress",
+    "drift_table",
+    "verdict_table",
+]
+
+
+def column_methods(items: list[str] | None) -> dict[str, str]:
+    """``--column-method COLUMN=METHOD`` options as a mapping.
+
+    >>> column_methods(["age=psi", "city=chi2"])
+    {'age': 'psi', 'city': 'chi2'}
+    """
+    from watchkeeper.errors import ConfigError
+
+    methods: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise ConfigError(
+                f"--column-method: expected COLUMN=METHOD, got {item!r}",
+                field="--column-method",
+                value=item,
+                expected="COLUMN=METHOD",
+            )
+        methods[name] = value
+    return methods
 
 
 def compare_with_progress(
@@ -24,21 +52,10 @@ def compare_with_progress(
     """Compare both files batch by batch, with progress bars on stderr (in a terminal)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from watchkeeper.errors import ConfigError
     from watchkeeper.report.files import compare_files
     from watchkeeper.stats import DriftConfig
 
-    methods: dict[str, str] = {}
-    for item in column_method or []:
-        name, sep, value = item.partition("=")
-        if not sep or not name or not value:
-            raise ConfigError(
-                f"--column-method: expected COLUMN=METHOD, got {item!r}",
-                field="--column-method",
-                value=item,
-                expected="COLUMN=METHOD",
-            )
-        methods[name] = value
+    methods = column_methods(column_method)
     config = DriftConfig(method=method, false_alarm_rate=false_alarm_rate, drift_share=drift_share)
     with Progress(
         TextColumn("{task.description:<28}"),

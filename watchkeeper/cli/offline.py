@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import typer
 
 from watchkeeper.cli._comparison import (
+    column_methods,
     column_notes,
     compare_with_progress,
     drift_table,
@@ -59,21 +60,10 @@ def _compare(reference: Path, current: Path, engine: str, **options: Any) -> Any
     sets = [p.is_dir() or any(ch in str(p) for ch in "*?[") for p in (reference, current)]
     if engine == "local" and not any(sets):
         return compare_with_progress(reference, current, **options)
-    from watchkeeper.errors import ConfigError
     from watchkeeper.integrations import compare_datasets
     from watchkeeper.stats import DriftConfig
 
-    methods: dict[str, str] = {}
-    for item in options["column_method"] or []:
-        name, sep, value = item.partition("=")
-        if not sep or not name or not value:
-            raise ConfigError(
-                f"--column-method: expected COLUMN=METHOD, got {item!r}",
-                field="--column-method",
-                value=item,
-                expected="COLUMN=METHOD",
-            )
-        methods[name] = value
+    methods = column_methods(options["column_method"])
     config = DriftConfig(
         method=options["method"],
         false_alarm_rate=options["false_alarm_rate"],
