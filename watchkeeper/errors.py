@@ -124,6 +124,24 @@ class RuleError(WatchkeeperError, ValueError):
 class MissingExtraError(WatchkeeperError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
 
+    @classmethod
+    def needs(
+        cls, what: str, extra: str, *, field: str = "extra", value: Any = None
+    ) -> MissingExtraError:
+        """The error for ``what`` (e.g. "the Spark engine needs pyspark") missing its
+        ``extra``; raise it ``from`` the ImportError.
+
+        >>> str(MissingExtraError.needs("the demo needs scikit-learn", "demo"))
+        'the demo needs scikit-learn: expected pip install "watchkeeper[demo]"'
+        """
+        install = f'pip install "watchkeeper[{extra}]"'
+        return cls(
+            f"{what}: expected {install}",
+            field=field,
+            value=extra if value is None else value,
+            expected=install,
+        )
+
 
 class WatchkeeperWarning(UserWarning):
     """Base of watchkeeper's warnings about statistical caveats."""

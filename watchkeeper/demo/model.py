@@ -33,12 +33,7 @@ def _sklearn() -> tuple[Any, Any, Any, Any]:
             for name in ("compose", "ensemble", "pipeline", "preprocessing")
         )
     except ImportError as exc:  # the demo extra is optional
-        raise MissingExtraError(
-            'the demo needs scikit-learn: pip install "watchkeeper[demo]"',
-            field="extra",
-            value="demo",
-            expected='pip install "watchkeeper[demo]"',
-        ) from exc
+        raise MissingExtraError.needs("the demo needs scikit-learn", "demo") from exc
 
 
 @dataclass

@@ -55,11 +55,8 @@ def _distributed() -> Any:
     try:
         import distributed
     except ImportError as exc:
-        raise MissingExtraError(
-            'the Dask engine needs dask and distributed; expected them installed: pip install "watchkeeper[dask]"',  # noqa: E501
-            field="engine",
-            value="dask",
-            expected='pip install "watchkeeper[dask]"',
+        raise MissingExtraError.needs(
+            "the Dask engine needs dask and distributed", "dask", field="engine"
         ) from exc
     return distributed
 

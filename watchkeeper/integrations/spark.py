@@ -70,11 +70,8 @@ def _pyspark() -> Any:
     try:
         import pyspark.sql
     except ImportError as exc:
-        raise MissingExtraError(
-            'the Spark engine needs pyspark; expected it installed: pip install "watchkeeper[spark]"',  # noqa: E501
-            field="engine",
-            value="spark",
-            expected='pip install "watchkeeper[spark]"',
+        raise MissingExtraError.needs(
+            "the Spark engine needs pyspark", "spark", field="engine"
         ) from exc
     return pyspark.sql
 

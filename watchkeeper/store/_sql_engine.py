@@ -62,12 +62,8 @@ def create_engine(url: str) -> tuple[sa.Engine, str]:
     except ImportError as exc:
         from watchkeeper.errors import MissingExtraError
 
-        raise MissingExtraError(
-            f"store url {url!r}: the driver is not installed; "
-            'expected pip install "watchkeeper[postgres]"',
-            field="store",
-            value=url,
-            expected='pip install "watchkeeper[postgres]"',
+        raise MissingExtraError.needs(
+            f"store url {url!r}: the driver is not installed", "postgres", field="store", value=url
         ) from exc
     if dialect == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
