@@ -7,10 +7,21 @@ from typing import Literal, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["BoolArray", "ColumnKind", "ColumnRole", "FloatArray", "IntArray", "ObjectArray"]
+__all__ = [
+    "BoolArray",
+    "ColumnKind",
+    "ColumnRole",
+    "FloatArray",
+    "IntArray",
+    "MediaKind",
+    "ObjectArray",
+]
 
 ColumnKind: TypeAlias = Literal["numeric", "categorical", "boolean", "text", "datetime"]
 """The kind of a column; decides how it is profiled and which drift methods apply."""
+
+MediaKind: TypeAlias = Literal["image", "audio", "embedding"]
+"""A declared kind that is not profiled itself: its descriptors are (``photo.brightness``)."""
 
 ColumnRole: TypeAlias = Literal["feature", "output", "label", "id", "timestamp"]
 """What a column is to the model: an input, an output, ground truth, a join key or event time."""

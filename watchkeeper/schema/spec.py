@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import cast, get_args
+from dataclasses import dataclass, field
+from typing import Any, cast, get_args
 
 from watchkeeper.errors import ColumnNotFoundError, SchemaError
+from watchkeeper.schema.media import MEDIA_KINDS, declared_keys, descriptor_names
 from watchkeeper.types import ColumnKind, ColumnRole
 
 __all__ = ["KINDS", "ROLES", "ColumnSpec", "Schema"]
@@ -27,11 +28,17 @@ class ColumnSpec:
         One of ``numeric``, ``categorical``, ``boolean``, ``text``, ``datetime``.
     role
         One of ``feature`` (default), ``output``, ``label``, ``id``, ``timestamp``.
+    source, source_kind
+        For a descriptor column (``photo.brightness``): the declared column it describes
+        and its kind (``image``, ``audio``, ``embedding``, ``text``); ``None`` otherwise.
+        Not part of equality, so a schema read back from a profile equals the declared one.
     """
 
     name: str
     kind: ColumnKind
     role: ColumnRole = "feature"
+    source: str | None = field(default=None, compare=False)
+    source_kind: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -78,30 +85,48 @@ class Schema:
             seen.add(col.name)
 
     @classmethod
-    def from_dict(cls, spec: Mapping[str, str | Mapping[str, str]]) -> Schema:
-        """Build from ``{name: kind}`` or ``{name: {"kind": ..., "role": ...}}``."""
-        cols = []
+    def from_dict(cls, spec: Mapping[str, str | Mapping[str, Any]]) -> Schema:
+        """Build from ``{name: kind}`` or ``{name: {"kind": ..., "role": ...}}``.
+
+        A media column (``{"kind": "image"}``, ``"audio"``, ``"embedding"``) becomes its
+        numeric descriptor columns ``name.descriptor``; a text column with
+        ``"descriptors": true`` (or a list of names) gains them beside itself
+        (:mod:`watchkeeper.schema.media`).
+
+        Examples
+        --------
+        >>> Schema.from_dict({"voice": {"kind": "audio", "descriptors": ["rms_dbfs"]},
+        ...                   "q": {"kind": "text", "descriptors": ["empty"]}}).names
+        ('voice.rms_dbfs', 'q', 'q.empty')
+        """
+        cols: list[ColumnSpec] = []
         for name, value in spec.items():
             if isinstance(value, str):
-                cols.append(ColumnSpec(name, cast(ColumnKind, value)))
-            else:
-                unknown = set(value) - {"kind", "role"}
-                if unknown or "kind" not in value:
-                    raise SchemaError(
-                        f"column {name!r}: expected keys 'kind' and optional 'role', "
-                        f"got {sorted(value)}",
-                        field=name,
-                        value=dict(value),
-                        expected="{'kind': ..., 'role': ...}",
-                    )
-                cols.append(
-                    ColumnSpec(
-                        name,
-                        cast(ColumnKind, value["kind"]),
-                        cast(ColumnRole, value.get("role", "feature")),
-                    )
+                value = {"kind": value}
+            declared_keys(name, value)
+            kind, role = str(value["kind"]), cast(ColumnRole, value.get("role", "feature"))
+            if kind not in MEDIA_KINDS:
+                cols.append(ColumnSpec(name, cast(ColumnKind, kind), role))
+            if kind in MEDIA_KINDS or "descriptors" in value:
+                described = descriptor_names(name, kind, value.get("descriptors"))
+                cols.extend(
+                    ColumnSpec(f"{name}.{d}", "numeric", "feature", name, kind)
+                    for d in described
                 )
         return cls(tuple(cols))
+
+    def described(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """The declared columns that have descriptors: ``{source: (kind, names)}``.
+
+        >>> Schema.from_dict({"img": {"kind": "image", "descriptors": ["width"]}}).described()
+        {'img': ('image', ('width',))}
+        """
+        out: dict[str, tuple[str, tuple[str, ...]]] = {}
+        for col in self.columns:
+            if col.source is not None and col.source_kind is not None:
+                kind, names = out.get(col.source, (col.source_kind, ()))
+                out[col.source] = (kind, (*names, col.name[len(col.source) + 1 :]))
+        return out
 
     def to_dict(self) -> dict[str, dict[str, str]]:
         """The inverse of :meth:`from_dict`."""
