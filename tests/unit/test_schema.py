@@ -143,8 +143,9 @@ def test_timestamps_in_every_form_become_epoch_seconds() -> None:
 
 
 def test_unknown_kind_and_duplicate_names_are_schema_errors() -> None:
-    with pytest.raises(SchemaError, match="unknown kind 'image'"):
-        Schema.from_dict({"a": "image"})
+    # "image" became a declared kind (issue 20: its descriptors are monitored)
+    with pytest.raises(SchemaError, match=r"unknown kind 'video'; expected one of: .*image"):
+        Schema.from_dict({"a": "video"})
     with pytest.raises(SchemaError, match="declared twice"):
         from watchkeeper.schema import ColumnSpec
 

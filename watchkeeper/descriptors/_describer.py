@@ -12,6 +12,7 @@ from watchkeeper.descriptors.audio import AudioDescriptors
 from watchkeeper.descriptors.embedding import EmbeddingDescriptors
 from watchkeeper.descriptors.image import ImageDescriptors
 from watchkeeper.descriptors.text import TextDescriptors
+from watchkeeper.errors import InvalidBatchError, WatchkeeperError
 from watchkeeper.schema import Schema
 from watchkeeper.types import FloatArray
 
@@ -124,7 +125,8 @@ class Describer:
         ):
             row = {k: v for k, v in features.items() if k not in present or k in self._keep}
             for src in present:
-                row.update((f"{src}.{k}", v) for k, v in self.parts[src].one(features[src]).items())
+                described = self._transform(src, [features[src]])
+                row.update((f"{src}.{k}", float(v[0])) for k, v in described.items())
             return row
         return self.columns(features, present)
 
@@ -142,9 +144,17 @@ class Describer:
             rest = [{k: v for k, v in row.items() if k not in drop} for row in batch]
         columns, _ = to_columns(rest) if len(rest) else ({}, 0)
         for src, values in raw.items():
-            for name, column in self.parts[src].transform(values or []).items():
+            for name, column in self._transform(src, values or []).items():
                 columns[f"{src}.{name}"] = column
         return columns
+
+    def _transform(self, src: str, values: Sequence[Any]) -> dict[str, FloatArray]:
+        try:
+            return self.parts[src].transform(values)
+        except WatchkeeperError as exc:  # name the column, keep the facts
+            raise InvalidBatchError(
+                f"column {src!r}: {exc.message}", field=src, value=exc.value, expected=exc.expected
+            ) from exc
 
     def _has(self, batch: Any, src: str) -> bool:
         if isinstance(batch, Mapping):

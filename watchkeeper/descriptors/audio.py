@@ -70,8 +70,7 @@ def audio_samples(value: Any) -> tuple[FloatArray, float]:
     arr = None if samples is None else np.asarray(samples)
     if arr is None or arr.ndim not in (1, 2) or arr.dtype.kind not in "iuf" or not rate:
         raise InvalidBatchError(
-            f"audio: expected (samples, sample_rate) or encoded bytes, got "
-            f"{type(value).__name__}",
+            f"audio: expected (samples, sample_rate) or encoded bytes, got {type(value).__name__}",
             field="audio",
             value=type(value).__name__,
             expected="(samples, sample_rate) or WAV/FLAC bytes",

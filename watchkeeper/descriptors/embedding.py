@@ -43,7 +43,8 @@ def projection_directions(dim: int, k: int, seed: int = 0) -> FloatArray:
     """
     rng = np.random.default_rng([seed, dim])
     directions = rng.standard_normal((dim, k))
-    return directions / np.linalg.norm(directions, axis=0)
+    unit: FloatArray = directions / np.linalg.norm(directions, axis=0)
+    return unit
 
 
 def _vector(value: Any) -> FloatArray | None:
@@ -140,8 +141,4 @@ class EmbeddingDescriptors:
         """Whether ``value`` is one vector rather than a batch of them."""
         if isinstance(value, np.ndarray):
             return value.ndim == 1 and value.dtype.kind in "iuf"
-        return (
-            isinstance(value, list | tuple)
-            and bool(value)
-            and isinstance(value[0], int | float)
-        )
+        return isinstance(value, list | tuple) and bool(value) and isinstance(value[0], int | float)

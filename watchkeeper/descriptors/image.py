@@ -81,8 +81,9 @@ def image_pixels(image: Any) -> npt.NDArray[np.uint8]:
     if arr.dtype == np.uint8:
         return arr
     if arr.dtype.kind == "f":
-        return np.clip(np.rint(arr * 255.0), 0, 255).astype(np.uint8)
-    return np.clip(arr, 0, 255).astype(np.uint8)
+        arr = np.rint(arr * 255.0)
+    out: npt.NDArray[np.uint8] = np.clip(arr, 0, 255).astype(np.uint8)
+    return out
 
 
 def describe_image(image: Any) -> dict[str, float]:

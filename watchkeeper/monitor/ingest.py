@@ -78,6 +78,8 @@ class Ingestion:
         self.batch_size = batch_size
         self.on_time = on_time
         self._rows: list[Row] = []
+        self.describe: Callable[[Any], Any] | None = None
+        """Replaces raw media by descriptor columns (:mod:`watchkeeper.descriptors`)."""
 
     def log(
         self,
@@ -98,6 +100,8 @@ class Ingestion:
         Exception
             The batch cannot be read (the Monitor counts it as a rejected call).
         """
+        if self.describe is not None:
+            features = self.describe(features)
         if seq is None and isinstance(features, Mapping) and _is_row(features):
             ts = self.now() if timestamps is None else timestamps
             self._rows.append((features, outputs, ids, ts, latency, error, tags))

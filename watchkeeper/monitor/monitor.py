@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from os import PathLike
 from typing import Any, Unpack
 
+from watchkeeper.descriptors import Describer
 from watchkeeper.monitor.clock import Clock, SystemClock
 from watchkeeper.monitor.config import MonitorConfig, MonitorOptions, resolve_config, valid_name
 from watchkeeper.monitor.events import Listener
 from watchkeeper.monitor.labels import LabelReport
 from watchkeeper.monitor.parts import MonitorParts, ReadOnly, default_writer
 from watchkeeper.monitor.query import metrics_frame
+from watchkeeper.profile import DatasetProfile
 from watchkeeper.schema import Schema
 from watchkeeper.store import Store, open_store
 from watchkeeper.units import to_epoch
@@ -98,13 +101,26 @@ class Monitor:
         self._lock = threading.RLock()
         self._closed = False
         self._parts = MonitorParts.build(self.store, model, version, self.writer, config, clock)
+        # raw media (images, audio, embeddings, described text) become descriptor columns
+        self._describer = Describer.for_schema(schema)
+        self._parts.ingestion.describe = self._describer
+        reference = self._described_reference(reference)
         self._parts.baseline.start(reference, schema, now=clock.now())
+
+    def _described_reference(self, reference: Any) -> Any:
+        """A raw reference with its media replaced by descriptors (which learn from it:
+        the text vocabulary, the embedding dimension); files and profiles as they are."""
+        describer = self._describer
+        if describer is None or isinstance(reference, str | PathLike | DatasetProfile | None):
+            return reference
+        return describer.fit(reference).columns(reference)
 
     def set_reference(self, reference: Any, *, schema: Schema | None = None) -> int:
         """Use a new reference for the windows that open from now on; returns its id.
         Past metric points keep the id of the reference they were computed against."""
         with self._lock:
             baseline = self._parts.baseline
+            reference = self._described_reference(reference)
             return baseline.set_reference(reference, schema=schema, now=self.clock.now())
 
     def log(

@@ -105,13 +105,21 @@ class Schema:
                 value = {"kind": value}
             declared_keys(name, value)
             kind, role = str(value["kind"]), cast(ColumnRole, value.get("role", "feature"))
+            if kind not in KINDS and kind not in MEDIA_KINDS:
+                declared = (*KINDS, *MEDIA_KINDS)
+                raise SchemaError(
+                    f"column {name!r}: unknown kind {kind!r}; expected one of: "
+                    + ", ".join(declared),
+                    field=name,
+                    value=kind,
+                    expected=", ".join(declared),
+                )
             if kind not in MEDIA_KINDS:
                 cols.append(ColumnSpec(name, cast(ColumnKind, kind), role))
             if kind in MEDIA_KINDS or "descriptors" in value:
                 described = descriptor_names(name, kind, value.get("descriptors"))
                 cols.extend(
-                    ColumnSpec(f"{name}.{d}", "numeric", "feature", name, kind)
-                    for d in described
+                    ColumnSpec(f"{name}.{d}", "numeric", "feature", name, kind) for d in described
                 )
         return cls(tuple(cols))
 

@@ -26,7 +26,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -80,6 +80,10 @@ class Client:
         Seconds the exit hook gives an open client to deliver before the process ends.
     transport
         An ``httpx`` transport (tests).
+    describe
+        Turns raw media into descriptor columns before sending (a fitted
+        :class:`watchkeeper.descriptors.Describer`): called on the sender thread, so
+        ``log`` stays an append and raw images, audio or vectors never leave the process.
     """
 
     def __init__(
@@ -97,8 +101,10 @@ class Client:
         timeout: float = 10.0,
         exit_timeout: float = 1.0,
         transport: httpx.BaseTransport | None = None,
+        describe: Callable[[Any], Any] | None = None,
     ) -> None:
         self.url = url.rstrip("/")
+        self.describe = describe
         self.model = model
         self.batch_size = max(1, int(batch_size))
         self.flush_interval = flush_interval
@@ -237,6 +243,9 @@ class Client:
                 kind = item[0]
                 if kind == "log":
                     _, features, outputs, ids, ts, latency, error, tags, now = item
+                    if self.describe is not None:
+                        features = self.describe(features)
+                        item = (kind, features, *item[2:])
                     if _is_row(features):
                         ts, latency, error = _encode.row_fields(
                             now if ts is None else ts, latency, error
