@@ -117,7 +117,7 @@ class Describer:
         """``features`` with its raw media replaced by descriptors: one row (a mapping
         with one raw value) gives a row of floats, a batch gives a mapping of columns;
         without raw media columns it is returned as it is."""
-        present = [src for src in self.parts if self._has(features, src)]
+        present = self._raw_columns(features)
         if not present:
             return features
         if isinstance(features, Mapping) and any(
@@ -133,7 +133,7 @@ class Describer:
     def columns(self, batch: Any, present: Sequence[str] | None = None) -> Columns:
         """A batch as columns, its raw media replaced by descriptor columns."""
         if present is None:
-            present = [src for src in self.parts if self._has(batch, src)]
+            present = self._raw_columns(batch)
         raw = {src: self._raw(batch, src) for src in present}
         drop = [src for src in present if src not in self._keep]
         if isinstance(batch, Mapping):
@@ -155,6 +155,15 @@ class Describer:
             raise InvalidBatchError(
                 f"column {src!r}: {exc.message}", field=src, value=exc.value, expected=exc.expected
             ) from exc
+
+    def _raw_columns(self, batch: Any) -> list[str]:
+        """The described columns whose raw values ``batch`` holds and has not described
+        yet (a text column stays beside its descriptors)."""
+        return [
+            src
+            for src, part in self.parts.items()
+            if self._has(batch, src) and not self._has(batch, f"{src}.{part.names[0]}")
+        ]
 
     def _has(self, batch: Any, src: str) -> bool:
         if isinstance(batch, Mapping):

@@ -36,7 +36,6 @@ VOCABULARY_SIZE = 50_000
 """Most frequent reference words kept as the vocabulary (about 3 MB of strings)."""
 
 _WORD = re.compile(r"\w+")
-_NOT_LETTER = re.compile(r"[\W\d_]+")
 _NOT_LATIN = re.compile(r"[^A-Za-z\u00c0-\u024f\u1e00-\u1eff]+")
 _NAN = math.nan
 
@@ -53,7 +52,7 @@ def describe_text(text: str, vocabulary: frozenset[str] | None = None) -> dict[s
     (1.0, 0.0)
     """
     words = _WORD.findall(text)
-    letters = _NOT_LETTER.sub("", text)
+    letters = "".join(filter(str.isalpha, text))
     visible = len(text) - sum(1 for c in text if c.isspace()) if text else 0
     n_letters = len(letters)
     oov = _NAN
