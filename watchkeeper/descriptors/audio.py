@@ -105,12 +105,14 @@ def describe_audio(value: Any) -> dict[str, float]:
     mono = samples if samples.ndim == 1 else samples.mean(axis=1)
     clipped = np.count_nonzero(np.abs(samples) >= CLIP_LEVEL) / samples.size if n else math.nan
     if n:
-        mean_square = float(np.dot(mono, mono)) / n
+        # no np.dot: a BLAS call may spin threads, slow on a loaded machine
+        squares = np.square(mono)
+        mean_square = float(squares.sum()) / n
         rms_dbfs = 10.0 * math.log10(mean_square) if mean_square > 0 else FLOOR_DBFS
         frame = max(1, round(rate * FRAME_SECONDS))
         frames = max(1, n // frame)
-        used = mono[: frames * frame] if n >= frame else mono
-        energy = np.square(used).reshape(frames, -1).mean(axis=1)
+        used = squares[: frames * frame] if n >= frame else squares
+        energy = used.reshape(frames, -1).mean(axis=1)
         silent = float(np.count_nonzero(energy < 10.0 ** (SILENCE_DBFS / 10.0))) / frames
     else:
         rms_dbfs, silent = math.nan, math.nan

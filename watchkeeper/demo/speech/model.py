@@ -33,8 +33,9 @@ def band_energies(clip: FloatArray, rate: float) -> FloatArray:
     >>> e.shape, int(np.argmax(e)) == int(np.searchsorted(_EDGES, 1000.0)) - 1
     ((32,), True)
     """
-    power = np.abs(np.fft.rfft(clip)) ** 2
-    freqs = np.fft.rfftfreq(clip.size, 1.0 / rate)
+    size = 1 << max(1, int(clip.size - 1).bit_length())  # a power of two: a fast FFT
+    power = np.abs(np.fft.rfft(clip, size)) ** 2
+    freqs = np.fft.rfftfreq(size, 1.0 / rate)
     idx = np.searchsorted(_EDGES, freqs) - 1
     ok = (idx >= 0) & (idx < 32)
     bands = np.bincount(idx[ok], weights=power[ok], minlength=32)

@@ -22,6 +22,7 @@ fired.
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import tempfile
@@ -105,6 +106,7 @@ def _config(workdir: Path, reference: Path) -> dict[str, Any]:
     doc["wal_dir"] = str(workdir / "wal")
     doc["tick_seconds"] = 3600  # the replay ticks itself, once per window
     doc["notifiers"] = []
+    doc["fsync"] = False  # a throw-away directory: durability across power loss is moot
     doc["models"] = {
         MODEL: {
             "schema": SCHEMA,
@@ -180,9 +182,12 @@ def run_speech_demo(options: SpeechOptions, say: Callable[[str], None] = print) 
             result = _replay(service, clock, describer, model, scenario, options, rng, say)
         finally:
             service.close()
+            for monitor in service.monitors.values():
+                monitor.close()  # its analyser thread (Service.close leaves it running)
     finally:
         if own:
             shutil.rmtree(workdir, ignore_errors=True)
+        gc.collect()  # free the sketches of closed monitors before the interpreter exits
     return result
 
 
