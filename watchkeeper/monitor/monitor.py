@@ -45,7 +45,10 @@ class Monitor:
     schema, reference
         Columns, kinds and roles (default: the reference's, else inferred); what "normal"
         looks like: data, a file path or a :class:`DatasetProfile` (default: the latest
-        stored for this version).
+        stored for this version). Columns declared ``image``, ``audio``, ``embedding``
+        (or ``text`` with ``descriptors``) are logged raw and monitored as their
+        descriptors ``column.descriptor`` (:mod:`watchkeeper.descriptors`), computed in
+        ``log()`` on the caller's thread; a raw reference is described the same way.
     store
         A :class:`Store` or URL (``sqlite:///…``, ``postgresql+psycopg://…``, ``memory://``).
     clock, writer

@@ -19,6 +19,10 @@ Inference rules (documented here because users rely on them):
 - An all-missing or empty column cannot be inferred: a :class:`SchemaError` asks for a
   declaration.
 
+Media are declared, never inferred: ``{"kind": "image"}``, ``"audio"``, ``"embedding"``
+(or ``{"kind": "text", "descriptors": true}``) stand for numeric descriptor columns
+``column.descriptor`` (:mod:`watchkeeper.schema.media`).
+
 :func:`validate` converts a batch to arrays of the schema's kinds and reports every
 missing column, extra column and value of the wrong type, naming the column, the value,
 its row and what was expected. ``strict=True`` raises on the first problem;
