@@ -1,7 +1,8 @@
 """``watchkeeper demo --scenario speech`` in a subprocess: a keyword model on synthesised
 audio, described by the SDK client (raw audio never reaches the collector), judged by
 ``watchkeeper init``'s default rules. Every incident (louder background noise, clipping
-microphone, sample-rate change, empty transcripts, users switching to typing) is caught
+microphone, sample-rate change, empty transcripts, users switching to typing, an
+accent-like spectral shift seen by the accuracy) is caught
 by its expected rule in time, no other alert fires, and the command exits 0 leaving no
 temporary directory. Runs on a manual clock, so a loaded machine makes it slower, never
 wrong."""
@@ -31,7 +32,7 @@ def test_speech_demo_catches_every_incident_without_false_alarms(tmp_path: Path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads(report.read_text())
     assert [i["key"] for i in doc["incidents"]] == [
-        "background_noise", "clipping", "sample_rate", "empty_transcripts", "typing",
+        "background_noise", "clipping", "sample_rate", "empty_transcripts", "typing", "accent",
     ]  # fmt: skip
     for incident in doc["incidents"]:
         assert incident["detected"], incident

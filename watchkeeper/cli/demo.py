@@ -34,7 +34,7 @@ def demo(
         str,
         typer.Option(
             help="tabular: a credit model, seven incidents, the dashboard; speech: a keyword "
-            "model on synthesised audio, five incidents, in process (only --report and "
+            "model on synthesised audio, six incidents, in process (only --report and "
             "--workdir apply)"
         ),
     ] = "tabular",

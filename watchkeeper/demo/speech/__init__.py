@@ -8,9 +8,10 @@ is downloaded). The requests go through the SDK client, which turns each clip in
 audio descriptors (``voice.rms_dbfs``, ``voice.silence_ratio``, ...) before sending, so
 the collector never sees raw audio; the collector's application service judges them with
 ``watchkeeper init``'s default rules while :mod:`~watchkeeper.demo.speech.scenario`
-injects five incidents: louder background noise, a clipping microphone, a sample-rate
-change, empty transcripts and users switching from voice to typing. The orchestration is
-:func:`~watchkeeper.demo.speech.run.run_speech_demo`.
+injects six incidents: louder background noise, a clipping microphone, a sample-rate
+change, empty transcripts, users switching from voice to typing, and new users with
+another accent (their formants moved: accuracy drops, seen through the labels). The
+orchestration is :func:`~watchkeeper.demo.speech.run.run_speech_demo`.
 """
 
 from __future__ import annotations

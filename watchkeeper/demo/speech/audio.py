@@ -44,8 +44,11 @@ class Capture:
     """Sample rate, Hz."""
 
 
-def synthesise(rng: np.random.Generator, keyword: str, capture: Capture = Capture()) -> FloatArray:
-    """One clip of ``keyword`` (float samples in [-1, 1] at ``capture.rate``).
+def synthesise(
+    rng: np.random.Generator, keyword: str, capture: Capture = Capture(), formants: float = 1.0
+) -> FloatArray:
+    """One clip of ``keyword`` (float samples in [-1, 1] at ``capture.rate``), its tones
+    scaled by ``formants`` (an accent: the same word with its formants moved).
 
     >>> clip = synthesise(np.random.default_rng(0), "yes")
     >>> clip.dtype, 0.6 * RATE <= clip.size <= 1.0 * RATE, float(np.abs(clip).max()) < 1
@@ -60,7 +63,7 @@ def synthesise(rng: np.random.Generator, keyword: str, capture: Capture = Captur
     envelope = np.sin(np.pi * np.arange(word) / word) ** 2
     signal = np.zeros(word)
     for (f0, f1), amp in zip(KEYWORDS[keyword], (1.0, 0.5), strict=True):
-        freq = pitch * np.linspace(f0, f1, word)
+        freq = formants * pitch * np.linspace(f0, f1, word)
         phase = 2 * np.pi * np.cumsum(freq) / rate
         signal += amp * np.sin(phase)
     clip = capture.noise * rng.standard_normal(n)

@@ -15,9 +15,10 @@ in ``--workdir``):
   call the same methods). The reference is described the same way.
 
 Users who type instead of speaking send no audio and log a ``switched_to_typing``
-event. The demo ends with a table — incident, injected at, alert, delay — and exits 0
-when every incident was caught by its expected default rule in time and no other alert
-fired.
+event. What each user said is sent as the label right after the prediction, so the
+accuracy of every window is known when it closes. The demo ends with a table —
+incident, alert, delay — and exits 0 when every incident was caught by its expected
+default rule in time and no other alert fired.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ import yaml
 from watchkeeper.demo.results import AlertSeen, Detection, match_alerts
 from watchkeeper.demo.speech.audio import KEYWORDS, synthesise
 from watchkeeper.demo.speech.model import SpeechModel, train_speech_model
-from watchkeeper.demo.speech.scenario import SpeechConditions, SpeechScenario
+from watchkeeper.demo.speech.scenario import ACCENT_FORMANTS, SpeechConditions, SpeechScenario
 from watchkeeper.descriptors import Describer
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.monitor.clock import ManualClock
@@ -53,7 +54,6 @@ MODEL = "keyword-spotter"
 SCHEMA: dict[str, Any] = {
     "voice": {"kind": "audio"},
     "transcript": {"kind": "text", "role": "output"},
-    "confidence": {"kind": "numeric", "role": "output"},
 }
 """The model's columns: the raw audio is declared, its descriptors are monitored."""
 START = 1_767_600_000.0
@@ -119,30 +119,34 @@ def _config(workdir: Path, reference: Path) -> dict[str, Any]:
     return doc
 
 
+@dataclass
+class Requests:
+    """One window's requests: what the client logs, and the truth for the labels."""
+
+    features: dict[str, list[Any]]
+    outputs: dict[str, list[str]]
+    words: list[str]
+    typed: int
+
+
 def _requests(
     rng: np.random.Generator, model: SpeechModel, n: int, cond: SpeechConditions
-) -> tuple[dict[str, list[Any]], dict[str, Any], int]:
-    """``n`` requests: features (the raw clips), outputs, and how many users typed."""
-    words = rng.choice(list(KEYWORDS), n)
+) -> Requests:
+    """``n`` requests: the raw clips (``None`` for a typed request), the transcripts."""
+    words = [str(w) for w in rng.choice(list(KEYWORDS), n)]
     typed = rng.random(n) < cond.typing_share
+    accent = np.where(rng.random(n) < cond.accent_share, ACCENT_FORMANTS, 1.0)
     clips: list[Any] = [
-        None if t else (synthesise(rng, str(w), cond.capture), float(cond.capture.rate))
-        for w, t in zip(words, typed, strict=True)
+        None if t else (synthesise(rng, w, cond.capture, f), float(cond.capture.rate))
+        for w, t, f in zip(words, typed, accent, strict=True)
     ]
     spoken = [c for c in clips if c is not None]
-    text, conf = model.transcribe(spoken) if spoken else ([], np.empty(0))
-    transcripts: list[str] = []
-    confidence = np.ones(n)
-    it = iter(range(len(spoken)))
-    for i in range(n):
-        if typed[i]:
-            transcripts.append(str(words[i]))  # the typed query is the transcript
-            continue
-        j = next(it)
-        transcripts.append("" if rng.random() < cond.empty_share else text[j])
-        confidence[i] = conf[j]
-    outputs = {"transcript": transcripts, "confidence": confidence}
-    return {"voice": clips}, outputs, int(typed.sum())
+    text = iter(model.transcribe(spoken)[0] if spoken else [])
+    transcripts = [
+        w if t else ("" if rng.random() < cond.empty_share else next(text))
+        for w, t in zip(words, typed, strict=True)
+    ]  # a typed query is its own transcript
+    return Requests({"voice": clips}, {"transcript": transcripts}, words, int(typed.sum()))
 
 
 def _alerts(service: Service) -> list[AlertSeen]:
@@ -168,12 +172,12 @@ def run_speech_demo(options: SpeechOptions, say: Callable[[str], None] = print) 
     workdir = Path(tempfile.mkdtemp(prefix="wk-speech-")) if own else Path(options.workdir or ".")
     workdir.mkdir(parents=True, exist_ok=True)
     try:
-        features, outputs, _ = _requests(rng, model, 600, SpeechConditions())
+        normal = _requests(rng, model, 600, SpeechConditions())
         describer = Describer.for_schema(SCHEMA)
         if describer is None:  # the schema declares audio: never
             raise RuntimeError("the speech schema declares no media")
-        reference = describer.fit(features).columns(features)
-        frame = pd.DataFrame({**{k: np.asarray(v) for k, v in reference.items()}, **outputs})
+        reference = describer.fit(normal.features).columns(normal.features)
+        frame = pd.DataFrame({**reference, **normal.outputs})
         frame.to_parquet(workdir / "reference.parquet")
         config = parse_config(_config(workdir, workdir / "reference.parquet"), base=workdir)
         clock = ManualClock(START)
@@ -210,11 +214,13 @@ def _replay(
             for incident in scenario.incidents:
                 if incident.start == w:
                     say(f"window {w:2d}: incident {incident.number}: {incident.title}")
-            cond = scenario.conditions(w)
-            features, outputs, typed = _requests(rng, model, n, cond)
+            batch = _requests(rng, model, n, scenario.conditions(w))
             ts = START + w * WINDOW + np.sort(rng.uniform(0, WINDOW - 1, n))
-            client.log(features, outputs, timestamps=ts, latency=rng.gamma(4, 0.01, n))
-            for t in ts[:typed]:
+            ids = [f"w{w}-{i}" for i in range(n)]
+            client.log(batch.features, batch.outputs, ids=ids, timestamps=ts,
+                       latency=rng.gamma(4, 0.01, n))  # fmt: skip
+            client.log_labels(ids, batch.words)  # what the users said (known at once here)
+            for t in ts[: batch.typed]:
                 client.log_event("switched_to_typing", timestamp=float(t))
             if not client.flush(60):
                 raise RuntimeError(f"window {w}: the collector did not take the rows in 60 s")

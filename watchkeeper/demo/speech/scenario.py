@@ -1,4 +1,4 @@
-"""The speech demo's five incidents and the timeline that injects them.
+"""The speech demo's six incidents and the timeline that injects them.
 
 Each incident reuses :class:`watchkeeper.demo.incidents.Incident`: the default rule and
 labels expected to catch it within ``max_delay`` windows, and the other alerts it may
@@ -24,6 +24,8 @@ EMPTY_SHARE = 0.3
 """Incident 4: share of transcripts a faulty decoder update returns empty."""
 TYPING_SHARE = 0.4
 """Incident 5: share of users who type instead of speaking (no audio sent)."""
+ACCENT_SHARE, ACCENT_FORMANTS = 0.5, 1.2
+"""Incident 6: half the speakers are new users whose formants sit 20% higher."""
 
 _DRIFT_SYMPTOMS = ("FeatureDrifting", "DatasetDrift")
 
@@ -39,10 +41,12 @@ _SPECS = (
              also=_DRIFT_SYMPTOMS, short="sample-rate change (voice.sample_rate_hz)"),
     Incident(4, "empty_transcripts", "a decoder update returns empty transcripts for 30%", 0,
              2, "EmptyOutputs", {"output": "transcript"}, max_delay=2,
-             short="empty transcripts (transcript)"),
+             also=("LowAccuracy",), short="empty transcripts (transcript)"),
     Incident(5, "typing", "users switch from voice to typing: 40% of requests carry no audio",
              0, 2, "FeatureMissing", {"feature": "voice.duration_seconds"}, max_delay=2,
              also=("FeatureMissing",), short="voice -> typing (voice.* missing)"),
+    Incident(6, "accent", "new users with another accent: formants 20% higher for half", 0, 2,
+             "LowAccuracy", {}, max_delay=2, short="accent-like spectral shift (labels)"),
 )  # fmt: skip
 
 
@@ -53,6 +57,7 @@ class SpeechConditions:
     capture: Capture = field(default_factory=Capture)
     empty_share: float = 0.0
     typing_share: float = 0.0
+    accent_share: float = 0.0
 
 
 class SpeechScenario:
@@ -62,7 +67,7 @@ class SpeechScenario:
     --------
     >>> s = SpeechScenario()
     >>> [(i.number, i.start) for i in s.incidents], s.windows
-    ([(1, 4), (2, 10), (3, 16), (4, 22), (5, 27)], 32)
+    ([(1, 4), (2, 10), (3, 16), (4, 22), (5, 27), (6, 32)], 37)
     >>> s.conditions(17).capture.rate, s.conditions(19).capture.rate
     (8000, 16000)
     """
@@ -92,4 +97,6 @@ class SpeechScenario:
                 c = replace(c, empty_share=EMPTY_SHARE)
             elif incident.key == "typing":
                 c = replace(c, typing_share=TYPING_SHARE)
+            elif incident.key == "accent":
+                c = replace(c, accent_share=ACCENT_SHARE)
         return c
