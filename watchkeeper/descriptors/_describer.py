@@ -52,6 +52,11 @@ def _part(kind: str, names: tuple[str, ...]) -> ColumnDescriptors:
     return EmbeddingDescriptors(names=names)
 
 
+def _missing(value: Any) -> bool:
+    """A missing raw value in a row (no audio with a typed request)."""
+    return value is None or (isinstance(value, float) and value != value)
+
+
 def _values(column: Any) -> list[Any]:
     """A raw column as a list of its values (a 2-D array: one row per value)."""
     if isinstance(column, Factorized):
@@ -121,7 +126,7 @@ class Describer:
         if not present:
             return features
         if isinstance(features, Mapping) and any(
-            self.parts[s].is_one(features[s]) for s in present
+            self.parts[s].is_one(features[s]) or _missing(features[s]) for s in present
         ):
             row = {k: v for k, v in features.items() if k not in present or k in self._keep}
             for src in present:

@@ -111,6 +111,13 @@ def test_the_sdk_client_sends_descriptors_never_the_raw_media() -> None:
     assert sum(len(f["voice.rms_dbfs"]) for f in features) == 4
 
 
+def test_a_row_without_its_media_has_missing_descriptors() -> None:
+    d = Describer.for_schema({"voice": {"kind": "audio", "descriptors": ["rms_dbfs"]}})
+    assert d is not None
+    row = d({"voice": None, "x": 1.0})
+    assert row["x"] == 1.0 and np.isnan(row["voice.rms_dbfs"]) and "voice" not in row
+
+
 def test_a_bad_image_names_its_column() -> None:
     d = Describer.for_schema({"photo": {"kind": "image"}})
     assert d is not None
