@@ -1,0 +1,226 @@
+"""Multivariate drift by a domain classifier: can a model tell the window's rows from
+the reference's?
+
+A gradient-boosted tree classifier (scikit-learn's ``HistGradientBoostingClassifier``,
+categories handled natively, missing values too) learns to tell reference rows (label 0)
+from current rows (label 1). Its stratified ``folds``-fold cross-validated ROC AUC (the
+mean of the folds' AUCs on their held-out rows) is the statistic: 0.5 when the two are
+alike, towards 1 as they differ, whatever the kind of change (a shift, a new correlation,
+a new category mix).
+
+Calibration, at a false-alarm rate α: a large sample makes any AUC above 0.5
+"significant" and a small one makes it noisy, so the threshold is not a fixed AUC band
+but the no-drift spread at these sizes: the same cross-validation is run on the same
+rows with the domain labels permuted ``n_permutations`` times (seeded), and the
+threshold is the mean of those null AUCs plus ``z(1 − α)`` of their standard deviation
+(a normal fit: with 19 permutations an empirical 99th percentile does not exist, while
+the mean and spread are estimated well; cross-validated AUCs are sums of Mann–Whitney
+statistics, close to normal). The p-value is the permutation one, ``(1 + #null ≥ AUC) /
+(n_permutations + 1)``.
+
+Cost is bounded: each side is subsampled to ``max_rows`` rows, and a verdict is
+``(n_permutations + 1) * folds`` fits of ``max_iter`` trees, on one thread (the fits are
+deterministic and the machine's other cores stay free).
+
+Root cause: permutation importance on the held-out folds, the mean drop in AUC when
+one column is shuffled (``n_repeats`` times) — Deepchecks' multivariate drift check.
+
+References
+----------
+Rabanser, Günnemann, Lipton, "Failing Loudly: An Empirical Study of Methods for Detecting
+Dataset Shift", NeurIPS 2019 (domain classifiers). Breiman, "Random Forests", Machine
+Learning 45, 2001 (permutation importance).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats as sps
+
+from watchkeeper.errors import MissingExtraError
+from watchkeeper.stats.multivariate._matrix import Encoding, subsample
+from watchkeeper.stats.multivariate._result import MultivariateDrift
+from watchkeeper.stats.multivariate.config import MultivariateConfig
+from watchkeeper.types import FloatArray
+
+__all__ = ["DomainClassifier", "DomainResult", "roc_auc"]
+
+
+def roc_auc(y: np.ndarray, score: np.ndarray) -> float:
+    """ROC AUC of ``score`` for the labels ``y`` (0/1), ties counted half: the
+    Mann–Whitney U of the positives over ``n1 * n0`` (scikit-learn's ``roc_auc_score``).
+
+    >>> roc_auc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
+    0.75
+    """
+    pos = y == 1
+    n1 = int(pos.sum())
+    n0 = len(y) - n1
+    if n1 == 0 or n0 == 0:
+        return math.nan
+    ranks = sps.rankdata(score)
+    return float((ranks[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+@dataclass(frozen=True)
+class DomainResult:
+    """What a domain-classifier test found.
+
+    Attributes
+    ----------
+    verdict
+        The drift verdict (statistic: the cross-validated AUC).
+    fold_aucs
+        The AUC of each fold.
+    null_aucs
+        The cross-validated AUCs with permuted domain labels.
+    importances
+        ``{column: mean AUC drop when shuffled}``, every column; empty when not asked.
+    """
+
+    verdict: MultivariateDrift
+    fold_aucs: tuple[float, ...]
+    null_aucs: tuple[float, ...]
+    importances: Mapping[str, float]
+
+
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
+
+
+def _estimator_factory(config: MultivariateConfig, categorical: np.ndarray) -> Callable[[], Any]:
+    try:
+        from sklearn.ensemble import HistGradientBoostingClassifier
+    except ImportError as exc:
+        raise MissingExtraError.needs(
+            "the domain classifier needs scikit-learn", "multivariate"
+        ) from exc
+    cats = categorical if categorical.any() else None
+
+    def make() -> Any:
+        return HistGradientBoostingClassifier(
+            max_iter=config.max_iter,
+            max_leaf_nodes=15,
+            early_stopping=False,
+            categorical_features=cats,
+            random_state=config.seed,
+        )
+
+    return make
+
+
+class DomainClassifier:
+    """Domain-classifier drift test (module docstring).
+
+    Parameters
+    ----------
+    config
+        Folds, permutations, rows, trees, α and seed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> ref = {"x": rng.normal(size=600), "c": rng.choice(["a", "b"], 600).astype(object)}
+    >>> cur = {"x": rng.normal(0.5, 1, 600), "c": rng.choice(["a", "b"], 600).astype(object)}
+    >>> clf = DomainClassifier(MultivariateConfig(n_permutations=9, max_iter=10)).fit(ref)
+    >>> result = clf.test(cur)
+    >>> result.verdict.drifted, max(result.importances, key=result.importances.get)
+    (True, 'x')
+    """
+
+    def __init__(self, config: MultivariateConfig | None = None) -> None:
+        self.config = config or MultivariateConfig()
+
+    def fit(self, reference: Mapping[str, np.ndarray]) -> DomainClassifier:
+        """Learn the encoding and keep a seeded subsample of ``max_rows`` reference rows."""
+        self.encoding_ = Encoding.fit(reference)
+        rng = np.random.default_rng([self.config.seed, 1])
+        x = self.encoding_.transform(reference)
+        self.reference_: FloatArray = subsample(x, self.config.max_rows, rng)
+        self._make = _estimator_factory(self.config, np.array(self.encoding_.categorical))
+        return self
+
+    def test(self, current: Mapping[str, np.ndarray], *, importance: bool = True) -> DomainResult:
+        """The verdict on ``current`` and, with ``importance``, every column's
+        permutation importance."""
+        cfg = self.config
+        rng = np.random.default_rng([cfg.seed, 2])
+        cur = subsample(self.encoding_.transform(current), cfg.max_rows, rng)
+        x = np.vstack([self.reference_, cur])
+        y = np.r_[np.zeros(len(self.reference_), int), np.ones(len(cur), int)]
+        with _one_thread():
+            auc, folds, models = self._cross_validated(x, y, np.random.default_rng([cfg.seed, 3]))
+            null_rng = np.random.default_rng([cfg.seed, 4])
+            null = [
+                self._cross_validated(x, null_rng.permutation(y), null_rng)[0]
+                for _ in range(cfg.n_permutations)
+            ]
+            imps = self._importances(x, y, models) if importance else {}
+        mean, sd = float(np.mean(null)), float(np.std(null, ddof=1))
+        z = float(sps.norm.isf(cfg.false_alarm_rate))
+        threshold = mean + z * sd
+        p = (1 + sum(v >= auc for v in null)) / (len(null) + 1)
+        why = (
+            f"cross-validated domain-classifier AUC {auc:.4f} vs {threshold:.4f}: the mean "
+            f"{mean:.4f} + z({1 - cfg.false_alarm_rate:g}) x sd {sd:.4f} of "
+            f"{len(null)} AUCs with permuted domain labels ({len(self.reference_)} reference "
+            f"rows, {len(cur)} current rows, {cfg.folds} folds)"
+        )
+        verdict = MultivariateDrift(
+            "domain_classifier",
+            auc,
+            threshold,
+            auc > threshold,
+            p,
+            len(self.reference_),
+            len(cur),
+            why,
+        )
+        return DomainResult(verdict, tuple(folds), tuple(float(v) for v in null), imps)
+
+    def _cross_validated(
+        self, x: FloatArray, y: np.ndarray, rng: np.random.Generator
+    ) -> tuple[float, list[float], list[tuple[Any, np.ndarray]]]:
+        """Mean held-out AUC of stratified folds, the folds' AUCs, and each fold's model
+        with its held-out rows."""
+        k = self.config.folds
+        fold = np.empty(len(y), dtype=int)
+        for label in (0, 1):
+            where = np.flatnonzero(y == label)
+            fold[rng.permutation(where)] = np.arange(len(where)) % k
+        aucs, models = [], []
+        for f in range(k):
+            test = fold == f
+            model = self._make().fit(x[~test], y[~test])
+            aucs.append(roc_auc(y[test], model.predict_proba(x[test])[:, 1]))
+            models.append((model, np.flatnonzero(test)))
+        return float(np.mean(aucs)), aucs, models
+
+    def _importances(
+        self, x: FloatArray, y: np.ndarray, models: list[tuple[Any, np.ndarray]]
+    ) -> dict[str, float]:
+        """Mean drop of the held-out AUC when one column is shuffled, over folds and
+        ``n_repeats`` shuffles (scikit-learn's ``permutation_importance`` per fold)."""
+        rng = np.random.default_rng([self.config.seed, 5])
+        drops = np.zeros(len(self.encoding_.names))
+        for model, rows in models:
+            xt, yt = x[rows], y[rows]
+            base = roc_auc(yt, model.predict_proba(xt)[:, 1])
+            for j in range(xt.shape[1]):
+                shuffled = xt.copy()
+                for _ in range(self.config.n_repeats):
+                    shuffled[:, j] = xt[rng.permutation(len(xt)), j]
+                    drops[j] += base - roc_auc(yt, model.predict_proba(shuffled)[:, 1])
+        drops /= len(models) * self.config.n_repeats
+        return {name: float(d) for name, d in zip(self.encoding_.names, drops, strict=True)}
