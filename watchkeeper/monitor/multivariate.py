@@ -33,18 +33,17 @@ from watchkeeper.stats.multivariate import (
     DomainClassifier,
     FeatureCause,
     MultivariateConfig,
-    MultivariateDrift,
+    MultivariateFindings,
     PCAReconstruction,
     rank_causes,
+    tested_columns,
 )
 from watchkeeper.store.base import MetricPoint, WindowKey
 
 __all__ = [
     "ID_COLUMN",
     "MultivariateAnalysis",
-    "WindowFindings",
     "sample_columns",
-    "tested_features",
 ]
 
 log = logging.getLogger("watchkeeper.monitor")
@@ -52,7 +51,6 @@ log = logging.getLogger("watchkeeper.monitor")
 ID_COLUMN = "__id__"
 """The reservoir column holding each row's prediction id (when logged with ids)."""
 
-TESTED_KINDS = ("numeric", "categorical", "boolean")
 
 
 def sample_columns(
@@ -64,21 +62,6 @@ def sample_columns(
         return columns
     picked = ids if idx is None else [ids[i] for i in idx.tolist()]
     return {**columns, ID_COLUMN: np.asarray(picked, dtype=object)}
-
-
-def tested_features(reference: ReferenceContext) -> list[str]:
-    """The features the multivariate tests use: numeric, categorical and boolean ones."""
-    return [
-        c.name for c in reference.profile.schema if c.role == "feature" and c.kind in TESTED_KINDS
-    ]
-
-
-@dataclass(frozen=True)
-class WindowFindings:
-    """What the multivariate tests found in one window."""
-
-    verdicts: tuple[MultivariateDrift, ...]
-    causes: tuple[FeatureCause, ...]
 
 
 @dataclass
@@ -109,7 +92,7 @@ class MultivariateAnalysis:
             return self._fitted[reference.id]
         fitted = None
         sample = reference.sample
-        features = tested_features(reference)
+        features = tested_columns(reference.profile.schema)
         if sample is not None and len(sample) >= self.config.min_rows and features:
             cols = _features_of(sample, features)
             cfg = self.config
@@ -131,7 +114,7 @@ class MultivariateAnalysis:
         state: WindowState,
         reference: ReferenceContext | None,
         univariate: Mapping[str, tuple[float, bool]],
-    ) -> WindowFindings | None:
+    ) -> MultivariateFindings | None:
         """The window's verdicts and, when it drifted and the classifier ran, its root
         causes; ``None`` when there is nothing to test (no samples, too few rows)."""
         sample = state.sample
@@ -154,7 +137,7 @@ class MultivariateAnalysis:
             verdicts.append(result.verdict)
             if any(v.drifted for v in verdicts):
                 causes = rank_causes(result.importances, univariate, self.impact)
-        return WindowFindings(tuple(verdicts), causes)
+        return MultivariateFindings(tuple(verdicts), causes)
 
     def points(
         self,

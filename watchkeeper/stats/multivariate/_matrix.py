@@ -9,13 +9,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from watchkeeper.schema import Schema
 from watchkeeper.types import FloatArray
 
-__all__ = ["MAX_CATEGORIES", "Encoding", "subsample"]
+__all__ = ["MAX_CATEGORIES", "TESTED_KINDS", "Encoding", "subsample", "tested_columns"]
 
 MAX_CATEGORIES = 250
 """Reference values coded per categorical column; the rest share one "other" code (the
 classifier's categorical support is bounded by its 255 bins)."""
+
+
+TESTED_KINDS = ("numeric", "categorical", "boolean")
+"""Column kinds the multivariate tests use: free text is not a vector, and times always
+"drift" (they move on)."""
+
+
+def tested_columns(schema: Schema) -> list[str]:
+    """The features of ``schema`` the multivariate tests use (:data:`TESTED_KINDS`)."""
+    return [c.name for c in schema if c.role == "feature" and c.kind in TESTED_KINDS]
 
 
 @dataclass(frozen=True)

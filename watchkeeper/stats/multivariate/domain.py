@@ -10,13 +10,21 @@ a new category mix).
 
 Calibration, at a false-alarm rate α: a large sample makes any AUC above 0.5
 "significant" and a small one makes it noisy, so the threshold is not a fixed AUC band
-but the no-drift spread at these sizes: the same cross-validation is run on the same
-rows with the domain labels permuted ``n_permutations`` times (seeded), and the
-threshold is the mean of those null AUCs plus ``z(1 − α)`` of their standard deviation
+but the no-drift spread at these sizes: the same cross-validation is run with the domain
+labels permuted ``n_permutations`` times (seeded), and the threshold is the mean of
+those null AUCs plus ``z(1 − α)`` of their standard deviation
 (a normal fit: with 19 permutations an empirical 99th percentile does not exist, while
 the mean and spread are estimated well; cross-validated AUCs are sums of Mann–Whitney
 statistics, close to normal). The p-value is the permutation one, ``(1 + #null ≥ AUC) /
 (n_permutations + 1)``.
+
+The permuted rows are reference rows (``2 * max_rows`` are kept at fit time): without
+drift, current rows are exchangeable with reference rows, so labelling reference rows at
+random has the same law as permuting the pooled labels, and the null then depends only
+on the reference and the two sizes. It is computed once per pair of sizes and kept, so a
+monitor whose windows fill their reservoir pays for it once per reference. When the
+reference has too few rows for both sizes, the pooled rows of the test are permuted
+(and nothing is kept).
 
 Cost is bounded: each side is subsampled to ``max_rows`` rows, and a verdict is
 ``(n_permutations + 1) * folds`` fits of ``max_iter`` trees, on one thread (the fits are
@@ -143,13 +151,35 @@ class DomainClassifier:
         self.config = config or MultivariateConfig()
 
     def fit(self, reference: Mapping[str, np.ndarray]) -> DomainClassifier:
-        """Learn the encoding and keep a seeded subsample of ``max_rows`` reference rows."""
+        """Learn the encoding and keep a seeded subsample of ``2 * max_rows`` reference
+        rows: the first ``max_rows`` are compared with the current rows, all of them
+        calibrate the null."""
         self.encoding_ = Encoding.fit(reference)
         rng = np.random.default_rng([self.config.seed, 1])
         x = self.encoding_.transform(reference)
-        self.reference_: FloatArray = subsample(x, self.config.max_rows, rng)
+        self.pool_: FloatArray = rng.permutation(subsample(x, 2 * self.config.max_rows, rng))
+        self.reference_: FloatArray = self.pool_[: self.config.max_rows]
+        self.null_: dict[tuple[int, int], tuple[float, ...]] = {}
+        """The null AUCs computed so far, by (reference rows, current rows)."""
         self._make = _estimator_factory(self.config, np.array(self.encoding_.categorical))
         return self
+
+    def _null(self, x: FloatArray, y: np.ndarray) -> tuple[float, ...]:
+        """Cross-validated AUCs with random domain labels, at the sizes of ``y``."""
+        n_ref, n_cur = int((y == 0).sum()), int((y == 1).sum())
+        sizes = (n_ref, n_cur)
+        if sizes in self.null_:
+            return self.null_[sizes]
+        rng = np.random.default_rng([self.config.seed, 4, n_ref, n_cur])
+        from_reference = len(self.pool_) >= n_ref + n_cur
+        rows = rng.permutation(self.pool_)[: n_ref + n_cur] if from_reference else x
+        null = tuple(
+            self._cross_validated(rows, rng.permutation(y), rng)[0]
+            for _ in range(self.config.n_permutations)
+        )
+        if from_reference:
+            self.null_[sizes] = null
+        return null
 
     def test(self, current: Mapping[str, np.ndarray], *, importance: bool = True) -> DomainResult:
         """The verdict on ``current`` and, with ``importance``, every column's
@@ -161,11 +191,7 @@ class DomainClassifier:
         y = np.r_[np.zeros(len(self.reference_), int), np.ones(len(cur), int)]
         with _one_thread():
             auc, folds, models = self._cross_validated(x, y, np.random.default_rng([cfg.seed, 3]))
-            null_rng = np.random.default_rng([cfg.seed, 4])
-            null = [
-                self._cross_validated(x, null_rng.permutation(y), null_rng)[0]
-                for _ in range(cfg.n_permutations)
-            ]
+            null = self._null(x, y)
             imps = self._importances(x, y, models) if importance else {}
         mean, sd = float(np.mean(null)), float(np.std(null, ddof=1))
         z = float(sps.norm.isf(cfg.false_alarm_rate))
@@ -174,7 +200,7 @@ class DomainClassifier:
         why = (
             f"cross-validated domain-classifier AUC {auc:.4f} vs {threshold:.4f}: the mean "
             f"{mean:.4f} + z({1 - cfg.false_alarm_rate:g}) x sd {sd:.4f} of "
-            f"{len(null)} AUCs with permuted domain labels ({len(self.reference_)} reference "
+            f"{len(null)} AUCs with random domain labels ({len(self.reference_)} reference "
             f"rows, {len(cur)} current rows, {cfg.folds} folds)"
         )
         verdict = MultivariateDrift(
@@ -187,7 +213,7 @@ class DomainClassifier:
             len(cur),
             why,
         )
-        return DomainResult(verdict, tuple(folds), tuple(float(v) for v in null), imps)
+        return DomainResult(verdict, tuple(folds), null, imps)
 
     def _cross_validated(
         self, x: FloatArray, y: np.ndarray, rng: np.random.Generator
