@@ -39,6 +39,7 @@ __all__ = [
     "FAMILIES",
     "FEATURE_DRIFT",
     "METRICS",
+    "MULTIVARIATE_DRIFT",
     "OUTPUT_DRIFT",
     "POINT_NAMES",
     "DriftPoints",
@@ -286,6 +287,10 @@ OUTPUT_DRIFT = DriftPoints(
 )
 DATASET_DRIFT = frozenset({"dataset_drift_share", "dataset_drifted", "drifted_features"})
 """The dataset-level drift points (share, verdict and count of drifted features)."""
+MULTIVARIATE_DRIFT = frozenset(
+    {"multivariate_drift", "multivariate_drift_threshold", "multivariate_drifted"}
+)
+"""The multivariate drift points (statistic, threshold and verdict, by method)."""
 
 
 def metric(name: str) -> MetricSpec:

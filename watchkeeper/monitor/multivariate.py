@@ -35,22 +35,22 @@ from watchkeeper.stats.multivariate import (
     MultivariateConfig,
     MultivariateFindings,
     PCAReconstruction,
+    multivariate_columns,
     rank_causes,
-    tested_columns,
 )
-from watchkeeper.store.base import MetricPoint, WindowKey
+from watchkeeper.store.base import MetricPoint, Store, WindowKey
 
 __all__ = [
     "ID_COLUMN",
     "MultivariateAnalysis",
     "sample_columns",
+    "top_causes",
 ]
 
 log = logging.getLogger("watchkeeper.monitor")
 
 ID_COLUMN = "__id__"
 """The reservoir column holding each row's prediction id (when logged with ids)."""
-
 
 
 def sample_columns(
@@ -92,7 +92,7 @@ class MultivariateAnalysis:
             return self._fitted[reference.id]
         fitted = None
         sample = reference.sample
-        features = tested_columns(reference.profile.schema)
+        features = multivariate_columns(reference.profile.schema)
         if sample is not None and len(sample) >= self.config.min_rows and features:
             cols = _features_of(sample, features)
             cfg = self.config
@@ -196,3 +196,20 @@ def _features_of(sample: Reservoir, features: list[str]) -> dict[str, np.ndarray
     cols = sample.columns()
     n = len(sample)
     return {f: cols[f] if f in cols else np.full(n, np.nan) for f in features}
+
+
+def top_causes(
+    store: Store, model: str, version: str, window_seconds: float, start: float, limit: int = 5
+) -> list[dict[str, Any]]:
+    """The ``limit`` features with the largest part in a stored window's multivariate
+    drift, ``[{"feature", "score"}]`` best first; empty when the window was not ranked."""
+    points = store.query_points(
+        model,
+        "root_cause_score",
+        version=version,
+        window_seconds=window_seconds,
+        since=start,
+        until=start + window_seconds,
+    )
+    ranked = sorted(points, key=lambda p: (-p.value, p.labels.get("feature", "")))
+    return [{"feature": p.labels.get("feature", ""), "score": p.value} for p in ranked[:limit]]

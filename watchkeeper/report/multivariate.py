@@ -23,7 +23,7 @@ from watchkeeper.stats.multivariate import (
     MultivariateConfig,
     MultivariateFindings,
     assess,
-    tested_columns,
+    multivariate_columns,
 )
 from watchkeeper.tables import BATCH_ROWS, iter_batches
 
@@ -91,7 +91,7 @@ def add_multivariate(
     >>> report.drift.drifted, out.multivariate.drifted
     (False, True)
     """
-    features = tested_columns(report_schema(report))
+    features = multivariate_columns(report_schema(report))
     univariate = {
         c.name: (c.drift.statistic, c.drift.drifted) for c in report.columns if c.drift is not None
     }

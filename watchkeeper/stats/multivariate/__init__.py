@@ -13,7 +13,7 @@ them work on raw rows (``{column: array}``), e.g. the rows of a
 
 from __future__ import annotations
 
-from watchkeeper.stats.multivariate._matrix import tested_columns
+from watchkeeper.stats.multivariate._matrix import multivariate_columns
 from watchkeeper.stats.multivariate._result import MultivariateDrift, MultivariateMethod
 from watchkeeper.stats.multivariate.config import MultivariateConfig, multivariate_config
 from watchkeeper.stats.multivariate.domain import DomainClassifier, DomainResult, roc_auc
@@ -32,8 +32,8 @@ __all__ = [
     "PCAReconstruction",
     "assess",
     "model_impact",
+    "multivariate_columns",
     "multivariate_config",
     "rank_causes",
     "roc_auc",
-    "tested_columns",
 ]

@@ -12,7 +12,7 @@ import numpy as np
 from watchkeeper.schema import Schema
 from watchkeeper.types import FloatArray
 
-__all__ = ["MAX_CATEGORIES", "TESTED_KINDS", "Encoding", "subsample", "tested_columns"]
+__all__ = ["MAX_CATEGORIES", "TESTED_KINDS", "Encoding", "multivariate_columns", "subsample"]
 
 MAX_CATEGORIES = 250
 """Reference values coded per categorical column; the rest share one "other" code (the
@@ -24,7 +24,7 @@ TESTED_KINDS = ("numeric", "categorical", "boolean")
 "drift" (they move on)."""
 
 
-def tested_columns(schema: Schema) -> list[str]:
+def multivariate_columns(schema: Schema) -> list[str]:
     """The features of ``schema`` the multivariate tests use (:data:`TESTED_KINDS`)."""
     return [c.name for c in schema if c.role == "feature" and c.kind in TESTED_KINDS]
 
