@@ -42,7 +42,10 @@ from watchkeeper.store.base import MetricPoint, Store, WindowKey
 
 __all__ = [
     "ID_COLUMN",
+    "MAX_CAUSES",
     "MultivariateAnalysis",
+    "example_rows",
+    "latest_findings",
     "sample_columns",
     "top_causes",
 ]
@@ -213,3 +216,78 @@ def top_causes(
     )
     ranked = sorted(points, key=lambda p: (-p.value, p.labels.get("feature", "")))
     return [{"feature": p.labels.get("feature", ""), "score": p.value} for p in ranked[:limit]]
+
+
+def latest_findings(
+    store: Store, model: str, version: str, window_seconds: float, since: float, until: float
+) -> dict[str, Any] | None:
+    """The multivariate verdicts and root causes of the newest window in ``[since,
+    until)`` that has them, as the dashboard shows them: ``{"window_start", "verdicts":
+    [{method, statistic, threshold, drifted}], "root_causes": [{feature, score}]}``."""
+    points = [
+        p
+        for name in ("multivariate_drift", "multivariate_drift_threshold", "multivariate_drifted")
+        for p in store.query_points(
+            model, name, version=version, window_seconds=window_seconds, since=since, until=until
+        )
+    ]
+    if not points:
+        return None
+    start = max(p.window_start for p in points)
+    keys = {
+        "multivariate_drift": "statistic",
+        "multivariate_drift_threshold": "threshold",
+        "multivariate_drifted": "drifted",
+    }
+    verdicts: dict[str, dict[str, Any]] = {}
+    for p in points:
+        if p.window_start == start:
+            method = p.labels.get("method", "")
+            row = verdicts.setdefault(method, {"method": method, "why": ""})
+            row[keys[p.name]] = bool(p.value) if p.name == "multivariate_drifted" else p.value
+    causes = top_causes(store, model, version, window_seconds, start, limit=MAX_CAUSES)
+    order = {"pca": 0, "domain_classifier": 1}
+    return {
+        "window_start": start,
+        "verdicts": sorted(verdicts.values(), key=lambda v: order.get(v["method"], 2)),
+        "root_causes": causes,
+    }
+
+
+MAX_CAUSES = 50
+"""Root causes shown at most (the rest have the smallest parts)."""
+
+
+def example_rows(
+    state: WindowState, reference: ReferenceContext, feature: str, limit: int = 10
+) -> dict[str, Any]:
+    """Rows of a window's sample whose ``feature`` is outside what the reference saw:
+    below its minimum or above its maximum (numbers), or not among its categories.
+    ``{"reason", "rows" (up to ``limit``, every column), "matching", "sampled"}``."""
+    sample = state.sample
+    ref = reference.profile.columns.get(feature)
+    if sample is None or ref is None or feature not in sample.columns():
+        return {"reason": "", "rows": [], "matching": 0, "sampled": 0}
+    values = sample.columns()[feature]
+    low, high = getattr(ref, "min", None), getattr(ref, "max", None)
+    counts = getattr(ref, "counts", None)
+    if values.dtype.kind == "f" and low is not None and high is not None:
+        mask = np.isfinite(values) & ((values < low) | (values > high))
+        reason = f"outside the reference's range [{low:.6g}, {high:.6g}]"
+    elif counts is not None:
+        known = set(counts)
+        mask = np.array([v is not None and v not in known for v in values], dtype=bool)
+        reason = "not among the reference's categories"
+    else:
+        return {"reason": "", "rows": [], "matching": 0, "sampled": len(sample)}
+    rows = sample.rows()[mask].head(limit)
+    records = [
+        {str(k): (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
+        for r in rows.astype(object).where(rows.notna(), None).to_dict("records")
+    ]
+    return {
+        "reason": reason,
+        "rows": records,
+        "matching": int(mask.sum()),
+        "sampled": len(sample),
+    }

@@ -109,3 +109,56 @@ def get_distribution(
     rng = _resolve(service, model, range, since, until)
     data = views.distribution(service.monitor(model), feature, rng, version=chosen_version(version))
     return {"model": model, "range": _range_json(rng), **json_ready(data)}
+
+
+@router.get("/v1/models/{model}/causes")
+def get_causes(
+    model: str,
+    service: ServiceDep,
+    range: str = "1d",
+    since: float | None = None,
+    until: float | None = None,
+    version: str | None = None,
+    window: float | None = None,
+) -> dict[str, Any]:
+    """Why did it change: the multivariate verdicts and the root-cause ranking of the
+    newest base window of the range that has them (``window``: that window's start)."""
+    from watchkeeper.monitor.multivariate import latest_findings
+
+    rng = _resolve(service, model, range, since, until)
+    m = service.monitor(model)
+    lo, hi = (window, window + m.window_seconds) if window is not None else (rng.since, rng.until)
+    found = latest_findings(service.store, model, version or m.version, m.window_seconds, lo, hi)
+    return {"model": model, "range": _range_json(rng), "findings": json_ready(found)}
+
+
+@router.get("/v1/models/{model}/features/{feature:path}/examples")
+def get_examples(
+    model: str,
+    feature: str,
+    service: ServiceDep,
+    range: str = "1d",
+    since: float | None = None,
+    until: float | None = None,
+    version: str | None = None,
+    window: float | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> dict[str, Any]:
+    """Example rows of the newest base window of the range (``window``: that window's
+    start) whose ``feature`` is outside what the reference saw, from the window's row
+    sample (kept when the model keeps one: ``reservoir_size``)."""
+    from watchkeeper.monitor.multivariate import example_rows
+    from watchkeeper.monitor.window import merged_state
+    from watchkeeper.store import WindowKey
+
+    rng = _resolve(service, model, range, since, until)
+    m = service.monitor(model)
+    ver, size = version or m.version, m.window_seconds
+    lo, hi = (window, window + size) if window is not None else (rng.since, rng.until)
+    starts = service.store.window_starts(model, ver, size, lo, hi)
+    out: dict[str, Any] = {"reason": "", "rows": [], "matching": 0, "sampled": 0}
+    state = merged_state(service.store, WindowKey(model, ver, starts[-1], size)) if starts else None
+    if state is not None and m.reference is not None:
+        out = example_rows(state, m.reference, feature, limit)
+    start = starts[-1] if starts else None
+    return {"model": model, "feature": feature, "window_start": start, **json_ready(out)}
