@@ -2,8 +2,9 @@
 window drifted (multivariate drift, root cause, example rows, misclassified rows).
 
 The same bottom-k idea as :class:`~watchkeeper.profile.sample.SeededSample`, applied to
-whole rows: every row gets a key drawn from a generator seeded by ``(seed, stream,
-batch position)`` and the ``capacity`` rows with the smallest keys are kept. Because the
+whole rows: every row gets a key drawn from a generator seeded by ``(seed, stream)``
+(its state travels with the reservoir's bytes, so a reservoir read back continues the
+same sequence) and the ``capacity`` rows with the smallest keys are kept. Because the
 keys are independent uniforms, the kept rows are a uniform sample without replacement of
 every row seen, and two reservoirs merge by keeping the ``capacity`` smallest keys of
 both: the merge of the reservoirs of A and B *is* the reservoir of A + B (same keys,
@@ -23,7 +24,8 @@ numeric column + one Python ``str`` per text column) + 8 bytes of key.
 Bytes::
 
     b"WKRES" | u8 format version | u32 header length | header (JSON: capacity, seed,
-    stream, seen, batches, columns and kinds, text values) | keys (float64)
+    stream, seen, batches, generator state, columns and kinds, text values)
+    | keys (float64)
     | one float64 block per numeric column
 """
 
@@ -118,6 +120,10 @@ class Reservoir:
         self._keys: FloatArray = np.empty(0)
         self._columns: dict[str, np.ndarray] = {}
         self._kinds: dict[str, str] = {}
+        self._max = -np.inf
+        self._sorted = True  # rows in key order; a full reservoir replaces rows in place
+        # one generator for the reservoir's life: seeding one per batch costs ~20-50 us
+        self._rng = np.random.default_rng([self.seed, self.stream])
 
     def __len__(self) -> int:
         return int(self._keys.size)
@@ -125,7 +131,15 @@ class Reservoir:
     @property
     def keys(self) -> FloatArray:
         """The kept rows' keys, ascending."""
+        self._order()
         return self._keys
+
+    def _order(self) -> None:
+        if not self._sorted:
+            order = np.argsort(self._keys, kind="stable")
+            self._keys = self._keys[order]
+            self._columns = {name: col[order] for name, col in self._columns.items()}
+            self._sorted = True
 
     def add(self, columns: Mapping[str, Any], n_rows: int) -> Reservoir:
         """Offer a batch of ``n_rows`` rows (``{name: column}``: float arrays,
@@ -136,13 +150,15 @@ class Reservoir:
         """
         if n_rows <= 0:
             return self
-        rng = np.random.default_rng([self.seed, self.stream, self._batches])
         self._batches += 1
         self.seen += n_rows
-        keys = rng.random(n_rows)
+        keys = self._rng.random(n_rows)
         if self._keys.size >= self.capacity:
-            idx = np.flatnonzero(keys < self._keys[-1])
+            idx = np.flatnonzero(keys < self._max)
             if idx.size == 0:
+                return self
+            if 4 * idx.size <= self.capacity and set(columns) == set(self._columns):
+                self._replace(keys[idx], {name: _take(col, idx) for name, col in columns.items()})
                 return self
         elif self._keys.size + n_rows > self.capacity:
             # only rows below the capacity-th smallest key of both can stay
@@ -154,12 +170,36 @@ class Reservoir:
         self._absorb(keys[idx], new)
         return self
 
+    def _replace(self, keys: FloatArray, new: Mapping[str, np.ndarray]) -> None:
+        """Fold in a few rows without rebuilding: only the ``m`` largest kept keys can
+        leave, so the ``m`` smallest of those and the ``m`` new keys stay, in place."""
+        m = keys.size
+        worst = np.argpartition(self._keys, self._keys.size - m)[-m:]
+        keep = bottom_k(np.concatenate([self._keys[worst], keys]), m)
+        staying = np.zeros(m, dtype=bool)
+        staying[keep[keep < m]] = True
+        slots, entering = worst[~staying], keep[keep >= m] - m
+        if slots.size:
+            self._keys[slots] = keys[entering]
+            for name, col in self._columns.items():
+                add = new[name]
+                if self._kinds[name] == "f" and add.dtype.kind != "f":
+                    col = self._columns[name] = col.astype(object)
+                    self._kinds[name] = "s"
+                col[slots] = add[entering]
+            self._max = float(self._keys.max())
+            self._sorted = False
+
     def merge(self, other: Reservoir) -> Reservoir:
         """A new reservoir of both reservoirs' rows: the reservoir of every row either saw
         (the smaller capacity is kept, so a merge never holds more than its inputs)."""
+        self._order()
+        other._order()
         out = Reservoir(min(self.capacity, other.capacity), self.seed, stream=self.stream)
         out.seen = self.seen + other.seen
         out._batches = self._batches + other._batches
+        # rows added to the merge draw from a stream of their own
+        out._rng = np.random.default_rng([self.seed, self.stream, out._batches, other.stream])
         for src in (self, other):
             out._absorb(src._keys, src._columns, src._kinds)
         return out
@@ -190,20 +230,25 @@ class Reservoir:
         keep = bottom_k(all_keys, self.capacity)
         self._keys = all_keys[keep]
         self._columns = {name: col[keep] for name, col in merged_cols.items()}
+        self._max = float(self._keys[-1]) if self._keys.size else -np.inf
+        self._sorted = True
 
     def columns(self) -> dict[str, np.ndarray]:
         """The kept rows as ``{name: array}`` (float64, or object arrays of ``str`` and
         ``None``), in key order."""
+        self._order()
         return dict(self._columns)
 
     def rows(self) -> pd.DataFrame:
         """The kept rows as a pandas DataFrame, in key order (a uniform random order)."""
         import pandas as pd
 
+        self._order()
         return pd.DataFrame(self._columns, columns=list(self._columns))
 
     def to_bytes(self) -> bytes:
         """Versioned bytes (module docstring); :meth:`from_bytes` reads them."""
+        self._order()
         text = {n: c.tolist() for n, c in self._columns.items() if self._kinds[n] == "s"}
         header = json.dumps(
             {
@@ -212,6 +257,7 @@ class Reservoir:
                 "stream": self.stream,
                 "seen": self.seen,
                 "batches": self._batches,
+                "rng": self._rng.bit_generator.state,
                 "rows": int(self._keys.size),
                 "columns": [[n, self._kinds[n]] for n in self._columns],
                 "text": text,
@@ -234,6 +280,7 @@ class Reservoir:
             header = json.loads(data[10:pos])
             out = cls(int(header["capacity"]), int(header["seed"]), stream=int(header["stream"]))
             out.seen, out._batches = int(header["seen"]), int(header["batches"])
+            out._rng.bit_generator.state = header["rng"]
             n = int(header["rows"])
 
             def block() -> FloatArray:
@@ -254,6 +301,9 @@ class Reservoir:
                 out._columns[name], out._kinds[name] = col, kind
             if pos != len(data):
                 raise ValueError(f"{len(data) - pos} trailing bytes")
+            if n and not np.all(np.diff(out._keys) >= 0):
+                raise ValueError("keys out of order")
+            out._max = float(out._keys[-1]) if n else -np.inf
             return out
         except ProfileFormatError:
             raise

@@ -115,3 +115,13 @@ def test_damaged_bytes_raise_one_format_error() -> None:
 def test_bad_capacity_is_refused() -> None:
     with pytest.raises(ValueError, match="capacity"):
         Reservoir(0, 0)
+
+
+def test_many_small_batches_into_a_full_reservoir_keep_the_smallest_keys() -> None:
+    """Rows replaced in place (few enter a full reservoir) give the same sample as a
+    reservoir large enough to keep every row, cut to the capacity."""
+    sizes = [400, *([37] * 200)]
+    small, whole = _fed(400, sizes, 1), _fed(100_000, sizes, 1)
+    order = np.argsort(whole.keys)[:400]
+    assert _ids(small) == [whole.columns()["i"][i] for i in order]
+    assert list(small.keys) == sorted(small.keys)
