@@ -157,7 +157,7 @@ class Reservoir:
             idx = np.flatnonzero(keys < self._max)
             if idx.size == 0:
                 return self
-            if 4 * idx.size <= self.capacity and set(columns) == set(self._columns):
+            if idx.size < self.capacity and set(columns) == set(self._columns):
                 self._replace(keys[idx], {name: _take(col, idx) for name, col in columns.items()})
                 return self
         elif self._keys.size + n_rows > self.capacity:
