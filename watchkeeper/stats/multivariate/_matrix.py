@@ -12,11 +12,22 @@ import numpy as np
 from watchkeeper.schema import Schema
 from watchkeeper.types import FloatArray
 
-__all__ = ["MAX_CATEGORIES", "TESTED_KINDS", "Encoding", "multivariate_columns", "subsample"]
+__all__ = [
+    "MAX_BINS",
+    "MAX_CATEGORIES",
+    "TESTED_KINDS",
+    "Encoding",
+    "multivariate_columns",
+    "subsample",
+]
 
-MAX_CATEGORIES = 250
+MAX_CATEGORIES = 61
 """Reference values coded per categorical column; the rest share one "other" code (the
-classifier's categorical support is bounded by its 255 bins)."""
+classifier's categories must fit its :data:`MAX_BINS` bins)."""
+MAX_BINS = 63
+"""Histogram bins of the domain classifier: with at most ``max_rows`` rows a side, 63
+quantile bins resolve what the trees can learn, and a fit costs about half of one on
+the default 255 (measured: 94 vs 171 ms for 1,000 rows x 25 columns, 30 trees)."""
 
 
 TESTED_KINDS = ("numeric", "categorical", "boolean")
