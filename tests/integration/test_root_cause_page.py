@@ -56,7 +56,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Served]:
 
     tmp = tmp_path_factory.mktemp("root_cause")
     rng = np.random.default_rng(17)
-    _frame(rng, 5_000, 0.8).to_parquet(tmp / "reference.parquet")
+    ref = _frame(rng, 5_000, 0.8)
+    ref["prediction"] = rng.choice(["buy", "leave"], len(ref))
+    ref.to_parquet(tmp / "reference.parquet")
     doc = {
         "store": f"sqlite:///{tmp / 'wk.db'}",
         "wal_dir": str(tmp / "wal"),
@@ -67,6 +69,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Served]:
                 "reference": str(tmp / "reference.parquet"),
                 "window": "1m",
                 "rollups": [],
+                "task": "classification",
                 "multivariate": MV,
             }
         },
@@ -84,13 +87,19 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Served]:
     collector = Service(parse_config(doc, base=tmp))
     monitor = collector.monitors["shop"]
     start = (time.time() // 3600 - 2) * 3600
+    labels: list[tuple[list[str], Any]] = []
     for w in range(WINDOWS):
         df = _frame(rng, ROWS, -0.8 if w >= FLIP_FROM else 0.8)
         if w >= FLIP_FROM:
             df.loc[:4, "age"] = 400.0  # a few values far outside the reference's range
         ts = start + w * WINDOW + np.sort(rng.uniform(0, WINDOW - 1, ROWS))
-        monitor.log(df, ids=[f"{w}-{i}" for i in range(ROWS)], timestamps=ts)
+        ids = [f"{w}-{i}" for i in range(ROWS)]
+        predicted = rng.choice(["buy", "leave"], ROWS)
+        monitor.log(df, {"prediction": predicted}, ids=ids, timestamps=ts)
+        labels.append((ids, np.where(rng.random(ROWS) < 0.1, "leave", predicted)))
     monitor.flush()
+    for ids, truth in labels:
+        monitor.log_labels(ids, truth)
     collector.tick()
     port = free_port()
     server = uvicorn.Server(
@@ -156,6 +165,14 @@ def test_model_page_shows_the_verdicts_and_the_ranking(served: _Served, page: An
     verdicts = page.locator("#multivariate-verdicts li")
     assert verdicts.count() == 2
     assert all(c == "bad" for c in verdicts.evaluate_all("l => l.map(x => x.className)"))
+    page.wait_for_selector("#misclassified-table tbody tr", timeout=20_000)
+    rows = page.evaluate(
+        "() => [...document.querySelectorAll('#misclassified-table tbody tr')].map("
+        "r => [...r.cells].map(c => c.textContent))"
+    )
+    heads = page.locator("#misclassified-table th").all_inner_texts()
+    pred, label = heads.index("prediction"), heads.index("label")
+    assert rows and all(r[pred] == "buy" and r[label] == "leave" for r in rows), rows
     page.locator("#root-causes").scroll_into_view_if_needed()
     _shot(page, "model")
     assert page.problems == []
@@ -166,7 +183,7 @@ def test_feature_page_shows_example_rows_outside_the_reference(served: _Served, 
     page.goto(f"{served.url}/models/shop/features/age?window={at}")
     page.wait_for_selector("#example-table tbody tr", timeout=20_000)
     cells = page.locator("#example-table td.bad").all_inner_texts()
-    assert cells and all(float(c) == 400.0 for c in cells), cells
+    assert [float(c) for c in cells].count(400.0) == 5, cells  # the injected rows
     assert "outside the reference's range" in page.locator("#example-rows").inner_text()
     _shot(page, "feature")
     assert page.problems == []

@@ -44,7 +44,6 @@ __all__ = [
     "ID_COLUMN",
     "MAX_CAUSES",
     "MultivariateAnalysis",
-    "example_rows",
     "latest_findings",
     "sample_columns",
     "top_causes",
@@ -256,38 +255,3 @@ def latest_findings(
 
 MAX_CAUSES = 50
 """Root causes shown at most (the rest have the smallest parts)."""
-
-
-def example_rows(
-    state: WindowState, reference: ReferenceContext, feature: str, limit: int = 10
-) -> dict[str, Any]:
-    """Rows of a window's sample whose ``feature`` is outside what the reference saw:
-    below its minimum or above its maximum (numbers), or not among its categories.
-    ``{"reason", "rows" (up to ``limit``, every column), "matching", "sampled"}``."""
-    sample = state.sample
-    ref = reference.profile.columns.get(feature)
-    if sample is None or ref is None or feature not in sample.columns():
-        return {"reason": "", "rows": [], "matching": 0, "sampled": 0}
-    values = sample.columns()[feature]
-    low, high = getattr(ref, "min", None), getattr(ref, "max", None)
-    counts = getattr(ref, "counts", None)
-    if values.dtype.kind == "f" and low is not None and high is not None:
-        mask = np.isfinite(values) & ((values < low) | (values > high))
-        reason = f"outside the reference's range [{low:.6g}, {high:.6g}]"
-    elif counts is not None:
-        known = set(counts)
-        mask = np.array([v is not None and v not in known for v in values], dtype=bool)
-        reason = "not among the reference's categories"
-    else:
-        return {"reason": "", "rows": [], "matching": 0, "sampled": len(sample)}
-    rows = sample.rows()[mask].head(limit)
-    records = [
-        {str(k): (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
-        for r in rows.astype(object).where(rows.notna(), None).to_dict("records")
-    ]
-    return {
-        "reason": reason,
-        "rows": records,
-        "matching": int(mask.sum()),
-        "sampled": len(sample),
-    }

@@ -170,3 +170,54 @@ def test_alert_evidence_names_the_top_features() -> None:
 def test_bad_options_fail_at_construction(options, message) -> None:
     with pytest.raises(ConfigError, match=message):
         Monitor("m", store="memory://", **options)
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_error_analysis_finds_the_misclassified_sampled_rows(backend: str, tmp_path: Path) -> None:
+    from watchkeeper.monitor.examples import misclassified_rows
+
+    rng = np.random.default_rng(8)
+    store = MemoryStore() if backend == "memory" else f"sqlite:///{tmp_path / 'wk.db'}"
+    ref = {**_rows(rng, 2_000, 0.8), "prediction": rng.choice(["yes", "no"], 2_000)}
+    m = Monitor("m", reference=ref, store=store, clock=ManualClock(), grace=0, rollups=(),
+                max_future_skew=None, reservoir_size=300)  # fmt: skip
+    n = 1_000
+    ids = [f"r{i}" for i in range(n)]
+    predictions = rng.choice(["yes", "no"], n)
+    m.log(_rows(rng, n, 0.8), {"prediction": predictions}, ids=ids,
+          timestamps=rng.uniform(0, W, n))  # fmt: skip
+    m.flush()
+    wrong = rng.random(n) < 0.2
+    truth = np.where(wrong, np.where(predictions == "yes", "no", "yes"), predictions)
+    m.log_labels(ids[:800], truth[:800])  # the last 200 rows have no label yet
+    state = merged_state(m.store, WindowKey("m", "1", 0.0, W))
+    labelled = m.store.labelled("m", "1", 0.0, W)
+    assert sorted(labelled.ids) == sorted(ids[:800])
+    found = misclassified_rows(state, labelled, m.task, limit=1_000)
+    sampled = set(state.sample.rows()[ID_COLUMN])
+    expected = {i for k, i in enumerate(ids) if k < 800 and wrong[k] and i in sampled}
+    assert found["labelled"] == len(sampled & set(ids[:800]))
+    assert {r[ID_COLUMN] for r in found["rows"]} == expected and found["matching"] == len(expected)
+    assert all(r["label"] != r["prediction"] for r in found["rows"])
+    m.close()
+
+
+def test_example_rows_are_the_sampled_values_the_reference_never_saw() -> None:
+    from watchkeeper.monitor.examples import example_rows
+
+    rng = np.random.default_rng(9)
+    m = _monitor(rng, MemoryStore(), reservoir_size=500)
+    rows = _rows(rng, 400, 0.8)
+    rows["age"][:7] = 1_000.0
+    rows["city"] = rows["city"].astype(object)  # room for a longer name
+    rows["city"][7:10] = "atlantis"
+    m.log(rows, timestamps=np.full(400, 1.0))
+    m.flush()
+    state = merged_state(m.store, WindowKey("m", "1", 0.0, W))
+    ages = example_rows(state, m.reference, "age", limit=5)
+    assert ages["matching"] == 7 and len(ages["rows"]) == 5 and ages["sampled"] == 400
+    assert all(r["age"] == 1_000.0 for r in ages["rows"])
+    assert "outside the reference's range" in ages["reason"]
+    cities = example_rows(state, m.reference, "city")
+    assert cities["matching"] == 3 and {r["city"] for r in cities["rows"]} == {"atlantis"}
+    m.close()

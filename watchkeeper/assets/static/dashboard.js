@@ -228,6 +228,7 @@ async function modelPage() {
   document.getElementById("empty-note").hidden = s.length > 0;
   ingestCounts(model);  // not awaited: the charts do not wait for it
   rootCauses(model).catch(fail);  // nor for the root causes
+  misclassified(model).catch(fail);  // nor for the error analysis
   const mark = markers(alerts.alerts || []);
   const many = versions(s).size > 1;
 
@@ -604,6 +605,31 @@ async function exampleRows(model, feature, at) {
       r[c] === null ? "–" : typeof r[c] === "number" ? fmt(r[c], 4) : String(r[c])))))));
   node.replaceChildren(el("p", { class: "sub" }, `${data.matching} of ${data.sampled} sampled rows of the window ` +
     `starting ${when(data.window_start)} have ${feature} ${data.reason}; the first ${data.rows.length}:`), table);
+}
+
+function rowsTable(id, rows, highlight) {
+  const columns = Object.keys(rows[0]);
+  const cell = (c, v) => el("td", { class: highlight.includes(c) ? "bad" : "" },
+    v === null ? "–" : typeof v === "number" ? fmt(v, 4) : String(v));
+  return el("table", { class: "table", id },
+    el("thead", {}, el("tr", {}, ...columns.map((c) => el("th", { class: highlight.includes(c) ? "bad" : "" }, c === "__id__" ? "id" : c)))),
+    el("tbody", {}, ...rows.map((r) => el("tr", {}, ...columns.map((c) => cell(c, r[c]))))));
+}
+
+async function misclassified(model) {
+  const node = document.getElementById("misclassified");
+  if (!node) return;
+  const data = await api("/v1/models/" + encodeURIComponent(model) + "/misclassified");
+  if (!data.rows.length) {
+    node.replaceChildren(el("p", { class: "nodata" }, data.labelled ?
+      `No mistake among the ${data.labelled} sampled rows with labels.` :
+      "No sampled row with a label yet (labels arrive with log_labels; rows are sampled with multivariate drift or reservoir_size)."));
+    return;
+  }
+  const what = data.kind === "regression" ? "furthest off" : "misclassified";
+  node.replaceChildren(el("p", { class: "sub" }, `${data.matching} of ${data.labelled} sampled rows with labels ` +
+    `of the window starting ${when(data.window_start)} ${data.kind === "regression" ? "(largest errors first)" : "are wrong"}; ` +
+    `the first ${data.rows.length} ${what}:`), rowsTable("misclassified-table", data.rows, ["label"]));
 }
 
 // -- controls: range picker, model selector, refresh ---------------------------------------
