@@ -155,6 +155,10 @@ def report(
     from watchkeeper.report import render_html, report_to_json, write_text_atomically
 
     try:
+        if multivariate:
+            from watchkeeper.report.multivariate import require_files
+
+            require_files(reference, current)
         result = _compare(
             reference,
             current,
@@ -252,6 +256,10 @@ def check(
             max_new_category_share=max_new_categories,
             multivariate=multivariate,
         )
+        if multivariate:
+            from watchkeeper.report.multivariate import require_files
+
+            require_files(reference, current)
         result = _compare(
             reference,
             current,

@@ -27,7 +27,14 @@ from watchkeeper.stats.multivariate import (
 )
 from watchkeeper.tables import BATCH_ROWS, iter_batches
 
-__all__ = ["SAMPLE_ROWS", "add_multivariate", "report_schema", "sample_batches", "sample_file"]
+__all__ = [
+    "SAMPLE_ROWS",
+    "add_multivariate",
+    "report_schema",
+    "require_files",
+    "sample_batches",
+    "sample_file",
+]
 
 SAMPLE_ROWS = 5_000
 """Rows sampled per side; the classifier trains on ``max_rows`` of them."""
@@ -53,15 +60,28 @@ def sample_file(path: Path, schema: Schema, *, rows: int = SAMPLE_ROWS, seed: in
     ConfigError
         ``path`` is a directory or a glob (the sample is taken from one file).
     """
-    if path.is_dir() or any(ch in str(path) for ch in "*?["):
-        raise ConfigError(
-            f"--multivariate: {str(path)!r} is a dataset of several files; expected one "
-            "data file per side",
-            field="multivariate",
-            value=str(path),
-            expected="a data file",
-        )
+    require_files(path)
     return sample_batches(iter_batches(path, BATCH_ROWS), schema, rows=rows, seed=seed)
+
+
+def require_files(*paths: Path) -> None:
+    """Check that each path is one data file, not a directory or a glob (the samples
+    are read from one file per side), before any work is done.
+
+    Raises
+    ------
+    ConfigError
+        A path is a directory or a glob.
+    """
+    for path in paths:
+        if path.is_dir() or any(ch in str(path) for ch in "*?["):
+            raise ConfigError(
+                f"--multivariate: {str(path)!r} is a dataset of several files; expected one "
+                "data file per side",
+                field="multivariate",
+                value=str(path),
+                expected="a data file",
+            )
 
 
 def add_multivariate(
