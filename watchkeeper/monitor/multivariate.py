@@ -95,6 +95,12 @@ class MultivariateAnalysis:
         fitted = None
         sample = reference.sample
         features = multivariate_columns(reference.profile.schema)
+        if sample is None:
+            log.warning(
+                "watchkeeper: reference %s has no row sample, so no multivariate drift; "
+                "expected a reference given as data, or a .wkprof bundle with a sample",
+                reference.id,
+            )
         if sample is not None and len(sample) >= self.config.min_rows and features:
             cols = _features_of(sample, features)
             cfg = self.config
