@@ -11,11 +11,12 @@ a new category mix).
 Calibration, at a false-alarm rate α: a large sample makes any AUC above 0.5
 "significant" and a small one makes it noisy, so the threshold is not a fixed AUC band
 but the no-drift spread at these sizes: the same cross-validation is run with the domain
-labels permuted ``n_permutations`` times (seeded), and the threshold is the mean of
-those null AUCs plus ``z(1 − α)`` of their standard deviation
-(a normal fit: with 19 permutations an empirical 99th percentile does not exist, while
-the mean and spread are estimated well; cross-validated AUCs are sums of Mann–Whitney
-statistics, close to normal). The p-value is the permutation one, ``(1 + #null ≥ AUC) /
+labels permuted ``n_permutations`` times (seeded), and the threshold is the normal
+prediction bound of those ``B`` null AUCs: their mean plus ``t(1 − α; B − 1) x sd x
+sqrt(1 + 1/B)``, which a new no-drift AUC exceeds with chance α when the null is normal
+and its mean and spread are estimated from ``B`` draws (with 19 permutations an
+empirical 99th percentile does not exist; cross-validated AUCs are sums of
+Mann–Whitney statistics, close to normal). The p-value is the permutation one, ``(1 + #null ≥ AUC) /
 (n_permutations + 1)``.
 
 The permuted rows are reference rows (``2 * max_rows`` are kept at fit time): without
@@ -195,14 +196,15 @@ class DomainClassifier:
             null = self._null(x, y)
             imps = self._importances(x, y, models) if importance else {}
         mean, sd = float(np.mean(null)), float(np.std(null, ddof=1))
-        z = float(sps.norm.isf(cfg.false_alarm_rate))
-        threshold = mean + z * sd
+        b = len(null)
+        t = float(sps.t.isf(cfg.false_alarm_rate, b - 1))
+        threshold = mean + t * sd * math.sqrt(1 + 1 / b)
         p = (1 + sum(v >= auc for v in null)) / (len(null) + 1)
         why = (
             f"cross-validated domain-classifier AUC {auc:.4f} vs {threshold:.4f}: the mean "
-            f"{mean:.4f} + z({1 - cfg.false_alarm_rate:g}) x sd {sd:.4f} of "
-            f"{len(null)} AUCs with random domain labels ({len(self.reference_)} reference "
-            f"rows, {len(cur)} current rows, {cfg.folds} folds)"
+            f"{mean:.4f} + t({1 - cfg.false_alarm_rate:g}; {b - 1}) x sd {sd:.4f} x "
+            f"sqrt(1 + 1/{b}) of {b} AUCs with random domain labels "
+            f"({len(self.reference_)} reference rows, {len(cur)} current rows, {cfg.folds} folds)"
         )
         verdict = MultivariateDrift(
             "domain_classifier",
