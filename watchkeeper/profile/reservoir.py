@@ -7,9 +7,11 @@ whole rows: every row gets a key drawn from a generator seeded by ``(seed, strea
 same sequence) and the ``capacity`` rows with the smallest keys are kept. Because the
 keys are independent uniforms, the kept rows are a uniform sample without replacement of
 every row seen, and two reservoirs merge by keeping the ``capacity`` smallest keys of
-both: the merge of the reservoirs of A and B *is* the reservoir of A + B (same keys,
-same rows), so merging is exactly commutative and associative. Rows are held in key
-order, so equal reservoirs have equal bytes.
+both: each row keeps the key it was given, so the merge holds exactly the ``capacity``
+rows with the smallest keys among every row A and B saw — what one reservoir large
+enough to keep them all would hold, cut to the capacity — and merging is exactly
+commutative and associative. Rows are read in key order (a full reservoir replaces rows
+in place and sorts them when read), so equal reservoirs have equal bytes.
 
 Reservoirs that are merged must draw independent keys: give each writer (or window) its
 own ``stream``; two reservoirs with the same seed and stream would draw the same keys and
