@@ -39,6 +39,7 @@ __all__ = [
     "FAMILIES",
     "FEATURE_DRIFT",
     "METRICS",
+    "MULTIVARIATE_DRIFT",
     "OUTPUT_DRIFT",
     "POINT_NAMES",
     "DriftPoints",
@@ -188,6 +189,21 @@ METRICS: tuple[MetricSpec, ...] = (
                "Features drifted in the window."),
     MetricSpec("dataset_drifted", "inputs", (), "boolean", None,
                "1 when the share of drifted features reaches the dataset's threshold."),
+    MetricSpec("multivariate_drift", "inputs", ("method",), "1",
+               "watchkeeper_multivariate_drift_score",
+               "Multivariate drift statistic vs the reference (pca: mean reconstruction "
+               "error; domain_classifier: cross-validated AUC)."),
+    MetricSpec("multivariate_drift_threshold", "inputs", ("method",), "1",
+               "watchkeeper_multivariate_drift_threshold",
+               "No-drift bound of the multivariate statistic at the false-alarm rate."),
+    MetricSpec("multivariate_drift_p_value", "inputs", ("method",), "ratio", None,
+               "P-value of the multivariate drift test."),
+    MetricSpec("multivariate_drifted", "inputs", ("method",), "boolean",
+               "watchkeeper_multivariate_drifted",
+               "1 when the multivariate drift verdict is on."),
+    MetricSpec("root_cause_score", "inputs", ("feature",), "ratio",
+               "watchkeeper_root_cause_score",
+               "A feature's part in the window's multivariate drift (drift x impact)."),
     # outputs
     MetricSpec("output_quantile", "outputs", ("output", "quantile"), "1",
                "watchkeeper_output_value",
@@ -271,6 +287,10 @@ OUTPUT_DRIFT = DriftPoints(
 )
 DATASET_DRIFT = frozenset({"dataset_drift_share", "dataset_drifted", "drifted_features"})
 """The dataset-level drift points (share, verdict and count of drifted features)."""
+MULTIVARIATE_DRIFT = frozenset(
+    {"multivariate_drift", "multivariate_drift_threshold", "multivariate_drifted"}
+)
+"""The multivariate drift points (statistic, threshold and verdict, by method)."""
 
 
 def metric(name: str) -> MetricSpec:

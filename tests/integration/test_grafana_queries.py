@@ -117,6 +117,7 @@ def collector(tmp_path: Path) -> Iterator[str]:
         "grace": f"{GRACE:g}s",
         "rollups": [],
         "positive": "churn",
+        "multivariate": {"max_rows": 300, "n_permutations": 9},  # its panels need points
     }
     doc = {"store": "sqlite:///wk.db", "wal_dir": "wal", "tick_seconds": 0.2,
            "models": {"churn": model}}  # fmt: skip

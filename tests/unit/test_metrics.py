@@ -36,9 +36,9 @@ NOT_METRIC_STRINGS = {
 
 def _classifier(rng: np.random.Generator) -> Monitor:
     """A binary classifier with a score, one window of every software, input, output and
-    custom signal (drift, missing values, a type error, values out of range, a new
-    category, empty texts, errors, latency, tags, metrics and events), labels joined
-    after the window closed."""
+    custom signal (drift, multivariate drift and its root causes, missing values, a type
+    error, values out of range, a new category, empty texts, errors, latency, tags,
+    metrics and events), labels joined after the window closed."""
     n_ref = 4_000
     score = rng.beta(2, 5, n_ref)
     texts = np.array([f"the service was {w} today, thank you" for w in ("fine", "slow", "")])
@@ -50,7 +50,8 @@ def _classifier(rng: np.random.Generator) -> Monitor:
         "score": score,
     }
     monitor = Monitor("clf", reference=reference, store="memory://", clock=ManualClock(),
-                      grace=0, rollups=(), positive="churn")  # fmt: skip
+                      grace=0, rollups=(), positive="churn",
+                      multivariate={"n_permutations": 9, "max_iter": 10})  # fmt: skip
     n = 400
     age = rng.normal(55, 10, n).astype(object)  # drifted
     age[:20] = None  # missing

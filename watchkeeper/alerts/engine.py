@@ -19,14 +19,18 @@ from typing import Any
 
 from watchkeeper.alerts.history import amend_alert
 from watchkeeper.alerts.rules import AGGREGATES, OPS, Rule, _matches
-from watchkeeper.metrics import DATASET_DRIFT, FEATURE_DRIFT
+from watchkeeper.metrics import DATASET_DRIFT, FEATURE_DRIFT, MULTIVARIATE_DRIFT
+from watchkeeper.monitor.multivariate import top_causes
 from watchkeeper.store import MetricPoint, Store, labels_key
 
 __all__ = ["DRIFT_METRICS", "AlertEngine", "AlertEvent"]
 
-DRIFT_METRICS = frozenset({FEATURE_DRIFT.statistic, FEATURE_DRIFT.drifted, *DATASET_DRIFT})
-"""Rules on these points carry the drifted features (statistic, threshold, method) in
-their evidence."""
+DRIFT_METRICS = frozenset(
+    {FEATURE_DRIFT.statistic, FEATURE_DRIFT.drifted, *DATASET_DRIFT, *MULTIVARIATE_DRIFT}
+)
+"""Rules on these points carry the drifted features (statistic, threshold, method) and
+the window's root causes (top features by their part in a multivariate drift, when the
+monitor ranked them) in their evidence."""
 _EVIDENCE = {
     FEATURE_DRIFT.statistic: "statistic",
     FEATURE_DRIFT.threshold: "threshold",
@@ -151,6 +155,11 @@ class AlertEngine:
                     evidence["drifted_features"] = self._drifted(
                         model, version, window_seconds, recent[-1].window_start
                     )
+                    causes = top_causes(
+                        self.store, model, version, window_seconds, recent[-1].window_start
+                    )
+                    if causes:
+                        evidence["root_causes"] = causes
                 events += self._step(rule, model, version, key, holds, now, evidence)
             for key in [k for (m, r, k) in self._active if m == model and r == rule.name]:
                 if key not in seen:  # no data any more: treat as not holding

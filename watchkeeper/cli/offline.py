@@ -44,6 +44,27 @@ _JsonOut = Annotated[
     ),
 ]
 STDOUT = Path("-")
+_Multivariate = Annotated[
+    bool,
+    typer.Option(
+        "--multivariate",
+        help="Also test the rows as a whole (PCA reconstruction error, a domain classifier) "
+        "and rank the features behind a change; needs watchkeeper[multivariate]",
+    ),
+]
+
+
+def _with_multivariate(result: Any, reference: Path, current: Path, false_alarm_rate: float) -> Any:
+    """The report with its multivariate part: both files sampled, both tests run."""
+    from watchkeeper.report import add_multivariate, sample_file
+    from watchkeeper.report.multivariate import report_schema
+    from watchkeeper.stats.multivariate import MultivariateConfig
+
+    schema = report_schema(result)
+    ref, cur = sample_file(reference, schema), sample_file(current, schema)
+    return add_multivariate(result, ref, cur, MultivariateConfig(false_alarm_rate=false_alarm_rate))
+
+
 _EngineOpt = Annotated[
     str,
     typer.Option(
@@ -127,12 +148,17 @@ def report(
     column_method: _ColumnMethod = None,
     drift_share: _DriftShare = 0.5,
     engine: _EngineOpt = "local",
+    multivariate: _Multivariate = False,
 ) -> None:
     """Compare two data files: drift and data quality per column, as HTML (and JSON)."""
     from watchkeeper.errors import WatchkeeperError
     from watchkeeper.report import render_html, report_to_json, write_text_atomically
 
     try:
+        if multivariate:
+            from watchkeeper.report.multivariate import require_files
+
+            require_files(reference, current)
         result = _compare(
             reference,
             current,
@@ -142,6 +168,8 @@ def report(
             column_method=column_method,
             drift_share=drift_share,
         )
+        if multivariate:
+            result = _with_multivariate(result, reference, current, false_alarm_rate)
         write_text_atomically(output, render_html(result, title=title))
         if json_path is not None and json_path != STDOUT:
             write_text_atomically(json_path, report_to_json(result))
@@ -192,6 +220,14 @@ def check(
     column_method: _ColumnMethod = None,
     drift_share: _DriftShare = 0.5,
     engine: _EngineOpt = "local",
+    multivariate: Annotated[
+        bool,
+        typer.Option(
+            "--multivariate",
+            help="Also fail when the rows as a whole drifted (PCA reconstruction error, a "
+            "domain classifier); needs watchkeeper[multivariate]",
+        ),
+    ] = False,
 ) -> None:
     """Gate a pipeline on two data files: exit 0 when the check passes, 1 when it fails.
 
@@ -218,7 +254,12 @@ def check(
             max_missing_increase=max_missing_increase,
             max_out_of_range=max_out_of_range,
             max_new_category_share=max_new_categories,
+            multivariate=multivariate,
         )
+        if multivariate:
+            from watchkeeper.report.multivariate import require_files
+
+            require_files(reference, current)
         result = _compare(
             reference,
             current,
@@ -228,6 +269,8 @@ def check(
             column_method=column_method,
             drift_share=drift_share,
         )
+        if multivariate:
+            result = _with_multivariate(result, reference, current, false_alarm_rate)
         outcome = run_check(result, policy)
         text = None
         if json_path is not None:

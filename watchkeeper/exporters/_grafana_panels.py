@@ -212,6 +212,19 @@ INPUTS = (
         description="Share of the features drifted in the window.",
     ),
     Panel(
+        "Multivariate drift verdict",
+        ((_wk(prom("multivariate_drifted")), PER_MODEL + " {{method}}"),),
+        kind="state-timeline",
+        description="The rows as a whole against the reference (PCA reconstruction error; "
+        "domain classifier), for models with multivariate drift on.",
+    ),
+    Panel(
+        "Root causes of the multivariate drift",
+        ((_wk(prom("root_cause_score"), FEATURE), "{{feature}}"),),
+        unit="percentunit",
+        description="Each feature's part in the window's multivariate drift (drift x impact).",
+    ),
+    Panel(
         "Missing values per feature",
         ((_wk(prom("missing_ratio"), FEATURE), "{{feature}}"),),
         unit="percentunit",

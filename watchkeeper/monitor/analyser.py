@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from watchkeeper.monitor.analysis import analyse_window, merged_state, performance_points
 from watchkeeper.monitor.baseline import Baseline
 from watchkeeper.monitor.issues import Issues
+from watchkeeper.monitor.multivariate import MultivariateAnalysis
 from watchkeeper.monitor.window import WindowState, merge_states
 from watchkeeper.monitor.windows import RollupSpan
 from watchkeeper.store import Store, WindowKey
@@ -36,6 +37,8 @@ class Analyser:
         The clock, stamping what is written.
     issues
         Where failed analyses are counted.
+    multivariate
+        Multivariate drift and root causes of each window (``None``: off).
 
     Notes
     -----
@@ -69,12 +72,14 @@ class Analyser:
         *,
         now: Callable[[], float],
         issues: Issues,
+        multivariate: MultivariateAnalysis | None = None,
     ) -> None:
         self.store = store
         self.baseline = baseline
         self.sizes = tuple(sizes)
         self.now = now
         self.issues = issues
+        self.multivariate = multivariate
 
     def merged(self, key: WindowKey) -> WindowState | None:
         """Every writer's partial of a stored window, merged; ``None`` for none."""
@@ -91,6 +96,8 @@ class Analyser:
             points = analyse_window(state, key, reference, task)
             labelled = self.store.labelled(key.model, key.version, key.start, key.end)
             points += performance_points(key, labelled, state.requests, task)
+            if self.multivariate is not None:
+                points += self.multivariate.points(state, key, reference, points)
             self.store.write_points(points, now=self.now())
         except Exception:
             self.issues.analysis_errors += 1

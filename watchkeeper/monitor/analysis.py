@@ -39,6 +39,7 @@ from watchkeeper.profile import DatasetProfile
 from watchkeeper.profile.categorical import CategoricalProfile
 from watchkeeper.profile.numeric import NumericProfile
 from watchkeeper.profile.quality import missing_ratio, new_categories, out_of_range_share
+from watchkeeper.profile.reservoir import Reservoir
 from watchkeeper.profile.text import TextProfile
 from watchkeeper.stats import DriftDetector
 from watchkeeper.stats.performance import (
@@ -75,6 +76,8 @@ class ReferenceContext:
     id: int
     profile: DatasetProfile
     detector: DriftDetector
+    sample: Reservoir | None = None
+    """A uniform sample of the reference's rows (``None``: not kept)."""
 
 
 @dataclass(frozen=True)

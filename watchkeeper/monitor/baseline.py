@@ -13,11 +13,13 @@ from watchkeeper.monitor.analysis import ReferenceContext, Task
 from watchkeeper.monitor.config import MonitorConfig
 from watchkeeper.monitor.window import WindowState
 from watchkeeper.profile import DatasetProfile, profile_table
-from watchkeeper.schema import Schema, infer_schema
+from watchkeeper.profile.bundle import pack_reference, unpack_reference
+from watchkeeper.profile.reservoir import Reservoir
+from watchkeeper.schema import Schema, infer_schema, validate
 from watchkeeper.stats import DriftDetector
 from watchkeeper.store import Store
 
-__all__ = ["PROFILE_SUFFIX", "Baseline", "read_profile"]
+__all__ = ["PROFILE_SUFFIX", "Baseline", "read_profile", "read_reference"]
 
 PROFILE_SUFFIX = ".wkprof"
 """A file of :meth:`DatasetProfile.to_bytes` (a reference profiled elsewhere)."""
@@ -31,8 +33,20 @@ def read_profile(path: Path) -> DatasetProfile:
     ConfigError
         The file cannot be read or holds no watchkeeper profile (naming the file).
     """
+    return read_reference(path)[0]
+
+
+def read_reference(path: Path) -> tuple[DatasetProfile, Reservoir | None]:
+    """The profile and, if the file has one, the row sample kept in a ``.wkprof`` file
+    (:func:`~watchkeeper.profile.bundle.pack_reference`; plain profile bytes too).
+
+    Raises
+    ------
+    ConfigError
+        The file cannot be read or holds no watchkeeper profile (naming the file).
+    """
     try:
-        return DatasetProfile.from_bytes(path.read_bytes())
+        return unpack_reference(path.read_bytes())
     except (OSError, WatchkeeperError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else str(exc)
         raise ConfigError(
@@ -97,7 +111,7 @@ class Baseline:
         if reference is not None:
             self.set_reference(reference, schema=schema, now=now)
         elif (stored := self.store.latest_reference(self.model, self.version)) is not None:
-            self.use_reference(stored[0], DatasetProfile.from_bytes(stored[1]), now=now)
+            self.use_reference(stored[0], *unpack_reference(stored[1]), now=now)
         elif schema is not None:
             self.adopt_schema(schema, now=now)
 
@@ -125,9 +139,10 @@ class Baseline:
         """Profile ``reference`` (data, a data file, a profile, or a ``.wkprof`` file of
         profile bytes, e.g. computed on a cluster by :mod:`watchkeeper.integrations`), save
         it unless it is the stored latest one, and use it from now on; returns its id."""
+        sample: Reservoir | None = None
         if isinstance(reference, str | Path) and Path(reference).suffix == PROFILE_SUFFIX:
-            reference = read_profile(Path(reference))
-        if isinstance(reference, DatasetProfile):
+            ref_profile, sample = read_reference(Path(reference))
+        elif isinstance(reference, DatasetProfile):
             ref_profile = reference
         else:
             if isinstance(reference, str | Path):
@@ -141,16 +156,33 @@ class Baseline:
                 roles = {n: "output" for n in self.config.outputs if n in columns}
                 schema = infer_schema(reference, roles=roles)  # type: ignore[arg-type]
             ref_profile = profile_table(reference, schema)
-        blob = ref_profile.to_bytes()
+            sample = self._reference_sample(reference, schema)
+        blob = pack_reference(ref_profile, sample)
         stored = self.store.latest_reference(self.model, self.version)
         if stored is not None and stored[1] == blob:
             ref_id = stored[0]
         else:
             ref_id = self.store.save_reference(self.model, self.version, blob, now=now)
-        self.use_reference(ref_id, ref_profile, now=now)
+        self.use_reference(ref_id, ref_profile, sample, now=now)
         return ref_id
 
-    def use_reference(self, ref_id: int, ref_profile: DatasetProfile, *, now: float) -> None:
+    def _reference_sample(self, reference: Any, schema: Schema) -> Reservoir | None:
+        """A uniform sample of the reference's rows, when the monitor keeps samples."""
+        size = self.config.reservoir_size
+        if not size:
+            return None
+        columns, n = to_columns(reference)
+        batch = validate(columns, schema, strict=False, allow_extra=True)
+        return Reservoir(size, 0).add(batch.columns, n)
+
+    def use_reference(
+        self,
+        ref_id: int,
+        ref_profile: DatasetProfile,
+        sample: Reservoir | None = None,
+        *,
+        now: float,
+    ) -> None:
         """Make the stored reference ``ref_id`` the current one.
 
         Raises
@@ -166,7 +198,7 @@ class Baseline:
                 value=list(ref_profile.schema.names),
                 expected=str(list(self.schema.names)),
             )
-        self.reference = self._fit(ref_id, ref_profile)
+        self.reference = self._fit(ref_id, ref_profile, sample)
         self._layout = ref_profile.layout()
         self.adopt_schema(ref_profile.schema, now=now)
 
@@ -177,11 +209,13 @@ class Baseline:
             return self.reference
         ctx = self._references.get(ref_id)
         if ctx is None:
-            ctx = self._fit(ref_id, DatasetProfile.from_bytes(self.store.reference(ref_id)))
+            ctx = self._fit(ref_id, *unpack_reference(self.store.reference(ref_id)))
         return ctx
 
-    def new_state(self) -> WindowState:
-        """An empty window state on the current reference's layout."""
+    def new_state(self, stream: int = 0) -> WindowState:
+        """An empty window state on the current reference's layout; with a reservoir of
+        ``reservoir_size`` rows whose keys are drawn from ``stream`` (one per writer and
+        window, so partials merge into a uniform sample)."""
         if self.schema is None:
             raise ConfigError(
                 "schema: not known yet; expected a reference, a schema or a first batch",
@@ -189,11 +223,16 @@ class Baseline:
                 value=None,
                 expected="a schema",
             )
-        return WindowState(DatasetProfile(self.schema, layout=self._layout), self.reference_id)
+        size = self.config.reservoir_size
+        sample = Reservoir(size, 0, stream=stream) if size else None
+        profile = DatasetProfile(self.schema, layout=self._layout)
+        return WindowState(profile, self.reference_id, sample)
 
-    def _fit(self, ref_id: int, ref_profile: DatasetProfile) -> ReferenceContext:
+    def _fit(
+        self, ref_id: int, ref_profile: DatasetProfile, sample: Reservoir | None = None
+    ) -> ReferenceContext:
         cfg = self.config
         detector = DriftDetector(cfg.drift, column_methods=dict(cfg.column_methods))
-        ctx = ReferenceContext(ref_id, ref_profile, detector.fit(ref_profile))
+        ctx = ReferenceContext(ref_id, ref_profile, detector.fit(ref_profile), sample)
         self._references[ref_id] = ctx
         return ctx

@@ -17,10 +17,15 @@ from typing import Any, Literal, TypedDict
 from watchkeeper.errors import ConfigError
 from watchkeeper.monitor._inputs import PREDICTION
 from watchkeeper.stats import DriftConfig
+from watchkeeper.stats.multivariate import MultivariateConfig, multivariate_config
 from watchkeeper.units import parse_duration
 
 __all__ = ["MonitorConfig", "MonitorOptions", "drift_config", "resolve_config", "valid_name"]
 
+RESERVOIR_ROWS = 2_000
+"""Rows kept per window when multivariate drift is on and no ``reservoir_size`` is given."""
+MAX_RESERVOIR_ROWS = 100_000
+"""The largest reservoir: it is held in memory per open window and stored with it."""
 DEFAULT_ROLLUPS = (3600.0, 86400.0)
 """Coarser windows by default: hour and day (those that are whole multiples of the
 window)."""
@@ -93,6 +98,8 @@ class MonitorOptions(TypedDict, total=False):
     batch_size: int
     max_future_skew: str | float | None
     protected_series: Sequence[str]
+    multivariate: bool | MultivariateConfig | Mapping[str, Any] | None
+    reservoir_size: int | None
 
 
 @dataclass(frozen=True)
@@ -136,6 +143,13 @@ class MonitorConfig:
     """Custom metric names always kept in a window, ahead of the per-window cap on
     series (:data:`~watchkeeper.monitor.window.MAX_SERIES`, first come): e.g. the metrics
     alert rules watch, so a flood of other names cannot push them out."""
+    multivariate: MultivariateConfig | None = None
+    """Multivariate drift and root-cause ranking (``None``: off); see
+    :mod:`watchkeeper.stats.multivariate`."""
+    reservoir_size: int = 0
+    """Raw rows kept per window (and of the reference) as a uniform sample, for
+    multivariate drift, root causes and example rows; 0: none. Default 2,000 when
+    ``multivariate`` is on, else 0."""
 
     @classmethod
     def from_options(
@@ -154,6 +168,8 @@ class MonitorConfig:
         batch_size: int = 1024,
         max_future_skew: str | float | None = "5m",
         protected_series: Sequence[str] = (),
+        multivariate: bool | MultivariateConfig | Mapping[str, Any] | None = None,
+        reservoir_size: int | None = None,
     ) -> MonitorConfig:
         """Validate the options in their human forms (the Monitor's keyword arguments).
 
@@ -220,6 +236,29 @@ class MonitorConfig:
                 value=protected_series,
                 expected="a list of metric names",
             )
+        mv = multivariate_config(multivariate)
+        if reservoir_size is None:
+            reservoir_size = 0 if mv is None else RESERVOIR_ROWS
+        if (
+            isinstance(reservoir_size, bool)
+            or not isinstance(reservoir_size, int)
+            or not (0 <= reservoir_size <= MAX_RESERVOIR_ROWS)
+        ):
+            raise ConfigError(
+                f"reservoir_size: expected an integer in [0, {MAX_RESERVOIR_ROWS}], "
+                f"got {reservoir_size!r}",
+                field="reservoir_size",
+                value=reservoir_size,
+                expected=f"an integer in [0, {MAX_RESERVOIR_ROWS}]",
+            )
+        if mv is not None and reservoir_size < mv.min_rows:
+            raise ConfigError(
+                f"reservoir_size: {reservoir_size} rows is fewer than multivariate.min_rows "
+                f"({mv.min_rows}); expected a reservoir the multivariate tests can use",
+                field="reservoir_size",
+                value=reservoir_size,
+                expected=f">= {mv.min_rows}",
+            )
         return cls(
             window_seconds=window_seconds,
             grace_seconds=grace_seconds,
@@ -234,6 +273,8 @@ class MonitorConfig:
             column_methods=dict(column_methods or {}),
             max_future_skew_seconds=skew,
             protected_series=tuple(protected_series),
+            multivariate=mv,
+            reservoir_size=reservoir_size,
         )
 
     @property

@@ -13,6 +13,7 @@ from watchkeeper.errors import ConfigError
 from watchkeeper.monitor import _inputs
 from watchkeeper.monitor.baseline import Baseline
 from watchkeeper.monitor.issues import Issues
+from watchkeeper.monitor.multivariate import sample_columns
 from watchkeeper.monitor.predictions import PendingPredictions
 from watchkeeper.monitor.window import WindowState
 from watchkeeper.monitor.windows import Windows
@@ -247,6 +248,7 @@ class Ingestion:
                 latency=latency,
                 errors=errors,
                 tags=tags,
+                ids=ids,
             )
         if ids is not None:
             self.predictions.keep(columns, ids, ts, self.baseline.task, seq)
@@ -291,8 +293,11 @@ class Ingestion:
         latency: np.ndarray | None,
         errors: list[str],
         tags: Sequence[Mapping[str, str] | None] | None,
+        ids: Sequence[str | None] | None = None,
     ) -> None:
         state.profile.update_validated(batch, timestamps=ts if idx is None else ts[idx])
+        if state.sample is not None:
+            state.sample.add(sample_columns(batch.columns, ids, idx), m)
         state.requests += m
         for issue in batch.issues:
             example = f"{issue.example} in row {issue.row}" if issue.example else ""

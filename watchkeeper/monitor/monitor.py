@@ -41,7 +41,9 @@ class Monitor:
         keywords: ``window``, ``grace``, ``rollups``, ``outputs``, ``task``, ``positive``,
         ``drift`` (a :class:`DriftConfig` or a mapping of its fields),
         ``column_methods``, ``retention``, ``window_retention``, ``batch_size``,
-        ``max_future_skew``, ``protected_series``; not both.
+        ``max_future_skew``, ``protected_series``, ``multivariate`` (``True`` or a
+        :class:`~watchkeeper.stats.multivariate.MultivariateConfig` or a mapping of its
+        fields), ``reservoir_size``; not both.
     schema, reference
         Columns, kinds and roles (default: the reference's, else inferred); what "normal"
         looks like: data, a file path or a :class:`DatasetProfile` (default: the latest

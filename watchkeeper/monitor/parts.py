@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, overload
@@ -19,6 +20,7 @@ from watchkeeper.monitor.events import Listeners
 from watchkeeper.monitor.ingest import Ingestion
 from watchkeeper.monitor.issues import Issues
 from watchkeeper.monitor.labels import LabelJoin
+from watchkeeper.monitor.multivariate import MultivariateAnalysis
 from watchkeeper.monitor.predictions import PendingPredictions
 from watchkeeper.monitor.window import WindowState
 from watchkeeper.monitor.windows import Windows
@@ -86,11 +88,18 @@ class MonitorParts:
             # saved state, never from zero
             key = WindowKey(model, version, start, config.window_seconds)
             mine = store.window_partials(key).get(writer)
-            return baseline.new_state() if mine is None else WindowState.from_bytes(mine)
+            if mine is not None:
+                return WindowState.from_bytes(mine)
+            # each writer's and window's reservoir draws its own keys, so partials merge
+            # into one uniform sample
+            return baseline.new_state(stream=zlib.crc32(f"{writer}/{start!r}".encode()))
 
         windows = Windows(config, open_state)
         predictions = PendingPredictions(model, version, store, background)
-        analyser = Analyser(store, baseline, config.sizes, now=now, issues=issues)
+        multivariate = MultivariateAnalysis(config.multivariate) if config.multivariate else None
+        analyser = Analyser(
+            store, baseline, config.sizes, now=now, issues=issues, multivariate=multivariate
+        )
         closer = WindowCloser(
             store,
             model,

@@ -6,6 +6,7 @@ into hours) and serialises to versioned bytes::
     b"WKWIN" | u8 format version | u32 header length | header (JSON)
              | u32 length | dataset profile (its own codec, with CRC)
              | u32 length | latency KLL sketch
+             [| u32 length | reservoir of raw rows (format 2; empty: none)]
 
 The header holds counters: requests, errors by kind, tagged requests, custom metrics
 (count, sum, min, max), events, and data-quality issues with one example reason each.
@@ -26,13 +27,16 @@ from watchkeeper.errors import IncompatibleProfilesError, ProfileFormatError
 from watchkeeper.profile import DatasetProfile
 from watchkeeper.profile.categorical import CategoricalProfile
 from watchkeeper.profile.numeric import NumericProfile
+from watchkeeper.profile.reservoir import Reservoir
 from watchkeeper.store.base import Store, WindowKey
 from watchkeeper.types import FloatArray
 
 __all__ = ["MAX_SERIES", "WindowState", "merge_states", "merged_state"]
 
 MAGIC = b"WKWIN"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+"""Version 1 has no reservoir part; it is still read."""
 LATENCY_K = 200
 MAX_SERIES = 100
 """Distinct tag sets, custom metric series or events kept per window; the rest are
@@ -81,10 +85,18 @@ class WindowState:
     max_seq
         The highest write-ahead-log sequence number folded in (``-1``: none); a replayed
         batch at or below it is already counted.
+    sample
+        A uniform sample of the window's raw rows (``None``: not kept).
     """
 
-    def __init__(self, profile: DatasetProfile, reference_id: int | None = None) -> None:
+    def __init__(
+        self,
+        profile: DatasetProfile,
+        reference_id: int | None = None,
+        sample: Reservoir | None = None,
+    ) -> None:
         self.profile = profile
+        self.sample = sample
         self.reference_id = reference_id
         self.requests = 0
         self.errors: dict[str, int] = {}
@@ -154,7 +166,9 @@ class WindowState:
         except IncompatibleProfilesError:
             profile = _loosen(self.profile).merge(_loosen(other.profile))
         ids = [i for i in (self.reference_id, other.reference_id) if i is not None]
-        out = WindowState(profile, max(ids) if ids else None)
+        samples = [s for s in (self.sample, other.sample) if s is not None]
+        sample = samples[0].merge(samples[1]) if len(samples) == 2 else next(iter(samples), None)
+        out = WindowState(profile, max(ids) if ids else None, sample)
         out.requests = self.requests + other.requests
         out.max_seq = max(self.max_seq, other.max_seq)
         out.latency_sum = self.latency_sum + other.latency_sum
@@ -199,7 +213,8 @@ class WindowState:
         profile = self.profile.to_bytes()
         latency = self.latency.serialize()
         parts = [MAGIC, struct.pack("<B", FORMAT_VERSION)]
-        for part in (header, profile, latency):
+        sample = b"" if self.sample is None else self.sample.to_bytes()
+        for part in (header, profile, latency, sample):
             parts += [struct.pack("<I", len(part)), part]
         return b"".join(parts)
 
@@ -209,11 +224,11 @@ class WindowState:
         try:
             if data[:5] != MAGIC:
                 raise ValueError("not a window state (bad magic)")
-            if data[5] != FORMAT_VERSION:
+            if data[5] not in READABLE_VERSIONS:
                 raise ValueError(f"format version {data[5]}, expected {FORMAT_VERSION}")
             pos = 6
             parts = []
-            for _ in range(3):
+            for _ in range(3 if data[5] == 1 else 4):
                 (size,) = struct.unpack_from("<I", data, pos)
                 pos += 4
                 if pos + size > len(data):
@@ -221,7 +236,8 @@ class WindowState:
                 parts.append(data[pos : pos + size])
                 pos += size
             header = json.loads(parts[0])
-            out = cls(DatasetProfile.from_bytes(parts[1]), header["reference_id"])
+            sample = Reservoir.from_bytes(parts[3]) if len(parts) > 3 and parts[3] else None
+            out = cls(DatasetProfile.from_bytes(parts[1]), header["reference_id"], sample)
             out.latency = ds.kll_doubles_sketch.deserialize(parts[2])
             out.requests = int(header["requests"])
             out.errors = {str(k): int(v) for k, v in header["errors"].items()}

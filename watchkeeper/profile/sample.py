@@ -23,10 +23,23 @@ import numpy as np
 from watchkeeper.binning import quantile_edges
 from watchkeeper.types import FloatArray
 
-__all__ = ["SAMPLE_CAPACITY", "SeededSample"]
+__all__ = ["SAMPLE_CAPACITY", "SeededSample", "bottom_k"]
 
 SAMPLE_CAPACITY = 65_536
 """Values kept per column: about 1 MB with their keys."""
+
+
+def bottom_k(keys: FloatArray, k: int) -> np.ndarray:
+    """Positions of the ``k`` smallest keys, in ascending key order (all of them when
+    there are at most ``k``): the selection step of every bottom-k sample here.
+
+    >>> bottom_k(np.array([0.5, 0.1, 0.9, 0.3]), 2).tolist()
+    [1, 3]
+    """
+    if keys.size > k:
+        part = np.argpartition(keys, k - 1)[:k]
+        return part[np.argsort(keys[part], kind="stable")]
+    return np.argsort(keys, kind="stable")
 
 
 class SeededSample:
@@ -88,7 +101,7 @@ class SeededSample:
         values = np.concatenate([self._values, arr])
         all_keys = np.concatenate([self._keys, keys])
         if values.size > self.capacity:
-            keep = np.argpartition(all_keys, self.capacity - 1)[: self.capacity]
+            keep = bottom_k(all_keys, self.capacity)
             values, all_keys = values[keep], all_keys[keep]
         self._values, self._keys = values, all_keys
         return self

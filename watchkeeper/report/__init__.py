@@ -7,7 +7,8 @@ pipeline, exiting non-zero when the current data fails its conditions.
 
 :func:`compare_frames` / :func:`build_report` return a :class:`Report` (frozen
 dataclasses, no presentation); :func:`render_html` and :func:`report_to_dict` present it;
-:class:`CheckPolicy` and :func:`run_check` judge it.
+:class:`CheckPolicy` and :func:`run_check` judge it; :func:`add_multivariate` adds
+multivariate drift and the root-cause ranking from row samples (:func:`sample_file`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from watchkeeper.report.build import (
 from watchkeeper.report.check import CheckFailure, CheckPolicy, CheckResult, run_check
 from watchkeeper.report.html import render_html, write_text_atomically
 from watchkeeper.report.json import FORMAT, report_to_dict, report_to_json
+from watchkeeper.report.multivariate import add_multivariate, sample_batches, sample_file
 
 __all__ = [
     "FORMAT",
@@ -32,6 +34,7 @@ __all__ = [
     "ColumnReport",
     "Distribution",
     "Report",
+    "add_multivariate",
     "build_report",
     "compare_frames",
     "distribution",
@@ -39,5 +42,7 @@ __all__ = [
     "report_to_dict",
     "report_to_json",
     "run_check",
+    "sample_batches",
+    "sample_file",
     "write_text_atomically",
 ]

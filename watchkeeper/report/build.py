@@ -36,6 +36,7 @@ from watchkeeper.profile import (
 from watchkeeper.profile.quality import missing_ratio, new_categories, out_of_range_share
 from watchkeeper.schema import Schema
 from watchkeeper.stats import DatasetDrift, DriftConfig, DriftDetector
+from watchkeeper.stats.multivariate import MultivariateFindings
 from watchkeeper.stats.verdict import ColumnDrift
 
 __all__ = [
@@ -150,6 +151,9 @@ class Report:
         The drift configuration used.
     generated_at
         Epoch seconds.
+    multivariate
+        Multivariate drift and root causes, when asked for
+        (:func:`watchkeeper.report.multivariate.add_multivariate`); else ``None``.
     """
 
     reference_name: str
@@ -160,6 +164,7 @@ class Report:
     extra_columns: tuple[str, ...]
     config: DriftConfig
     generated_at: float = field(default_factory=time.time)
+    multivariate: MultivariateFindings | None = None
 
     def __getitem__(self, name: str) -> ColumnReport:
         """The report of column ``name``; ``KeyError`` when the reference has no such column."""

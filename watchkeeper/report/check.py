@@ -68,6 +68,9 @@ class CheckPolicy:
     """Fail when a numeric column has more than this share outside the reference's range."""
     max_new_category_share: float | None = None
     """Fail when a categorical column has more than this share of new categories."""
+    multivariate: bool = False
+    """Fail when a multivariate test flagged drift (the report must have been built with
+    its multivariate part)."""
 
     def __post_init__(self) -> None:
         for name in (
@@ -181,6 +184,8 @@ def run_check(report: Report, policy: CheckPolicy | None = None) -> CheckResult:
                 "dataset_drift", None, drift.share, drift.drift_share_threshold, drift.explanation
             )
         )
+    if policy.multivariate:
+        _multivariate(failures, report)
     critical = set(policy.columns)
     for col in report.columns:
         d = col.drift
@@ -215,6 +220,27 @@ def run_check(report: Report, policy: CheckPolicy | None = None) -> CheckResult:
         _limit(failures, "max_new_category_share", col.name, col.new_category_share,
                policy.max_new_category_share, "share of new categories")  # fmt: skip
     return CheckResult(tuple(failures), report)
+
+
+def _multivariate(failures: list[CheckFailure], report: Report) -> None:
+    found = report.multivariate
+    if found is None:
+        raise ConfigError(
+            "multivariate: the report has no multivariate part; expected a report built "
+            "with it (add_multivariate, or --multivariate)",
+            field="multivariate",
+            value=None,
+            expected="a report with a multivariate part",
+        )
+    top = ", ".join(c.feature for c in found.causes[:3])
+    for v in found.verdicts:
+        if v.drifted:
+            causes = f"; top features: {top}" if top else ""
+            failures.append(
+                CheckFailure(
+                    "multivariate", None, v.statistic, v.threshold, f"{v.method}: {v.why}{causes}"
+                )
+            )
 
 
 def _limit(

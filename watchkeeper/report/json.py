@@ -3,7 +3,8 @@
 The document (``"format": "watchkeeper.report/1"``) holds everything the HTML page shows:
 the dataset verdict, the drift configuration, and per column its drift verdict (method,
 statistic, threshold, p-values, sample sizes, explanation), data quality, summary
-statistics and the two distributions on the reference's slots. Non-finite numbers (an
+statistics and the two distributions on the reference's slots; with ``--multivariate``,
+the multivariate verdicts and the root-cause ranking (else ``null``). Non-finite numbers (an
 undefined mean, an unreachable threshold) are written as ``null``, so the output is
 strict JSON that any parser reads.
 """
@@ -60,12 +61,28 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "config": json_ready(asdict(report.config)),
         "columns": [_column(c) for c in report.columns],
         "extra_columns": list(report.extra_columns),
+        "multivariate": _multivariate(report),
     }
 
 
 def report_to_json(report: Report, *, indent: int | None = 2) -> str:
     """:func:`report_to_dict` serialised as strict JSON (no NaN or Infinity)."""
     return json.dumps(report_to_dict(report), indent=indent, allow_nan=False)
+
+
+def _multivariate(report: Report) -> dict[str, Any] | None:
+    """The multivariate verdicts and root causes (``None`` when not asked for)."""
+    found = report.multivariate
+    if found is None:
+        return None
+    out: dict[str, Any] = json_ready(
+        {
+            "drifted": found.drifted,
+            "verdicts": [asdict(v) for v in found.verdicts],
+            "root_causes": [asdict(c) for c in found.causes],
+        }
+    )
+    return out
 
 
 def _column(col: ColumnReport) -> dict[str, Any]:

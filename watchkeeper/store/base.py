@@ -98,6 +98,8 @@ class Labelled:
     predictions: list[str | None]
     scores: list[float | None]
     labels: list[str]
+    ids: list[str] = field(default_factory=list)
+    """The predictions' ids, in the same order (error analysis finds the rows by them)."""
 
 
 @dataclass(frozen=True)

@@ -301,7 +301,7 @@ class SQLStore:
     def labelled(self, model: str, version: str, start: float, end: float) -> Labelled:
         pc, lc = t.predictions.c, t.labels.c
         q = (
-            sa.select(pc.prediction, pc.score, lc.label)
+            sa.select(pc.id, pc.prediction, pc.score, lc.label)
             .join(t.labels, sa.and_(lc.model == pc.model, lc.id == pc.id))
             .where(pc.model == model, pc.version == version, pc.ts >= start, pc.ts < end)
             .order_by(pc.ts, pc.id)
@@ -311,6 +311,7 @@ class SQLStore:
             predictions=[r.prediction for r in rows],
             scores=[None if r.score is None else float(r.score) for r in rows],
             labels=[r.label for r in rows],
+            ids=[r.id for r in rows],
         )
 
     def count_predictions(self, model: str, version: str, start: float, end: float) -> int:

@@ -227,6 +227,8 @@ async function modelPage() {
   const s = main.series;
   document.getElementById("empty-note").hidden = s.length > 0;
   ingestCounts(model);  // not awaited: the charts do not wait for it
+  rootCauses(model).catch(fail);  // nor for the root causes
+  misclassified(model).catch(fail);  // nor for the error analysis
   const mark = markers(alerts.alerts || []);
   const many = versions(s).size > 1;
 
@@ -392,6 +394,7 @@ async function featurePage() {
   ]);
   const s = ts.series;
   document.getElementById("empty-note").hidden = s.length > 0 || dist.current !== null;
+  exampleRows(model, feature, at).catch(fail);  // not awaited
   const mine = (alerts.alerts || []).filter((a) => a.labels[key] === feature ||
     (a.evidence.drifted_features || []).some((d) => d.feature === feature));
   const mark = markers(mine);
@@ -521,6 +524,10 @@ function alertRow(a) {
     evidence.append(el("div", {}, el("a", { href: featureUrl(a.model, d.feature, ev.windows ? alertTime(a) : undefined) }, d.feature),
       ` ${d.method || ""} ${fmt(d.statistic)} > ${fmt(d.threshold)}`));
   }
+  if ((ev.root_causes || []).length) {  // the window's multivariate root causes
+    evidence.append(el("div", { class: "sub" }, "why: the features behind the change"),
+      causesTable(a.model, ev.root_causes, ev.windows ? alertTime(a) : undefined));
+  }
   const outcome = el("td");
   for (const n of ev.notifications || []) {
     const what = [n.event, n.status || (n.ok ? "sent" : "failed")].filter(Boolean).join(" ");
@@ -537,6 +544,92 @@ function alertRow(a) {
     el("td", {}, ev.windows ? when(alertTime(a)) : a.started_at ? when(a.started_at) : "–"),
     el("td", {}, a.resolved_at ? when(a.resolved_at) : "–"),
     evidence, outcome);
+}
+
+// -- why did it change: multivariate verdicts, root causes, example rows -------------------
+
+function causesTable(model, causes, at) {
+  const table = el("table", { class: "table causes-table" });
+  table.append(el("thead", {}, el("tr", {}, ...["#", "feature", "part in the drift"].map((h) => el("th", {}, h)))));
+  const body = el("tbody");
+  causes.forEach((c, i) => {
+    const width = Math.max(0, Math.min(100, Math.round(100 * c.score)));
+    body.append(el("tr", { "data-feature": c.feature },
+      el("td", {}, String(i + 1)),
+      el("td", {}, el("a", { href: featureUrl(model, c.feature, at) }, c.feature)),
+      el("td", { class: "num" }, el("span", { class: "cause-bar", style: `width:${width}px` }), " " + pct(c.score))));
+  });
+  table.append(body);
+  return table;
+}
+
+async function rootCauses(model) {
+  const node = document.getElementById("causes");
+  if (!node) return;
+  const data = await api("/v1/models/" + encodeURIComponent(model) + "/causes");
+  const f = data.findings;
+  if (!f) {
+    node.replaceChildren(el("p", { class: "nodata" }, "No multivariate verdict in this range " +
+      "(multivariate drift is off for this model, or no window has a row sample yet)."));
+    return;
+  }
+  const name = { pca: "PCA reconstruction error", domain_classifier: "Domain classifier AUC" };
+  const items = f.verdicts.map((v) => el("li", { class: v.drifted ? "bad" : "ok", "data-method": v.method },
+    `${name[v.method] || v.method}: ${v.drifted ? "drift" : "no drift"} (${fmt(v.statistic)} vs threshold ${fmt(v.threshold)})`));
+  node.replaceChildren(el("p", { class: "sub" }, "Window starting " + when(f.window_start)),
+    el("ul", { class: "plain", id: "multivariate-verdicts" }, ...items));
+  if (f.root_causes.length) {
+    const table = causesTable(model, f.root_causes, f.window_start);
+    table.id = "root-cause-table";
+    node.append(table, el("p", { class: "hint" }, "A feature's part is its share of the domain " +
+      "classifier's permutation importance (times the model's importance of it, when given): " +
+      "a feature can matter jointly without drifting alone."));
+  }
+}
+
+async function exampleRows(model, feature, at) {
+  const node = document.getElementById("example-rows");
+  if (!node) return;
+  const path = "/v1/models/" + encodeURIComponent(model) + "/features/" + encodeURIComponent(feature) + "/examples";
+  const data = await api(path, at === null ? {} : { window: String(at) });
+  if (!data.rows.length) {
+    node.replaceChildren(el("p", { class: "nodata" }, data.sampled ?
+      `No value outside what the reference saw among the ${data.sampled} sampled rows of the latest window.` :
+      "No row sample for this model (it keeps one with multivariate drift or reservoir_size)."));
+    return;
+  }
+  const columns = Object.keys(data.rows[0]);
+  const table = el("table", { class: "table", id: "example-table" },
+    el("thead", {}, el("tr", {}, ...columns.map((c) => el("th", { class: c === feature ? "bad" : "" }, c === "__id__" ? "id" : c)))),
+    el("tbody", {}, ...data.rows.map((r) => el("tr", {}, ...columns.map((c) => el("td", { class: c === feature ? "bad" : "" },
+      r[c] === null ? "–" : typeof r[c] === "number" ? fmt(r[c], 4) : String(r[c])))))));
+  node.replaceChildren(el("p", { class: "sub" }, `${data.matching} of ${data.sampled} sampled rows of the window ` +
+    `starting ${when(data.window_start)} have ${feature} ${data.reason}; the first ${data.rows.length}:`), table);
+}
+
+function rowsTable(id, rows, highlight) {
+  const columns = Object.keys(rows[0]);
+  const cell = (c, v) => el("td", { class: highlight.includes(c) ? "bad" : "" },
+    v === null ? "–" : typeof v === "number" ? fmt(v, 4) : String(v));
+  return el("table", { class: "table", id },
+    el("thead", {}, el("tr", {}, ...columns.map((c) => el("th", { class: highlight.includes(c) ? "bad" : "" }, c === "__id__" ? "id" : c)))),
+    el("tbody", {}, ...rows.map((r) => el("tr", {}, ...columns.map((c) => cell(c, r[c]))))));
+}
+
+async function misclassified(model) {
+  const node = document.getElementById("misclassified");
+  if (!node) return;
+  const data = await api("/v1/models/" + encodeURIComponent(model) + "/misclassified");
+  if (!data.rows.length) {
+    node.replaceChildren(el("p", { class: "nodata" }, data.labelled ?
+      `No mistake among the ${data.labelled} sampled rows with labels.` :
+      "No sampled row with a label yet (labels arrive with log_labels; rows are sampled with multivariate drift or reservoir_size)."));
+    return;
+  }
+  const what = data.kind === "regression" ? "furthest off" : "misclassified";
+  node.replaceChildren(el("p", { class: "sub" }, `${data.matching} of ${data.labelled} sampled rows with labels ` +
+    `of the window starting ${when(data.window_start)} ${data.kind === "regression" ? "(largest errors first)" : "are wrong"}; ` +
+    `the first ${data.rows.length} ${what}:`), rowsTable("misclassified-table", data.rows, ["label"]));
 }
 
 // -- controls: range picker, model selector, refresh ---------------------------------------

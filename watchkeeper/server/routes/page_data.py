@@ -25,6 +25,8 @@ router = APIRouter(tags=["dashboard"])
 
 _SERIES_LIMIT = 40
 """Names per ``/series`` request: enough for any page, bounded for the server."""
+_LABEL_WINDOWS = 120
+"""Base windows searched, newest first, for one with labels (error analysis)."""
 
 
 def _resolve(
@@ -109,3 +111,90 @@ def get_distribution(
     rng = _resolve(service, model, range, since, until)
     data = views.distribution(service.monitor(model), feature, rng, version=chosen_version(version))
     return {"model": model, "range": _range_json(rng), **json_ready(data)}
+
+
+@router.get("/v1/models/{model}/causes")
+def get_causes(
+    model: str,
+    service: ServiceDep,
+    range: str = "1d",
+    since: float | None = None,
+    until: float | None = None,
+    version: str | None = None,
+    window: float | None = None,
+) -> dict[str, Any]:
+    """Why did it change: the multivariate verdicts and the root-cause ranking of the
+    newest base window of the range that has them (``window``: that window's start)."""
+    from watchkeeper.monitor.multivariate import latest_findings
+
+    rng = _resolve(service, model, range, since, until)
+    m = service.monitor(model)
+    lo, hi = (window, window + m.window_seconds) if window is not None else (rng.since, rng.until)
+    found = latest_findings(service.store, model, version or m.version, m.window_seconds, lo, hi)
+    return {"model": model, "range": _range_json(rng), "findings": json_ready(found)}
+
+
+@router.get("/v1/models/{model}/features/{feature:path}/examples")
+def get_examples(
+    model: str,
+    feature: str,
+    service: ServiceDep,
+    range: str = "1d",
+    since: float | None = None,
+    until: float | None = None,
+    version: str | None = None,
+    window: float | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> dict[str, Any]:
+    """Example rows of the newest base window of the range (``window``: that window's
+    start) whose ``feature`` is outside what the reference saw, from the window's row
+    sample (kept when the model keeps one: ``reservoir_size``)."""
+    from watchkeeper.monitor.examples import example_rows
+    from watchkeeper.monitor.window import merged_state
+    from watchkeeper.store import WindowKey
+
+    rng = _resolve(service, model, range, since, until)
+    m = service.monitor(model)
+    ver, size = version or m.version, m.window_seconds
+    lo, hi = (window, window + size) if window is not None else (rng.since, rng.until)
+    starts = service.store.window_starts(model, ver, size, lo, hi)
+    out: dict[str, Any] = {"reason": "", "rows": [], "matching": 0, "sampled": 0}
+    state = merged_state(service.store, WindowKey(model, ver, starts[-1], size)) if starts else None
+    if state is not None and m.reference is not None:
+        out = example_rows(state, m.reference, feature, limit)
+    start = starts[-1] if starts else None
+    return {"model": model, "feature": feature, "window_start": start, **json_ready(out)}
+
+
+@router.get("/v1/models/{model}/misclassified")
+def get_misclassified(
+    model: str,
+    service: ServiceDep,
+    range: str = "1d",
+    since: float | None = None,
+    until: float | None = None,
+    version: str | None = None,
+    window: float | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> dict[str, Any]:
+    """Error analysis: sampled rows of the newest base window of the range with labels
+    (``window``: that window's start) that the model got wrong (classification) or
+    furthest off (regression), each with its label."""
+    from watchkeeper.monitor.examples import misclassified_rows
+    from watchkeeper.monitor.window import merged_state
+    from watchkeeper.store import WindowKey
+
+    rng = _resolve(service, model, range, since, until)
+    m = service.monitor(model)
+    ver, size = version or m.version, m.window_seconds
+    lo, hi = (window, window + size) if window is not None else (rng.since, rng.until)
+    out: dict[str, Any] = {"kind": "", "rows": [], "matching": 0, "labelled": 0}
+    start = None
+    # the newest windows only: each costs a query, and labels arrive within hours
+    for begin in reversed(service.store.window_starts(model, ver, size, lo, hi)[-_LABEL_WINDOWS:]):
+        labelled = service.store.labelled(model, ver, begin, begin + size)
+        state = merged_state(service.store, WindowKey(model, ver, begin, size))
+        if labelled.ids and state is not None:
+            out, start = misclassified_rows(state, labelled, m.task, limit), begin
+            break
+    return {"model": model, "window_start": start, **json_ready(out)}
