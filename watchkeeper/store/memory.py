@@ -216,6 +216,7 @@ class MemoryStore:
             predictions=[p.prediction for p, _ in rows],
             scores=[p.score for p, _ in rows],
             labels=[label for _, label in rows],
+            segments=[p.segment for p, _ in rows],
         )
 
     def count_predictions(self, model: str, version: str, start: float, end: float) -> int:
