@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from watchkeeper.monitor.analysis import analyse_window, merged_state, performance_points
 from watchkeeper.monitor.baseline import Baseline
 from watchkeeper.monitor.issues import Issues
+from watchkeeper.monitor.segments import SegmentPart
 from watchkeeper.monitor.window import WindowState, merge_states
 from watchkeeper.monitor.windows import RollupSpan
 from watchkeeper.store import Store, WindowKey
@@ -36,6 +37,8 @@ class Analyser:
         The clock, stamping what is written.
     issues
         Where failed analyses are counted.
+    segments
+        Drift and performance per segment (``None``: no segments).
 
     Notes
     -----
@@ -69,7 +72,9 @@ class Analyser:
         *,
         now: Callable[[], float],
         issues: Issues,
+        segments: SegmentPart | None = None,
     ) -> None:
+        self.segments = segments
         self.store = store
         self.baseline = baseline
         self.sizes = tuple(sizes)
@@ -91,6 +96,9 @@ class Analyser:
             points = analyse_window(state, key, reference, task)
             labelled = self.store.labelled(key.model, key.version, key.start, key.end)
             points += performance_points(key, labelled, state.requests, task)
+            if self.segments is not None:
+                points += self.segments.drift_points(state, key)
+                points += self.segments.performance_points(state, key, labelled, task)
             self.store.write_points(points, now=self.now())
         except Exception:
             self.issues.analysis_errors += 1
@@ -106,6 +114,8 @@ class Analyser:
             return False
         labelled = self.store.labelled(key.model, key.version, key.start, key.end)
         points = performance_points(key, labelled, state.requests, self.baseline.task)
+        if self.segments is not None:
+            points += self.segments.performance_points(state, key, labelled, self.baseline.task)
         self.store.write_points(points, now=self.now())
         return True
 

@@ -16,6 +16,7 @@ from typing import Any, Literal, TypedDict
 
 from watchkeeper.errors import ConfigError
 from watchkeeper.monitor._inputs import PREDICTION
+from watchkeeper.profile.segments import DEFAULT_TOP_K
 from watchkeeper.stats import DriftConfig
 from watchkeeper.units import parse_duration
 
@@ -93,6 +94,8 @@ class MonitorOptions(TypedDict, total=False):
     batch_size: int
     max_future_skew: str | float | None
     protected_series: Sequence[str]
+    segments: Sequence[str]
+    segment_top_k: int
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,13 @@ class MonitorConfig:
     """Custom metric names always kept in a window, ahead of the per-window cap on
     series (:data:`~watchkeeper.monitor.window.MAX_SERIES`, first come): e.g. the metrics
     alert rules watch, so a flood of other names cannot push them out."""
+    segments: tuple[str, ...] = ()
+    """Segment columns (``["region", "channel"]``): each window also keeps a profile per
+    value of each, for drift and performance per segment
+    (:mod:`watchkeeper.monitor.segments`)."""
+    segment_top_k: int = DEFAULT_TOP_K
+    """Values of a segment column tracked one by one (the reference's most frequent);
+    the rest are counted as ``other``, which bounds memory and metric labels."""
 
     @classmethod
     def from_options(
@@ -154,6 +164,8 @@ class MonitorConfig:
         batch_size: int = 1024,
         max_future_skew: str | float | None = "5m",
         protected_series: Sequence[str] = (),
+        segments: Sequence[str] = (),
+        segment_top_k: int = DEFAULT_TOP_K,
     ) -> MonitorConfig:
         """Validate the options in their human forms (the Monitor's keyword arguments).
 
@@ -220,6 +232,18 @@ class MonitorConfig:
                 value=protected_series,
                 expected="a list of metric names",
             )
+        segment_columns = _segment_columns(segments)
+        if (
+            isinstance(segment_top_k, bool)
+            or not isinstance(segment_top_k, int)
+            or segment_top_k < 1
+        ):
+            raise ConfigError(
+                f"segment_top_k: expected an integer >= 1, got {segment_top_k!r}",
+                field="segment_top_k",
+                value=segment_top_k,
+                expected="an integer >= 1",
+            )
         return cls(
             window_seconds=window_seconds,
             grace_seconds=grace_seconds,
@@ -234,12 +258,25 @@ class MonitorConfig:
             column_methods=dict(column_methods or {}),
             max_future_skew_seconds=skew,
             protected_series=tuple(protected_series),
+            segments=segment_columns,
+            segment_top_k=segment_top_k,
         )
 
     @property
     def sizes(self) -> tuple[float, ...]:
         """Every analysed window size: the base window, then the rollups."""
         return (self.window_seconds, *self.rollup_seconds)
+
+
+def _segment_columns(segments: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(segments, str) or not all(isinstance(c, str) and c for c in segments):
+        raise ConfigError(
+            f"segments: expected a list of column names, got {segments!r}",
+            field="segments",
+            value=segments,
+            expected="a list of column names",
+        )
+    return tuple(dict.fromkeys(segments))
 
 
 def resolve_config(config: MonitorConfig | None, options: MonitorOptions) -> MonitorConfig:

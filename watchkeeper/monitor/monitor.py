@@ -38,7 +38,8 @@ class Monitor:
         keywords: ``window``, ``grace``, ``rollups``, ``outputs``, ``task``, ``positive``,
         ``drift`` (a :class:`DriftConfig` or a mapping of its fields),
         ``column_methods``, ``retention``, ``window_retention``, ``batch_size``,
-        ``max_future_skew``, ``protected_series``; not both.
+        ``max_future_skew``, ``protected_series``, ``segments`` (segment columns, e.g.
+        ``["region", "channel"]``), ``segment_top_k``; not both.
     schema, reference
         Columns, kinds and roles (default: the reference's, else inferred); what "normal"
         looks like: data, a file path or a :class:`DatasetProfile` (default: the latest
@@ -99,13 +100,22 @@ class Monitor:
         self._closed = False
         self._parts = MonitorParts.build(self.store, model, version, self.writer, config, clock)
         self._parts.baseline.start(reference, schema, now=clock.now())
+        self._learn_segments(reference)
 
     def set_reference(self, reference: Any, *, schema: Schema | None = None) -> int:
         """Use a new reference for the windows that open from now on; returns its id.
         Past metric points keep the id of the reference they were computed against."""
         with self._lock:
             baseline = self._parts.baseline
-            return baseline.set_reference(reference, schema=schema, now=self.clock.now())
+            ref_id = baseline.set_reference(reference, schema=schema, now=self.clock.now())
+            self._learn_segments(reference)
+            return ref_id
+
+    def _learn_segments(self, reference: Any) -> None:
+        """Profile the reference's rows per segment (segments configured, data given)."""
+        ref = self._parts.baseline.reference
+        if ref is not None:
+            self._parts.segments.learn(ref.id, reference, ref.profile)
 
     def log(
         self,

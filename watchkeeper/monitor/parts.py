@@ -20,6 +20,7 @@ from watchkeeper.monitor.ingest import Ingestion
 from watchkeeper.monitor.issues import Issues
 from watchkeeper.monitor.labels import LabelJoin
 from watchkeeper.monitor.predictions import PendingPredictions
+from watchkeeper.monitor.segments import SegmentPart
 from watchkeeper.monitor.window import WindowState
 from watchkeeper.monitor.windows import Windows
 from watchkeeper.store import Store, WindowKey
@@ -57,6 +58,7 @@ class MonitorParts:
     closer: WindowCloser
     ingestion: Ingestion
     labels: LabelJoin
+    segments: SegmentPart
 
     @property
     def unsaved_seq(self) -> int | None:
@@ -80,17 +82,28 @@ class MonitorParts:
         listeners = Listeners()
         background = Background(f"watchkeeper-analyser-{model}-{version}")
         baseline = Baseline(store, model, version, config)
+        segments = SegmentPart(config)
 
         def open_state(start: float) -> WindowState:
             # a window closed before a restart (or a replay) continues from this writer's
             # saved state, never from zero
             key = WindowKey(model, version, start, config.window_seconds)
             mine = store.window_partials(key).get(writer)
-            return baseline.new_state() if mine is None else WindowState.from_bytes(mine)
+            if mine is not None:
+                return WindowState.from_bytes(mine)
+            state = baseline.new_state()
+            if segments.enabled and baseline.schema is not None:
+                ref = baseline.reference
+                state.segments = segments.new_set(
+                    baseline.schema, None if ref is None else (ref.id, ref.profile)
+                )
+            return state
 
         windows = Windows(config, open_state)
         predictions = PendingPredictions(model, version, store, background)
-        analyser = Analyser(store, baseline, config.sizes, now=now, issues=issues)
+        analyser = Analyser(
+            store, baseline, config.sizes, now=now, issues=issues, segments=segments
+        )
         closer = WindowCloser(
             store,
             model,
@@ -111,6 +124,7 @@ class MonitorParts:
             now=now,
             batch_size=config.batch_size,
             on_time=closer.advance,
+            segments=segments,
         )
         labels = LabelJoin(store, model, version, windows, analyser, now=now)
         return cls(
@@ -124,6 +138,7 @@ class MonitorParts:
             closer,
             ingestion,
             labels,
+            segments,
         )
 
 

@@ -553,7 +553,7 @@ def test_point_names_list_every_name_the_analysis_writes() -> None:
     from watchkeeper.monitor.analysis import POINT_NAMES
 
     rng = np.random.default_rng(25)
-    m = _monitor(rng, rollups=())
+    m = _monitor(rng, rollups=(), segments=["city"])  # the segment points too
     feats, outs = _batch(rng, 300)
     ids = [str(i) for i in range(300)]
     m.log(feats, outs, ids=ids, timestamps=np.full(300, 5.0), latency=0.01, error="x",
