@@ -179,3 +179,15 @@ def test_stationary_segments_are_flagged_at_most_at_the_false_alarm_rate() -> No
         alarms += any(s.flagged for s in ranking)
     # Bonferroni keeps the family-wise rate at or below alpha; binomial slack of 3 sd
     assert alarms / trials <= alpha + 3 * math.sqrt(alpha * (1 - alpha) / trials)
+
+
+def test_a_small_segment_with_a_larger_raw_drop_ranks_below_a_certain_drop() -> None:
+    reference = {"south": SegmentOutcome(5000, 4500), "tiny": SegmentOutcome(300, 290)}
+    current = {"south": SegmentOutcome(1000, 800), "tiny": SegmentOutcome(30, 24)}
+    south, tiny = rank_segments(current, reference)
+    assert tiny.drop > south.drop  # raw: the tiny one looks worse ...
+    assert south.segment == "south" and south.low > tiny.low  # ... but is far less certain
+    # the brief's case: 30 rows with one error against a perfect reference
+    current["tiny"], reference["tiny"] = SegmentOutcome(30, 29), SegmentOutcome(300, 300)
+    south, tiny = rank_segments(current, reference)
+    assert (south.segment, tiny.flagged) == ("south", False)
