@@ -244,3 +244,14 @@ def test_stationary_segments_drift_at_most_at_the_false_alarm_rate() -> None:
     # Bonferroni over a column's segments keeps "any segment drifted" at or below alpha
     assert alarms / windows <= alpha + 3 * np.sqrt(alpha * (1 - alpha) / windows)
     m.close()
+
+
+def test_the_collector_config_passes_segments_to_the_monitor() -> None:
+    from watchkeeper.service.config import parse_config
+
+    doc = {"models": {"churn": {"segments": ["region", "channel"], "segment_top_k": 5}}}
+    monitor = parse_config(doc).models["churn"].monitor
+    assert (monitor.segments, monitor.segment_top_k) == (("region", "channel"), 5)
+    doc["models"]["churn"]["segment_top_k"] = 0
+    with pytest.raises(ConfigError, match=r"^models\.churn\.segment_top_k: expected"):
+        parse_config(doc)
