@@ -192,6 +192,7 @@ def compare_segments(
     )
     rows: list[SegmentRow] = []
     for part in ref_sets:
+        block: list[SegmentRow] = []
         cur_part = cur_sets[part.column]
         m = len(part.values) + 1
         drift = dataclasses.replace(config, false_alarm_rate=config.false_alarm_rate / m)
@@ -236,7 +237,7 @@ def compare_segments(
                     + (f": {', '.join(names)}" if names else "")
                     + f" (false-alarm rate {config.false_alarm_rate:g} over {m} segments)"
                 )
-            rows.append(
+            block.append(
                 SegmentRow(
                     part.column,
                     segment,
@@ -248,15 +249,15 @@ def compare_segments(
                     ranking.get(segment),
                 )
             )
-    rows.sort(key=_row_key)
+        rows += sorted(block, key=_row_key)
     return SegmentsReport(tuple(columns), tuple(rows), metric, config.false_alarm_rate)
 
 
-def _row_key(row: SegmentRow) -> tuple[str, float, int, float, str]:
+def _row_key(row: SegmentRow) -> tuple[float, int, float, str]:
     """Weakest first (the lower bound of the drop), then drifted, then by name."""
     w = row.performance
     low = -w.low if w is not None and not np.isnan(w.low) else np.inf
-    return (row.column, low, 0 if row.drifted else 1, -(row.drift_share or 0.0), row.segment)
+    return (low, 0 if row.drifted else 1, -(row.drift_share or 0.0), row.segment)
 
 
 def compare_segment_frames(
