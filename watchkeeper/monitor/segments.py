@@ -8,10 +8,12 @@ with the window's vectorised batch update, stored with the window and merged lik
 When the window is analysed:
 
 - **drift per segment**: each segment's profile against the same segment of the
-  reference (the reference's rows of that value), with the usual calibrated verdict
-  (:class:`~watchkeeper.stats.DriftDetector`), at a false-alarm rate divided by the
-  number of segments of the column (Bonferroni), so that on stationary data the chance
-  that any segment of a column is flagged stays at the configured rate;
+  reference (the reference's rows of that value), by
+  :class:`~watchkeeper.stats.DriftDetector` with the settings of
+  :func:`~watchkeeper.stats.segments.segment_drift_config`: a false-alarm rate divided by
+  the number of segments of the column (Bonferroni), so that on stationary data the
+  chance that any segment of a column is flagged stays at the configured rate, judged on
+  the methods' analytic p-values (no simulation per segment);
 - **performance per segment** (with labels): kept predictions carry their row's
   segments (``Prediction.segment``), so the labelled rows of a window split by segment:
   accuracy and confusion (classification) or mean absolute error (regression) per
@@ -25,7 +27,6 @@ profiles and performance but no drift verdict.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import warnings
 from collections.abc import Mapping, Sequence
@@ -44,7 +45,7 @@ from watchkeeper.profile import DatasetProfile
 from watchkeeper.profile.segments import OTHER_SEGMENT, SegmentSet
 from watchkeeper.schema import Schema, ValidatedBatch
 from watchkeeper.stats import DriftDetector
-from watchkeeper.stats.segments import outcomes_by_segment, rank_segments
+from watchkeeper.stats.segments import outcomes_by_segment, rank_segments, segment_drift_config
 from watchkeeper.store import Labelled, MetricPoint, WindowKey, labels_key
 
 __all__ = ["MAX_SEGMENT_CLASSES", "MIN_REFERENCE_ROWS", "SegmentPart"]
@@ -161,10 +162,9 @@ class SegmentPart:
         profile = ref[column].profiles.get(segment)
         if profile is None or profile.n_rows < MIN_REFERENCE_ROWS:
             return None
-        drift = self.config.drift
-        # Bonferroni over the column's segments: any false alarm among them at rate alpha
-        drift = dataclasses.replace(drift, false_alarm_rate=drift.false_alarm_rate / max(m, 1))
-        detector = DriftDetector(drift, column_methods=dict(self.config.column_methods))
+        methods = dict(self.config.column_methods)
+        drift = segment_drift_config(self.config.drift, m, methods)
+        detector = DriftDetector(drift, column_methods=methods)
         self._detectors[key] = detector.fit(profile)
         return self._detectors[key]
 

@@ -5,7 +5,8 @@ values (the reference's ``top_k`` most frequent, plus ``other``) and profiled pe
 segment (:class:`~watchkeeper.profile.segments.SegmentSet`, batch by batch). Each
 segment is then judged like a whole dataset, against the same segment of the reference,
 by :class:`~watchkeeper.stats.DriftDetector` at the false-alarm rate divided by the
-number of segments of the column (Bonferroni). When both files carry the ``label`` and
+number of segments of the column (Bonferroni; on analytic p-values:
+:func:`~watchkeeper.stats.segments.segment_drift_config`). When both files carry the ``label`` and
 ``prediction`` columns, the section also ranks the segments by how much their accuracy
 (or, for a numeric label, their mean absolute error) got worse than in the reference
 (:func:`~watchkeeper.stats.segments.rank_segments`).
@@ -37,6 +38,7 @@ from watchkeeper.stats.segments import (
     WeakSegment,
     outcomes_by_segment,
     rank_segments,
+    segment_drift_config,
 )
 from watchkeeper.tables import BATCH_ROWS
 
@@ -195,7 +197,7 @@ def compare_segments(
         block: list[SegmentRow] = []
         cur_part = cur_sets[part.column]
         m = len(part.values) + 1
-        drift = dataclasses.replace(config, false_alarm_rate=config.false_alarm_rate / m)
+        drift = segment_drift_config(config, m, column_methods)
         ranking: dict[str, WeakSegment] = {}
         if metric is not None:
             ranked = rank_segments(

@@ -37,6 +37,7 @@ in Medicine* 17, 873–890.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -48,6 +49,8 @@ from scipy import stats as sps
 
 from watchkeeper.jsonable import json_ready
 from watchkeeper.stats._validate import config_error
+from watchkeeper.stats.config import DriftConfig
+from watchkeeper.stats.drift import METHODS
 
 __all__ = [
     "SegmentMetric",
@@ -57,6 +60,7 @@ __all__ = [
     "newcombe_interval",
     "outcomes_by_segment",
     "rank_segments",
+    "segment_drift_config",
     "wilson_interval",
 ]
 
@@ -342,6 +346,34 @@ def rank_segments(
 def _rank_key(s: WeakSegment) -> tuple[bool, float, float, str]:
     unknown = math.isnan(s.low)
     return (unknown, 0.0 if unknown else -s.low, 0.0 if math.isnan(s.drop) else -s.drop, s.segment)
+
+
+def segment_drift_config(
+    config: DriftConfig, n_segments: int, column_methods: Mapping[str, str] | None = None
+) -> DriftConfig:
+    """The drift settings of each of ``n_segments`` segments of one column.
+
+    The false-alarm rate is divided by the number of segments (Bonferroni), so that when
+    nothing changed the chance that *any* segment of the column drifts stays at
+    ``config.false_alarm_rate``. The verdict uses the methods' analytic p-values
+    (``mode="p_value"``: two-sample laws, conservative for ``ks_binned``) whenever every
+    method in use has one — the defaults do: the natural spread would need about ``m``
+    times more null draws per segment, simulated again for each segment's bin shares,
+    which costs seconds per segment at fit time. Otherwise (a configured method without
+    an analytic p-value) it keeps the natural spread at the divided rate.
+
+    Examples
+    --------
+    >>> cfg = segment_drift_config(DriftConfig(false_alarm_rate=0.01), 5)
+    >>> cfg.mode, round(cfg.false_alarm_rate, 4)
+    ('p_value', 0.002)
+    """
+    names = [config.method, *(column_methods or {}).values()]
+    analytic = all(n is None or (n in METHODS and METHODS[n].has_p_value) for n in names)
+    mode = "p_value" if analytic else config.mode
+    return dataclasses.replace(
+        config, mode=mode, false_alarm_rate=config.false_alarm_rate / max(n_segments, 1)
+    )
 
 
 def outcomes_by_segment(
