@@ -38,7 +38,14 @@ from watchkeeper.profile.dataset import ColumnLayout, DatasetProfile
 from watchkeeper.schema import Encoded, Schema, ValidatedBatch
 from watchkeeper.types import FloatArray, IntArray
 
-__all__ = ["DEFAULT_TOP_K", "OTHER_SEGMENT", "SEGMENT_K", "SegmentProfile", "SegmentSet"]
+__all__ = [
+    "DEFAULT_TOP_K",
+    "FLUSH_ROWS",
+    "OTHER_SEGMENT",
+    "SEGMENT_K",
+    "SegmentProfile",
+    "SegmentSet",
+]
 
 DEFAULT_TOP_K = 20
 """Values of a segment column tracked one by one; the rest are ``"other"``."""
@@ -46,6 +53,10 @@ OTHER_SEGMENT = "other"
 """The segment of untracked and missing values (a real value ``"other"`` joins it)."""
 SEGMENT_K = 64
 """KLL accuracy parameter of per-segment profiles (about 2.5% rank error)."""
+FLUSH_ROWS = 8192
+"""Rows buffered before they are folded into the per-segment profiles (also folded
+whenever the profiles are read): the buffer holds at most this many rows plus one
+batch, as validated arrays."""
 _SEGMENT_KINDS = ("categorical", "boolean", "text")
 
 
@@ -58,6 +69,31 @@ def _check_top_k(top_k: Any) -> int:
             expected="an integer >= 1",
         )
     return top_k
+
+
+def _concat(batches: Sequence[ValidatedBatch]) -> ValidatedBatch:
+    """One batch of the rows of several (their dictionaries appended: a value may then
+    have two codes, which the profiles count as one)."""
+    if len(batches) == 1:
+        return batches[0]
+    columns: dict[str, Any] = {}
+    for name, first in batches[0].columns.items():
+        parts = [b.columns[name] for b in batches]
+        if isinstance(first, Encoded):
+            encoded = [p for p in parts if isinstance(p, Encoded)]
+            if all(p.values is first.values for p in encoded):
+                columns[name] = Encoded(np.concatenate([p.codes for p in encoded]), first.values)
+                continue
+            offsets = np.cumsum([0, *(len(p.values) for p in encoded[:-1])])
+            codes = [
+                np.where(p.codes >= 0, p.codes + o, -1)
+                for p, o in zip(encoded, offsets, strict=True)
+            ]
+            values = np.concatenate([p.values for p in encoded])
+            columns[name] = Encoded(np.concatenate(codes), values)
+        else:
+            columns[name] = np.concatenate([np.asarray(p) for p in parts])
+    return ValidatedBatch(sum(b.n_rows for b in batches), columns)
 
 
 def _take(batch: ValidatedBatch, idx: IntArray) -> ValidatedBatch:
@@ -136,8 +172,27 @@ class SegmentProfile:
         self.top_k = _check_top_k(top_k)
         self.k = k
         self.fixed = values is not None
-        self.values: list[str] = list(values or [])[: self.top_k]
-        self.profiles: dict[str, DatasetProfile] = {}
+        self._values: list[str] = list(values or [])[: self.top_k]
+        self._profiles: dict[str, DatasetProfile] = {}
+        self._pending: list[tuple[ValidatedBatch, FloatArray | None]] = []
+        self._pending_rows = 0
+
+    @property
+    def values(self) -> list[str]:
+        """The tracked values (each has its own profile; the rest are ``other``)."""
+        self.flush()
+        return self._values
+
+    @property
+    def profiles(self) -> dict[str, DatasetProfile]:
+        """``{segment: profile}`` of the segments seen (buffered rows are added first)."""
+        self.flush()
+        return self._profiles
+
+    @profiles.setter
+    def profiles(self, profiles: dict[str, DatasetProfile]) -> None:
+        self.flush()
+        self._profiles = profiles
 
     @classmethod
     def for_reference(
@@ -186,18 +241,18 @@ class SegmentProfile:
     def assign(self, data: Encoded) -> tuple[list[str], IntArray]:
         """Each row's segment: the keys and one index into them per row (growing the
         tracked values first come when not fixed)."""
-        index = {v: i for i, v in enumerate(self.values)}
+        index = {v: i for i, v in enumerate(self._values)}
         lut = np.empty(len(data.values) + 1, dtype=np.int64)
         for code, value in enumerate(data.values.tolist()):
             text = str(value)
             i = index.get(text)
-            if i is None and not self.fixed and len(self.values) < self.top_k:
+            if i is None and not self.fixed and len(self._values) < self.top_k:
                 present = bool(np.any(data.codes == code))
                 if present:
-                    i = index[text] = len(self.values)
-                    self.values.append(text)
+                    i = index[text] = len(self._values)
+                    self._values.append(text)
             lut[code] = -1 if i is None else i
-        keys = [*self.values, OTHER_SEGMENT]
+        keys = [*self._values, OTHER_SEGMENT]
         lut[lut == -1] = len(keys) - 1
         lut[-1] = len(keys) - 1  # code -1 (missing) reads lut[-1]
         return keys, lut[data.codes]
@@ -207,12 +262,33 @@ class SegmentProfile:
     ) -> SegmentProfile:
         """Add a validated batch, each row to its segment's profile; returns self.
 
-        One stable sort groups the rows, then each segment present gets one vectorised
-        profile update: the cost is one sort plus one update per segment present.
+        Batches are buffered until :data:`FLUSH_ROWS` rows wait (or anything is read),
+        then one stable sort groups the rows and each segment present gets one
+        vectorised profile update: a profile update has a fixed cost per column, which
+        small batches split over 21 segments would pay 21 times per batch.
         """
-        data = batch.columns.get(self.column)
-        if not isinstance(data, Encoded) or batch.n_rows == 0:
+        if batch.n_rows == 0 or not isinstance(batch.columns.get(self.column), Encoded):
             return self
+        self._pending.append((batch, timestamps))
+        self._pending_rows += batch.n_rows
+        if self._pending_rows >= FLUSH_ROWS:
+            self.flush()
+        return self
+
+    def flush(self) -> None:
+        """Fold the buffered rows into the segments' profiles."""
+        if not self._pending:
+            return
+        pending, self._pending, self._pending_rows = self._pending, [], 0
+        batch = _concat([b for b, _ in pending])
+        ts: FloatArray | None = None
+        if all(t is not None for _, t in pending):
+            ts = np.concatenate([np.asarray(t, dtype=np.float64) for _, t in pending])
+        self._fold(batch, ts)
+
+    def _fold(self, batch: ValidatedBatch, timestamps: FloatArray | None) -> None:
+        data = batch.columns[self.column]
+        assert isinstance(data, Encoded)  # checked in update
         keys, rows = self.assign(data)
         order = np.argsort(rows, kind="stable")
         bounds = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=len(keys)))))
@@ -221,12 +297,11 @@ class SegmentProfile:
             if lo == hi:
                 continue
             idx = order[lo:hi]
-            profile = self.profiles.get(key)
+            profile = self._profiles.get(key)
             if profile is None:
-                profile = self.profiles[key] = self._new()
-            ts = None if timestamps is None else np.asarray(timestamps)[idx]
+                profile = self._profiles[key] = self._new()
+            ts = None if timestamps is None else timestamps[idx]
             profile.update_validated(_take(batch, idx), timestamps=ts)
-        return self
 
     def update_table(self, data: Any) -> SegmentProfile:
         """Validate a table against the schema (lenient) and add it; returns self."""
@@ -270,7 +345,7 @@ class SegmentProfile:
             self.column, self.schema, layout=self.layout, values=values, top_k=self.top_k, k=self.k
         )
         out.fixed = fixed
-        out.profiles = profiles
+        out._profiles = profiles
         return out
 
     def to_state(self) -> dict[str, Any]:
@@ -297,7 +372,7 @@ class SegmentProfile:
             k=int(state["k"]),
         )
         out.fixed = bool(state["fixed"])
-        out.profiles = {str(k): DatasetProfile.from_bytes(b) for k, b in state["profiles"].items()}
+        out._profiles = {str(k): DatasetProfile.from_bytes(b) for k, b in state["profiles"].items()}
         return out
 
 
@@ -357,18 +432,6 @@ class SegmentSet:
         for part in self.parts.values():
             part.update_table(data)
         return self
-
-    def row_segments(self, batch: ValidatedBatch) -> list[dict[str, str]]:
-        """Each row's segment per column, ``[{column: segment}, ...]`` (for the label join)."""
-        out: list[dict[str, str]] = [{} for _ in range(batch.n_rows)]
-        for column, part in self.parts.items():
-            data = batch.columns.get(column)
-            if not isinstance(data, Encoded):
-                continue
-            keys, rows = part.assign(data)
-            for row, i in zip(out, rows.tolist(), strict=True):
-                row[column] = keys[i]
-        return out
 
     def merge(self, other: SegmentSet) -> SegmentSet:
         """Merge column by column; a column only one side has is kept as it is."""

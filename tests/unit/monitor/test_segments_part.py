@@ -255,3 +255,21 @@ def test_the_collector_config_passes_segments_to_the_monitor() -> None:
     doc["models"]["churn"]["segment_top_k"] = 0
     with pytest.raises(ConfigError, match=r"^models\.churn\.segment_top_k: expected"):
         parse_config(doc)
+
+
+def test_small_batches_buffered_equal_one_batch() -> None:
+    from watchkeeper.profile import profile_table
+
+    rng = np.random.default_rng(8)
+    df = _frame(rng, 20_000)
+    ref = profile_table(df[["age", "region", "channel"]])
+    whole = SegmentSet.for_reference(["region"], ref).update_table(df)
+    pieces = SegmentSet.for_reference(["region"], ref)
+    for lo in range(0, len(df), 700):  # each piece has its own dictionaries
+        pieces.update_table(df.iloc[lo : lo + 700])
+    for segment, profile in whole["region"].profiles.items():
+        other = pieces["region"].profiles[segment]
+        assert other.n_rows == profile.n_rows
+        assert other.columns["channel"].counts == profile.columns["channel"].counts
+        assert other.columns["age"].mean == pytest.approx(profile.columns["age"].mean)
+        assert list(other.columns["age"].bin_counts) == list(profile.columns["age"].bin_counts)
