@@ -120,14 +120,20 @@ class SegmentPart:
         when the window is analysed."""
         if not self.columns:
             return None
-        per_column = []
-        for column in self.columns:
-            texts = _inputs.as_texts(columns.get(column), n)
-            per_column.append((column, texts))
+        per_column = [(c, _inputs.as_texts(columns.get(c), n)) for c in self.columns]
+        keys: dict[tuple[str | None, ...], str | None] = {}
         out: list[str | None] = []
-        for i in range(n):
-            row = {c: v[:MAX_VALUE_CHARS] for c, t in per_column if (v := t[i]) is not None}
-            out.append(labels_key(row) if row else None)
+        # one JSON text per distinct combination of values, not per row
+        for combo in zip(*(texts for _, texts in per_column), strict=True):
+            key = keys.get(combo, "")
+            if key == "":
+                row = {
+                    c: v[:MAX_VALUE_CHARS]
+                    for (c, _), v in zip(per_column, combo, strict=True)
+                    if v is not None
+                }
+                key = keys[combo] = labels_key(row) if row else None
+            out.append(key)
         return out
 
     # -- references -----------------------------------------------------------------
