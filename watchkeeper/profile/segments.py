@@ -53,7 +53,7 @@ OTHER_SEGMENT = "other"
 """The segment of untracked and missing values (a real value ``"other"`` joins it)."""
 SEGMENT_K = 64
 """KLL accuracy parameter of per-segment profiles (about 2.5% rank error)."""
-FLUSH_ROWS = 8192
+FLUSH_ROWS = 16_384
 """Rows buffered before they are folded into the per-segment profiles (also folded
 whenever the profiles are read): the buffer holds at most this many rows plus one
 batch, as validated arrays."""
@@ -72,8 +72,7 @@ def _check_top_k(top_k: Any) -> int:
 
 
 def _concat(batches: Sequence[ValidatedBatch]) -> ValidatedBatch:
-    """One batch of the rows of several (their dictionaries appended: a value may then
-    have two codes, which the profiles count as one)."""
+    """One batch of the rows of several (their dictionaries merged into one)."""
     if len(batches) == 1:
         return batches[0]
     columns: dict[str, Any] = {}
@@ -85,12 +84,17 @@ def _concat(batches: Sequence[ValidatedBatch]) -> ValidatedBatch:
                 columns[name] = Encoded(np.concatenate([p.codes for p in encoded]), first.values)
                 continue
             offsets = np.cumsum([0, *(len(p.values) for p in encoded[:-1])])
-            codes = [
-                np.where(p.codes >= 0, p.codes + o, -1)
-                for p, o in zip(encoded, offsets, strict=True)
-            ]
-            values = np.concatenate([p.values for p in encoded])
-            columns[name] = Encoded(np.concatenate(codes), values)
+            codes = np.concatenate(
+                [
+                    np.where(p.codes >= 0, p.codes + o, -1)
+                    for p, o in zip(encoded, offsets, strict=True)
+                ]
+            )
+            # one dictionary of distinct values, so each profile loops over each value once
+            text = np.concatenate([p.values for p in encoded]).astype(str)
+            values, inverse = np.unique(text, return_inverse=True)
+            mapped = np.where(codes >= 0, inverse[np.maximum(codes, 0)], -1)
+            columns[name] = Encoded(mapped, values.astype(object))
         else:
             columns[name] = np.concatenate([np.asarray(p) for p in parts])
     return ValidatedBatch(sum(b.n_rows for b in batches), columns)
