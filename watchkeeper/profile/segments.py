@@ -33,6 +33,12 @@ import numpy as np
 
 from watchkeeper.errors import ColumnNotFoundError, ConfigError, ProfileFormatError
 from watchkeeper.profile import codec
+from watchkeeper.profile._segment_parts import (
+    concat_batches,
+    layout_from_state,
+    layout_state,
+    take_rows,
+)
 from watchkeeper.profile.categorical import CategoricalProfile
 from watchkeeper.profile.dataset import ColumnLayout, DatasetProfile
 from watchkeeper.schema import Encoded, Schema, ValidatedBatch
@@ -69,44 +75,6 @@ def _check_top_k(top_k: Any) -> int:
             expected="an integer >= 1",
         )
     return top_k
-
-
-def _concat(batches: Sequence[ValidatedBatch]) -> ValidatedBatch:
-    """One batch of the rows of several (their dictionaries merged into one)."""
-    if len(batches) == 1:
-        return batches[0]
-    columns: dict[str, Any] = {}
-    for name, first in batches[0].columns.items():
-        parts = [b.columns[name] for b in batches]
-        if isinstance(first, Encoded):
-            encoded = [p for p in parts if isinstance(p, Encoded)]
-            if all(p.values is first.values for p in encoded):
-                columns[name] = Encoded(np.concatenate([p.codes for p in encoded]), first.values)
-                continue
-            offsets = np.cumsum([0, *(len(p.values) for p in encoded[:-1])])
-            codes = np.concatenate(
-                [
-                    np.where(p.codes >= 0, p.codes + o, -1)
-                    for p, o in zip(encoded, offsets, strict=True)
-                ]
-            )
-            # one dictionary of distinct values, so each profile loops over each value once
-            text = np.concatenate([p.values for p in encoded]).astype(str)
-            values, inverse = np.unique(text, return_inverse=True)
-            mapped = np.where(codes >= 0, inverse[np.maximum(codes, 0)], -1)
-            columns[name] = Encoded(mapped, values.astype(object))
-        else:
-            columns[name] = np.concatenate([np.asarray(p) for p in parts])
-    return ValidatedBatch(sum(b.n_rows for b in batches), columns)
-
-
-def _take(batch: ValidatedBatch, idx: IntArray) -> ValidatedBatch:
-    columns: dict[str, Any] = {}
-    for name, data in batch.columns.items():
-        columns[name] = (
-            Encoded(data.codes[idx], data.values) if isinstance(data, Encoded) else data[idx]
-        )
-    return ValidatedBatch(len(idx), columns)
 
 
 class SegmentProfile:
@@ -284,7 +252,7 @@ class SegmentProfile:
         if not self._pending:
             return
         pending, self._pending, self._pending_rows = self._pending, [], 0
-        batch = _concat([b for b, _ in pending])
+        batch = concat_batches([b for b, _ in pending])
         ts: FloatArray | None = None
         if all(t is not None for _, t in pending):
             ts = np.concatenate([np.asarray(t, dtype=np.float64) for _, t in pending])
@@ -305,7 +273,7 @@ class SegmentProfile:
             if profile is None:
                 profile = self._profiles[key] = self._new()
             ts = None if timestamps is None else timestamps[idx]
-            profile.update_validated(_take(batch, idx), timestamps=ts)
+            profile.update_validated(take_rows(batch, idx), timestamps=ts)
 
     def update_table(self, data: Any) -> SegmentProfile:
         """Validate a table against the schema (lenient) and add it; returns self."""
@@ -452,7 +420,7 @@ class SegmentSet:
             {
                 "type": "segment_set",
                 "schema": None if first is None else first.schema.to_dict(),
-                "layout": None if first is None else _layout_state(first.layout),
+                "layout": None if first is None else layout_state(first.layout),
                 "columns": {c: p.to_state() for c, p in self.parts.items()},
             }
         )
@@ -472,7 +440,7 @@ class SegmentSet:
             if state["schema"] is None:
                 return cls({})
             schema = Schema.from_dict(state["schema"])
-            layout = _layout_from_state(state["layout"])
+            layout = layout_from_state(state["layout"])
             return cls(
                 {
                     c: SegmentProfile.from_state(s, schema, layout)
@@ -488,23 +456,3 @@ class SegmentSet:
                 value=None,
                 expected="a complete segment set",
             ) from exc
-
-
-def _layout_state(layout: Mapping[str, ColumnLayout]) -> dict[str, Any]:
-    return {
-        name: {
-            "edges": None if lay.get("edges") is None else np.asarray(lay["edges"]).tolist(),
-            "categories": lay.get("categories"),
-        }
-        for name, lay in layout.items()
-    }
-
-
-def _layout_from_state(state: Mapping[str, Any]) -> dict[str, ColumnLayout]:
-    return {
-        name: {
-            "edges": None if lay["edges"] is None else np.asarray(lay["edges"], dtype=np.float64),
-            "categories": lay["categories"],
-        }
-        for name, lay in state.items()
-    }
