@@ -113,9 +113,10 @@ class Monitor:
 
     def _learn_segments(self, reference: Any) -> None:
         """Profile the reference's rows per segment (segments configured, data given)."""
-        ref = self._parts.baseline.reference
+        baseline = self._parts.baseline
+        ref = baseline.reference
         if ref is not None:
-            self._parts.segments.learn(ref.id, reference, ref.profile)
+            self._parts.segments.learn(ref.id, reference, ref.profile, baseline.task)
 
     def log(
         self,

@@ -17,8 +17,10 @@ When the window is analysed:
 - **performance per segment** (with labels): kept predictions carry their row's
   segments (``Prediction.segment``), so the labelled rows of a window split by segment:
   accuracy and confusion (classification) or mean absolute error (regression) per
-  segment, and :func:`~watchkeeper.stats.segments.rank_segments` ranks them against the
-  rest of the window's traffic, by the lower confidence bound of the drop.
+  segment, and :func:`~watchkeeper.stats.segments.rank_segments` ranks them by the lower
+  confidence bound of the drop against the same segment of the reference, when the
+  reference's schema has a column of role ``label`` (its rows then carry their ground
+  truth), else against the rest of the window's traffic.
 
 Per-segment references are learnt from reference *data* (a data frame, mapping or data
 file); a reference given only as a profile has no per-segment rows, so its segments get
@@ -35,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from watchkeeper._batch import Columns
+from watchkeeper._batch import Columns, to_columns
 from watchkeeper.errors import WatchkeeperWarning
 from watchkeeper.monitor import _inputs
 from watchkeeper.monitor.analysis import Task
@@ -45,7 +47,13 @@ from watchkeeper.profile import DatasetProfile
 from watchkeeper.profile.segments import OTHER_SEGMENT, SegmentSet
 from watchkeeper.schema import Schema, ValidatedBatch
 from watchkeeper.stats import DriftDetector
-from watchkeeper.stats.segments import outcomes_by_segment, rank_segments, segment_drift_config
+from watchkeeper.stats.segments import (
+    SegmentMetric,
+    SegmentOutcome,
+    outcomes_by_segment,
+    rank_segments,
+    segment_drift_config,
+)
 from watchkeeper.store import Labelled, MetricPoint, WindowKey, labels_key
 
 __all__ = ["MAX_SEGMENT_CLASSES", "MIN_REFERENCE_ROWS", "SegmentPart"]
@@ -79,6 +87,7 @@ class SegmentPart:
         self.config = config
         self._templates: dict[int | None, SegmentSet] = {}
         self._references: dict[int, SegmentSet] = {}
+        self._reference_outcomes: dict[int, dict[str, dict[str, SegmentOutcome]]] = {}
         self._detectors: dict[tuple[int, str, str], DriftDetector] = {}
 
     @property
@@ -138,9 +147,18 @@ class SegmentPart:
 
     # -- references -----------------------------------------------------------------
 
-    def learn(self, ref_id: int | None, reference: Any, profile: DatasetProfile | None) -> None:
+    def learn(
+        self,
+        ref_id: int | None,
+        reference: Any,
+        profile: DatasetProfile | None,
+        task: Task | None = None,
+    ) -> None:
         """Profile the reference's rows per segment (``reference``: data, or a data file;
-        a profile has no rows and is skipped)."""
+        a profile has no rows and is skipped). When the reference's schema has a column
+        of role ``label`` beside the prediction, its performance per segment becomes the
+        baseline of the weak-segment ranking (else each segment is compared with the rest
+        of the window's traffic)."""
         if not self.columns or ref_id is None or profile is None or ref_id in self._references:
             return
         if isinstance(reference, DatasetProfile) or reference is None:
@@ -153,9 +171,12 @@ class SegmentPart:
             reference = read_table(Path(reference))
         usable = [c for c in self.columns if c in profile.schema]
         usable = [c for c in usable if profile.schema[c].kind not in ("numeric", "datetime")]
-        self._references[ref_id] = SegmentSet.for_reference(
-            usable, profile, top_k=self.top_k
-        ).update_table(reference)
+        segments = SegmentSet.for_reference(usable, profile, top_k=self.top_k)
+        self._references[ref_id] = segments.update_table(reference)
+        if task is not None:
+            outcomes = _reference_outcomes(segments, reference, profile.schema, task)
+            if outcomes:
+                self._reference_outcomes[ref_id] = outcomes
 
     def _detector(self, ref_id: int, column: str, segment: str, m: int) -> DriftDetector | None:
         key = (ref_id, column, segment)
@@ -241,8 +262,11 @@ class SegmentPart:
             tracked = set(part.values)
             segs = [_bucket(r.get(part.column), tracked) for r in rows]
             outcomes = outcomes_by_segment(segs, values, metric)  # type: ignore[arg-type]
+            ref_id = state.reference_id
+            reference = {} if ref_id is None else self._reference_outcomes.get(ref_id, {})
             ranking = rank_segments(
                 outcomes,
+                reference.get(part.column),
                 column=part.column,
                 metric=metric,  # type: ignore[arg-type]
                 false_alarm_rate=self.config.drift.false_alarm_rate,
@@ -262,6 +286,36 @@ class SegmentPart:
             if task.kind == "classification":
                 out += _confusion(key, part.column, segs, labelled, task)
         return out
+
+
+def _reference_outcomes(
+    segments: SegmentSet, reference: Any, schema: Schema, task: Task
+) -> dict[str, dict[str, SegmentOutcome]]:
+    """Per segment column and segment, the reference's labelled outcomes (empty without
+    a ``label`` column or a prediction)."""
+    label = next((c.name for c in schema.columns if c.role == "label"), None)
+    columns, n = to_columns(reference)
+    if label is None or task.prediction is None or task.kind is None:
+        return {}
+    if label not in columns or task.prediction not in columns:
+        return {}
+    if task.kind == "regression":
+        y = _inputs.as_floats(columns[label], n)
+        values = y - _inputs.as_floats(columns[task.prediction], n)
+        metric: SegmentMetric = "mae"
+    else:
+        truth = _inputs.as_texts(columns[label], n)
+        pred = _inputs.as_texts(columns[task.prediction], n)
+        values = np.array(
+            [np.nan if t is None else float(t == p) for t, p in zip(truth, pred, strict=True)]
+        )
+        metric = "accuracy"
+    out = {}
+    for part in segments:
+        tracked = set(part.values)
+        segs = [_bucket(v, tracked) for v in _inputs.as_texts(columns.get(part.column), n)]
+        out[part.column] = outcomes_by_segment(segs, values, metric)
+    return out
 
 
 def _bucket(value: str | None, tracked: set[str]) -> str:

@@ -273,3 +273,31 @@ def test_small_batches_buffered_equal_one_batch() -> None:
         assert other.columns["channel"].counts == profile.columns["channel"].counts
         assert other.columns["age"].mean == pytest.approx(profile.columns["age"].mean)
         assert list(other.columns["age"].bin_counts) == list(profile.columns["age"].bin_counts)
+
+
+def test_a_reference_with_a_label_column_is_the_baseline_of_the_ranking() -> None:
+    rng = np.random.default_rng(6)
+    ref = _frame(rng, 6_000)
+    schema = {
+        "age": "numeric",
+        "region": "categorical",
+        "channel": "categorical",
+        "label": {"kind": "categorical", "role": "label"},
+        "prediction": {"kind": "categorical", "role": "output"},
+    }
+    m = Monitor("m", reference=ref, schema=schema, store="memory://", clock=ManualClock(0.0),
+                grace=0, rollups=(), max_future_skew=None, segments=["region"])  # fmt: skip
+    cur = _frame(rng, 4_000, south_accuracy=0.5)
+    ids = _log(m, cur, 0.0, "c")
+    m.flush()
+    m.log_labels(ids, cur["label"].to_numpy(object))
+    drop = _by_segment(m, "segment_performance_drop", "region")
+    for region in REGIONS:
+        before, now = ref[ref["region"] == region], cur[cur["region"] == region]
+        expected = accuracy_score(before["label"], before["prediction"]) - accuracy_score(
+            now["label"], now["prediction"]
+        )
+        assert drop[region] == pytest.approx(expected)
+    rank = _by_segment(m, "segment_rank", "region")
+    assert min(rank, key=rank.__getitem__) == "south"
+    m.close()

@@ -51,7 +51,8 @@ async function segmentsView(model) {
   document.getElementById("segments-metric").textContent = metric === "segment_mae" ? "MAE" : "accuracy";
   note.textContent = (labelled === null ? "No labelled window yet: rows and drift of the window of " + when(counted) :
     "Performance of the window of " + when(labelled) + " (the latest with labels); rows and drift of " +
-    when(counted)) + ". Each segment is compared with the rest of the traffic of its column.";
+    when(counted)) + ". Each segment is compared with the same segment of the reference when the " +
+    "reference has labels, else with the rest of the traffic of its column.";
   // weakest first across segment columns: by the lower bound of the drop (what each column's
   // segment_rank sorts on), segments without labels last
   const low = (r) => r.segment_performance_drop_low ?? -Infinity;
