@@ -68,6 +68,10 @@ def monitor_rows_per_second(
         for lo in range(0, len(cur), batch):
             hi = lo + batch
             m.log(features.iloc[lo:hi], outputs.iloc[lo:hi], timestamps=ts[lo:hi])
+        # rows still buffered for the segments are folded in too (as saving would)
+        for state in m._parts.windows._open.values():
+            for part in state.segments or ():
+                part.flush()
         best = min(best, time.perf_counter() - t0)
     m._parts.background.close()  # no flush: only the logging is measured
     return len(cur) / best
