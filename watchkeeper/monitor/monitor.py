@@ -100,6 +100,7 @@ class Monitor:
         self._closed = False
         self._parts = MonitorParts.build(self.store, model, version, self.writer, config, clock)
         self._parts.baseline.start(reference, schema, now=clock.now())
+        self._parts.segments.check(self._parts.baseline.schema)
         self._learn_segments(reference)
 
     def set_reference(self, reference: Any, *, schema: Schema | None = None) -> int:

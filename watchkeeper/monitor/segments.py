@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from watchkeeper._batch import Columns, to_columns
-from watchkeeper.errors import WatchkeeperWarning
+from watchkeeper.errors import ConfigError, WatchkeeperWarning
 from watchkeeper.monitor import _inputs
 from watchkeeper.monitor.analysis import Task
 from watchkeeper.monitor.config import MonitorConfig
@@ -93,6 +93,34 @@ class SegmentPart:
     @property
     def enabled(self) -> bool:
         return bool(self.columns)
+
+    def check(self, schema: Schema | None) -> None:
+        """Fail at load on a segment column the known schema lacks or cannot split by.
+
+        Raises
+        ------
+        ConfigError
+            A segment column is not in ``schema``, or is numeric or a datetime.
+        """
+        if schema is None:
+            return
+        for column in self.columns:
+            if column not in schema:
+                raise ConfigError(
+                    f"segments: column {column!r} is not in the schema; expected one of: "
+                    f"{', '.join(schema.names)}",
+                    field="segments",
+                    value=column,
+                    expected=", ".join(schema.names),
+                )
+            if schema[column].kind in ("numeric", "datetime"):
+                raise ConfigError(
+                    f"segments: column {column!r} is {schema[column].kind}; expected a "
+                    "categorical, boolean or text column",
+                    field="segments",
+                    value=column,
+                    expected="a categorical, boolean or text column",
+                )
 
     # -- windows --------------------------------------------------------------------
 

@@ -301,3 +301,16 @@ def test_a_reference_with_a_label_column_is_the_baseline_of_the_ranking() -> Non
     rank = _by_segment(m, "segment_rank", "region")
     assert min(rank, key=rank.__getitem__) == "south"
     m.close()
+
+
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [("regoin", "not in the schema"), ("age", "is numeric")],
+)
+def test_a_segment_column_the_schema_cannot_split_by_fails_at_load(
+    column: str, message: str
+) -> None:
+    rng = np.random.default_rng(10)
+    with pytest.raises(ConfigError, match=message) as info:
+        _monitor(rng, segments=[column])
+    assert info.value.field == "segments"
