@@ -167,6 +167,14 @@ class SegmentOutcome:
         Correct predictions (``accuracy``) or the sum of absolute errors (``mae``).
     total_sq
         Sum of squared absolute errors (``mae`` only; 0 for ``accuracy``).
+
+    Examples
+    --------
+    >>> both = SegmentOutcome(100, 90) + SegmentOutcome(50, 40)
+    >>> both.n, round(both.value, 3)
+    (150, 0.867)
+    >>> SegmentOutcome.from_errors([1.0, -3.0, float("nan")]).value
+    2.0
     """
 
     n: int
@@ -234,6 +242,12 @@ class WeakSegment:
         worse) and its interval at ``confidence``.
     flagged
         The drop's one-sided lower bound at the Bonferroni level is above 0 (module Notes).
+
+    Examples
+    --------
+    >>> weak = rank_segments({"a": SegmentOutcome(400, 300), "b": SegmentOutcome(600, 560)})[0]
+    >>> weak.segment, weak.baseline, round(weak.drop, 3), weak.flagged
+    ('a', 'rest', 0.183, True)
     """
 
     column: str
