@@ -129,6 +129,8 @@ _O = ("output",)
 _OM = ("output", "method")
 _PERF = "Performance from labels, by metric."
 _EST = "Performance estimated from scores."
+_S = ("segment_column", "segment")
+_SEG_PERF = "Performance from labels per segment, by metric."
 
 # fmt: off
 METRICS: tuple[MetricSpec, ...] = (
@@ -260,6 +262,34 @@ METRICS: tuple[MetricSpec, ...] = (
                "watchkeeper_estimated_performance", _EST, prometheus_metric="recall"),
     MetricSpec("estimated_f1", "performance", (), "ratio",
                "watchkeeper_estimated_performance", _EST, prometheus_metric="f1"),
+    # segments (MonitorConfig.segments): the segment label holds the top-K values + other
+    MetricSpec("segment_rows", "inputs", _S, "count", "watchkeeper_segment_predictions",
+               "Predictions in the window per segment (top values of a segment column)."),
+    MetricSpec("segment_drift_share", "inputs", _S, "ratio", "watchkeeper_segment_drift_share",
+               "Share of features drifted within a segment vs the same segment's reference."),
+    MetricSpec("segment_drifted_features", "inputs", _S, "count", None,
+               "Features drifted within a segment."),
+    MetricSpec("segment_drifted", "inputs", _S, "boolean", "watchkeeper_segment_drifted",
+               "1 when a feature drifted within the segment (corrected over segments)."),
+    MetricSpec("segment_labelled_rows", "performance", _S, "count",
+               "watchkeeper_segment_labelled_rows", "Labelled predictions per segment."),
+    MetricSpec("segment_accuracy", "performance", _S, "ratio", "watchkeeper_segment_performance",
+               _SEG_PERF, prometheus_metric="accuracy"),
+    MetricSpec("segment_mae", "performance", _S, "1", "watchkeeper_segment_performance",
+               _SEG_PERF, prometheus_metric="mae"),
+    MetricSpec("segment_performance_drop", "performance", _S, "1",
+               "watchkeeper_segment_performance_drop",
+               "How much worse a segment performs than its baseline (> 0 is worse)."),
+    MetricSpec("segment_performance_drop_low", "performance", _S, "1", None,
+               "Lower bound of the drop's 95% interval (what the ranking sorts on)."),
+    MetricSpec("segment_performance_drop_high", "performance", _S, "1", None,
+               "Upper bound of the drop's 95% interval."),
+    MetricSpec("segment_flagged", "performance", _S, "boolean", "watchkeeper_segment_flagged",
+               "1 when the segment's drop is significant (corrected over segments)."),
+    MetricSpec("segment_rank", "performance", _S, "1", None,
+               "Rank of the segment among its column's segments, 1 the weakest."),
+    MetricSpec("segment_confusion", "performance", (*_S, "actual", "predicted"), "count", None,
+               "Labelled predictions of a segment per pair of actual and predicted class."),
 )
 # fmt: on
 """Every metric point, grouped by family in the order the analysis writes them."""

@@ -50,7 +50,7 @@ def _classifier(rng: np.random.Generator) -> Monitor:
         "score": score,
     }
     monitor = Monitor("clf", reference=reference, store="memory://", clock=ManualClock(),
-                      grace=0, rollups=(), positive="churn",
+                      grace=0, rollups=(), positive="churn", segments=["city"],
                       multivariate={"n_permutations": 9, "max_iter": 10})  # fmt: skip
     n = 400
     age = rng.normal(55, 10, n).astype(object)  # drifted
@@ -81,16 +81,17 @@ def _classifier(rng: np.random.Generator) -> Monitor:
 
 
 def _regressor(rng: np.random.Generator) -> Monitor:
-    """A regression model with its labels: the regression metrics."""
+    """A regression model with its labels: the regression metrics (per segment too)."""
     n_ref = 2_000
-    reference = {"rooms": rng.normal(3, 1, n_ref), "prediction": rng.normal(300, 50, n_ref)}
+    reference = {"rooms": rng.normal(3, 1, n_ref), "region": rng.choice(["n", "s"], n_ref),
+                 "prediction": rng.normal(300, 50, n_ref)}  # fmt: skip
     monitor = Monitor("reg", reference=reference, store="memory://", clock=ManualClock(),
-                      grace=0, rollups=(), task="regression")  # fmt: skip
+                      grace=0, rollups=(), task="regression", segments=["region"])  # fmt: skip
     n = 200
     predictions = rng.normal(300, 50, n)
     ids = [f"r{i}" for i in range(n)]
-    monitor.log({"rooms": rng.normal(3, 1, n)}, {"prediction": predictions}, ids=ids,
-                timestamps=rng.uniform(0, W, n))  # fmt: skip
+    monitor.log({"rooms": rng.normal(3, 1, n), "region": rng.choice(["n", "s"], n)},
+                {"prediction": predictions}, ids=ids, timestamps=rng.uniform(0, W, n))  # fmt: skip
     monitor.flush()
     monitor.log_labels(ids, predictions + rng.normal(0, 10, n))
     return monitor

@@ -65,6 +65,14 @@ def _with_multivariate(result: Any, reference: Path, current: Path, false_alarm_
     return add_multivariate(result, ref, cur, MultivariateConfig(false_alarm_rate=false_alarm_rate))
 
 
+_Segment = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--segment",
+        help="A segment column (e.g. region): drift, and with label and prediction columns "
+        "the weakest segments, per value of it; repeatable",
+    ),
+]
 _EngineOpt = Annotated[
     str,
     typer.Option(
@@ -105,6 +113,57 @@ def _compare(reference: Path, current: Path, engine: str, **options: Any) -> Any
         column_methods=methods,
         progress=tell,
     )
+
+
+def _segments(
+    reference: Path, current: Path, columns: list[str] | None, engine: str, **options: Any
+) -> Any:
+    """The segments section of ``report``/``check`` (``None`` without ``--segment``).
+
+    Raises
+    ------
+    ConfigError
+        ``--segment`` with another engine than local.
+    """
+    if not columns:
+        return None
+    from watchkeeper.errors import ConfigError
+    from watchkeeper.report.segments import compare_segment_files
+    from watchkeeper.stats import DriftConfig
+
+    if engine != "local":
+        raise ConfigError(
+            f"--segment: not available with --engine {engine}; expected --engine local",
+            field="segment",
+            value=engine,
+            expected="--engine local",
+        )
+    config = DriftConfig(
+        method=options["method"],
+        false_alarm_rate=options["false_alarm_rate"],
+        drift_share=options["drift_share"],
+    )
+    return compare_segment_files(
+        reference,
+        current,
+        columns,
+        config=config,
+        column_methods=column_methods(options["column_method"]),
+    )
+
+
+def _with_segments(doc: dict[str, Any], segments: Any) -> dict[str, Any]:
+    if segments is not None:
+        doc["segments"] = segments.to_dict()
+    return doc
+
+
+def _sections(segments: Any) -> list[Any]:
+    if segments is None:
+        return []
+    from watchkeeper.report.segments import render_segments_html
+
+    return [render_segments_html(segments)]
 
 
 def drift(
@@ -149,39 +208,49 @@ def report(
     drift_share: _DriftShare = 0.5,
     engine: _EngineOpt = "local",
     multivariate: _Multivariate = False,
+    segment: _Segment = None,
 ) -> None:
     """Compare two data files: drift and data quality per column, as HTML (and JSON)."""
-    from watchkeeper.errors import WatchkeeperError
-    from watchkeeper.report import render_html, report_to_json, write_text_atomically
+    import json
 
+    from watchkeeper.errors import WatchkeeperError
+    from watchkeeper.report import render_html, report_to_dict, write_text_atomically
+
+    options: dict[str, Any] = {
+        "false_alarm_rate": false_alarm_rate,
+        "method": method,
+        "column_method": column_method,
+        "drift_share": drift_share,
+    }
     try:
         if multivariate:
             from watchkeeper.report.multivariate import require_files
 
             require_files(reference, current)
-        result = _compare(
-            reference,
-            current,
-            engine,
-            false_alarm_rate=false_alarm_rate,
-            method=method,
-            column_method=column_method,
-            drift_share=drift_share,
-        )
+        result = _compare(reference, current, engine, **options)
         if multivariate:
             result = _with_multivariate(result, reference, current, false_alarm_rate)
-        write_text_atomically(output, render_html(result, title=title))
+        segments = _segments(reference, current, segment, engine, **options)
+        page = render_html(result, title=title, sections=_sections(segments))
+        write_text_atomically(output, page)
+        doc = _with_segments(report_to_dict(result), segments)
+        text = json.dumps(doc, indent=2, allow_nan=False)
         if json_path is not None and json_path != STDOUT:
-            write_text_atomically(json_path, report_to_json(result))
+            write_text_atomically(json_path, text)
     except (WatchkeeperError, OSError) as exc:
         raise fail(exc) from exc
     screen = console
     if json_path == STDOUT:  # stdout is the JSON's: the rest goes to stderr
-        typer.echo(report_to_json(result))
+        typer.echo(text)
         screen = error_console
     screen.print(drift_table(result))
     for note in column_notes(result):
         screen.print(note, markup=False, highlight=False, soft_wrap=True)
+    if segments is not None:
+        from watchkeeper.report.segments import segment_failures
+
+        for line in segment_failures(segments) or ["segments: none drifted or weaker"]:
+            screen.print(line, markup=False, highlight=False, soft_wrap=True)
     to_file = json_path is not None and json_path != STDOUT
     written = f"{output}" + (f" and {json_path}" if to_file else "")
     screen.print(f"report written to {written}", markup=False, highlight=False)
@@ -228,8 +297,12 @@ def check(
             "domain classifier); needs watchkeeper[multivariate]",
         ),
     ] = False,
+    segment: _Segment = None,
 ) -> None:
     """Gate a pipeline on two data files: exit 0 when the check passes, 1 when it fails.
+
+    With ``--segment COL`` it also fails when a segment of COL drifted or got
+    significantly weaker (with label and prediction columns).
 
     Exit codes: 0 the check passed; 1 it failed (one "FAIL condition: reason" line per
     unmet condition, then a summary); 2 bad input: a file that is missing, unreadable, a
@@ -260,29 +333,36 @@ def check(
             from watchkeeper.report.multivariate import require_files
 
             require_files(reference, current)
-        result = _compare(
-            reference,
-            current,
-            engine,
-            false_alarm_rate=false_alarm_rate,
-            method=method,
-            column_method=column_method,
-            drift_share=drift_share,
-        )
+        options: dict[str, Any] = {
+            "false_alarm_rate": false_alarm_rate,
+            "method": method,
+            "column_method": column_method,
+            "drift_share": drift_share,
+        }
+        result = _compare(reference, current, engine, **options)
         if multivariate:
             result = _with_multivariate(result, reference, current, false_alarm_rate)
+        segments = _segments(reference, current, segment, engine, **options)
         outcome = run_check(result, policy)
+        failed_segments: list[str] = []
+        if segments is not None:
+            from watchkeeper.report.segments import segment_failures
+
+            failed_segments = segment_failures(segments)
         text = None
         if json_path is not None:
             import json
 
-            doc = report_to_dict(result)
+            doc = _with_segments(report_to_dict(result), segments)
             doc["check"] = outcome.to_dict()
+            if segments is not None:
+                doc["check"]["segment_failures"] = failed_segments
+                doc["check"]["passed"] = outcome.passed and not failed_segments
             text = json.dumps(doc, indent=2, allow_nan=False)
             if json_path != STDOUT:
                 write_text_atomically(json_path, text)
         if html is not None:
-            write_text_atomically(html, render_html(result))
+            write_text_atomically(html, render_html(result, sections=_sections(segments)))
     except (WatchkeeperError, OSError, ValueError) as exc:
         raise fail(exc) from exc
     screen = console
@@ -292,7 +372,9 @@ def check(
     for failure in outcome.failures:  # one line each, unwrapped: CI logs are grepped
         line = f"FAIL {failure.condition}: {failure.message}"
         screen.print(line, markup=False, highlight=False, soft_wrap=True)
+    for line in failed_segments:
+        screen.print(f"FAIL {line}", markup=False, highlight=False, soft_wrap=True)
     for note in column_notes(result):
         screen.print(note, markup=False, highlight=False, soft_wrap=True)
     screen.print(outcome.summary, markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(0 if outcome.passed else 1)
+    raise typer.Exit(0 if outcome.passed and not failed_segments else 1)

@@ -10,6 +10,7 @@ from watchkeeper.monitor.analysis import analyse_window, merged_state, performan
 from watchkeeper.monitor.baseline import Baseline
 from watchkeeper.monitor.issues import Issues
 from watchkeeper.monitor.multivariate import MultivariateAnalysis
+from watchkeeper.monitor.segments import SegmentPart
 from watchkeeper.monitor.window import WindowState, merge_states
 from watchkeeper.monitor.windows import RollupSpan
 from watchkeeper.store import Store, WindowKey
@@ -39,6 +40,8 @@ class Analyser:
         Where failed analyses are counted.
     multivariate
         Multivariate drift and root causes of each window (``None``: off).
+    segments
+        Drift and performance per segment (``None``: no segments).
 
     Notes
     -----
@@ -73,7 +76,9 @@ class Analyser:
         now: Callable[[], float],
         issues: Issues,
         multivariate: MultivariateAnalysis | None = None,
+        segments: SegmentPart | None = None,
     ) -> None:
+        self.segments = segments
         self.store = store
         self.baseline = baseline
         self.sizes = tuple(sizes)
@@ -98,6 +103,9 @@ class Analyser:
             points += performance_points(key, labelled, state.requests, task)
             if self.multivariate is not None:
                 points += self.multivariate.points(state, key, reference, points)
+            if self.segments is not None:
+                points += self.segments.drift_points(state, key)
+                points += self.segments.performance_points(state, key, labelled, task)
             self.store.write_points(points, now=self.now())
         except Exception:
             self.issues.analysis_errors += 1
@@ -113,6 +121,8 @@ class Analyser:
             return False
         labelled = self.store.labelled(key.model, key.version, key.start, key.end)
         points = performance_points(key, labelled, state.requests, self.baseline.task)
+        if self.segments is not None:
+            points += self.segments.performance_points(state, key, labelled, self.baseline.task)
         self.store.write_points(points, now=self.now())
         return True
 

@@ -16,6 +16,7 @@ from typing import Any, Literal, TypedDict
 
 from watchkeeper.errors import ConfigError
 from watchkeeper.monitor._inputs import PREDICTION
+from watchkeeper.profile.segments import DEFAULT_TOP_K
 from watchkeeper.stats import DriftConfig
 from watchkeeper.stats.multivariate import MultivariateConfig, multivariate_config
 from watchkeeper.units import parse_duration
@@ -100,6 +101,8 @@ class MonitorOptions(TypedDict, total=False):
     protected_series: Sequence[str]
     multivariate: bool | MultivariateConfig | Mapping[str, Any] | None
     reservoir_size: int | None
+    segments: Sequence[str]
+    segment_top_k: int
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,13 @@ class MonitorConfig:
     """Raw rows kept per window (and of the reference) as a uniform sample, for
     multivariate drift, root causes and example rows; 0: none. Default 2,000 when
     ``multivariate`` is on, else 0."""
+    segments: tuple[str, ...] = ()
+    """Segment columns (``["region", "channel"]``): each window also keeps a profile per
+    value of each, for drift and performance per segment
+    (:mod:`watchkeeper.monitor.segments`)."""
+    segment_top_k: int = DEFAULT_TOP_K
+    """Values of a segment column tracked one by one (the reference's most frequent);
+    the rest are counted as ``other``, which bounds memory and metric labels."""
 
     @classmethod
     def from_options(
@@ -170,6 +180,8 @@ class MonitorConfig:
         protected_series: Sequence[str] = (),
         multivariate: bool | MultivariateConfig | Mapping[str, Any] | None = None,
         reservoir_size: int | None = None,
+        segments: Sequence[str] = (),
+        segment_top_k: int = DEFAULT_TOP_K,
     ) -> MonitorConfig:
         """Validate the options in their human forms (the Monitor's keyword arguments).
 
@@ -259,6 +271,18 @@ class MonitorConfig:
                 value=reservoir_size,
                 expected=f">= {mv.min_rows}",
             )
+        segment_columns = _segment_columns(segments)
+        if (
+            isinstance(segment_top_k, bool)
+            or not isinstance(segment_top_k, int)
+            or segment_top_k < 1
+        ):
+            raise ConfigError(
+                f"segment_top_k: expected an integer >= 1, got {segment_top_k!r}",
+                field="segment_top_k",
+                value=segment_top_k,
+                expected="an integer >= 1",
+            )
         return cls(
             window_seconds=window_seconds,
             grace_seconds=grace_seconds,
@@ -275,12 +299,25 @@ class MonitorConfig:
             protected_series=tuple(protected_series),
             multivariate=mv,
             reservoir_size=reservoir_size,
+            segments=segment_columns,
+            segment_top_k=segment_top_k,
         )
 
     @property
     def sizes(self) -> tuple[float, ...]:
         """Every analysed window size: the base window, then the rollups."""
         return (self.window_seconds, *self.rollup_seconds)
+
+
+def _segment_columns(segments: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(segments, str) or not all(isinstance(c, str) and c for c in segments):
+        raise ConfigError(
+            f"segments: expected a list of column names, got {segments!r}",
+            field="segments",
+            value=segments,
+            expected="a list of column names",
+        )
+    return tuple(dict.fromkeys(segments))
 
 
 def resolve_config(config: MonitorConfig | None, options: MonitorOptions) -> MonitorConfig:

@@ -15,6 +15,7 @@ from watchkeeper.monitor.baseline import Baseline
 from watchkeeper.monitor.issues import Issues
 from watchkeeper.monitor.multivariate import sample_columns
 from watchkeeper.monitor.predictions import PendingPredictions
+from watchkeeper.monitor.segments import SegmentPart
 from watchkeeper.monitor.window import WindowState
 from watchkeeper.monitor.windows import Windows
 from watchkeeper.schema import Schema, infer_schema, validate
@@ -54,6 +55,8 @@ class Ingestion:
         Single rows buffered before one vectorised update.
     on_time
         Called with the newest event time of every batch folded in (to close windows).
+    segments
+        Per-segment profiles and the segments kept with predictions (``None``: none).
 
     Notes
     -----
@@ -70,7 +73,9 @@ class Ingestion:
         now: Callable[[], float],
         batch_size: int,
         on_time: Callable[[float], None],
+        segments: SegmentPart | None = None,
     ) -> None:
+        self.segments = segments
         self.baseline = baseline
         self.windows = windows
         self.predictions = predictions
@@ -251,7 +256,8 @@ class Ingestion:
                 ids=ids,
             )
         if ids is not None:
-            self.predictions.keep(columns, ids, ts, self.baseline.task, seq)
+            segs = None if self.segments is None else self.segments.row_segments(columns, n)
+            self.predictions.keep(columns, ids, ts, self.baseline.task, seq, segments=segs)
         self.on_time(float(ts.max()))
 
     def _future(self, ts: np.ndarray) -> np.ndarray | None:
@@ -298,6 +304,7 @@ class Ingestion:
         state.profile.update_validated(batch, timestamps=ts if idx is None else ts[idx])
         if state.sample is not None:
             state.sample.add(sample_columns(batch.columns, ids, idx), m)
+        SegmentPart.fold(state, batch, ts if idx is None else ts[idx])
         state.requests += m
         for issue in batch.issues:
             example = f"{issue.example} in row {issue.row}" if issue.example else ""

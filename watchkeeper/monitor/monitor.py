@@ -43,7 +43,8 @@ class Monitor:
         ``column_methods``, ``retention``, ``window_retention``, ``batch_size``,
         ``max_future_skew``, ``protected_series``, ``multivariate`` (``True`` or a
         :class:`~watchkeeper.stats.multivariate.MultivariateConfig` or a mapping of its
-        fields), ``reservoir_size``; not both.
+        fields), ``reservoir_size``, ``segments`` (segment columns, e.g.
+        ``["region", "channel"]``), ``segment_top_k``; not both.
     schema, reference
         Columns, kinds and roles (default: the reference's, else inferred); what "normal"
         looks like: data, a file path or a :class:`DatasetProfile` (default: the latest
@@ -111,6 +112,8 @@ class Monitor:
         self._parts.ingestion.describe = self._describer
         reference = self._described_reference(reference)
         self._parts.baseline.start(reference, schema, now=clock.now())
+        self._parts.segments.check(self._parts.baseline.schema)
+        self._learn_segments(reference)
 
     def _described_reference(self, reference: Any) -> Any:
         """A raw reference with its media replaced by descriptors (which learn from it:
@@ -126,7 +129,16 @@ class Monitor:
         with self._lock:
             baseline = self._parts.baseline
             reference = self._described_reference(reference)
-            return baseline.set_reference(reference, schema=schema, now=self.clock.now())
+            ref_id = baseline.set_reference(reference, schema=schema, now=self.clock.now())
+            self._learn_segments(reference)
+            return ref_id
+
+    def _learn_segments(self, reference: Any) -> None:
+        """Profile the reference's rows per segment (segments configured, data given)."""
+        baseline = self._parts.baseline
+        ref = baseline.reference
+        if ref is not None:
+            self._parts.segments.learn(ref.id, reference, ref.profile, baseline.task)
 
     def log(
         self,

@@ -22,6 +22,7 @@ from watchkeeper.monitor.issues import Issues
 from watchkeeper.monitor.labels import LabelJoin
 from watchkeeper.monitor.multivariate import MultivariateAnalysis
 from watchkeeper.monitor.predictions import PendingPredictions
+from watchkeeper.monitor.segments import SegmentPart
 from watchkeeper.monitor.window import WindowState
 from watchkeeper.monitor.windows import Windows
 from watchkeeper.store import Store, WindowKey
@@ -59,6 +60,7 @@ class MonitorParts:
     closer: WindowCloser
     ingestion: Ingestion
     labels: LabelJoin
+    segments: SegmentPart
 
     @property
     def unsaved_seq(self) -> int | None:
@@ -82,6 +84,7 @@ class MonitorParts:
         listeners = Listeners()
         background = Background(f"watchkeeper-analyser-{model}-{version}")
         baseline = Baseline(store, model, version, config)
+        segments = SegmentPart(config)
 
         def open_state(start: float) -> WindowState:
             # a window closed before a restart (or a replay) continues from this writer's
@@ -92,13 +95,25 @@ class MonitorParts:
                 return WindowState.from_bytes(mine)
             # each writer's and window's reservoir draws its own keys, so partials merge
             # into one uniform sample
-            return baseline.new_state(stream=zlib.crc32(f"{writer}/{start!r}".encode()))
+            state = baseline.new_state(stream=zlib.crc32(f"{writer}/{start!r}".encode()))
+            if segments.enabled and baseline.schema is not None:
+                ref = baseline.reference
+                state.segments = segments.new_set(
+                    baseline.schema, None if ref is None else (ref.id, ref.profile)
+                )
+            return state
 
         windows = Windows(config, open_state)
         predictions = PendingPredictions(model, version, store, background)
         multivariate = MultivariateAnalysis(config.multivariate) if config.multivariate else None
         analyser = Analyser(
-            store, baseline, config.sizes, now=now, issues=issues, multivariate=multivariate
+            store,
+            baseline,
+            config.sizes,
+            now=now,
+            issues=issues,
+            multivariate=multivariate,
+            segments=segments,
         )
         closer = WindowCloser(
             store,
@@ -120,6 +135,7 @@ class MonitorParts:
             now=now,
             batch_size=config.batch_size,
             on_time=closer.advance,
+            segments=segments,
         )
         labels = LabelJoin(store, model, version, windows, analyser, now=now)
         return cls(
@@ -133,6 +149,7 @@ class MonitorParts:
             closer,
             ingestion,
             labels,
+            segments,
         )
 
 

@@ -115,9 +115,11 @@ class PendingPredictions:
         ts: np.ndarray,
         task: Task,
         seq: int | None = None,
+        *,
+        segments: Sequence[str | None] | None = None,
     ) -> None:
-        """Keep (id, time, prediction, score) of every row with an id; every
-        :data:`CHUNK` of them are handed off to be saved.
+        """Keep (id, time, prediction, score, and the row's ``segments`` when given) of
+        every row with an id; every :data:`CHUNK` of them are handed off to be saved.
 
         Raises
         ------
@@ -146,6 +148,7 @@ class PendingPredictions:
                         float(ts[i]),
                         preds[i],
                         None if math.isnan(score) else score,
+                        None if segments is None else segments[i],
                     )
                 )
         if seq is not None and len(self._pending) > before:

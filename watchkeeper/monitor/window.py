@@ -7,9 +7,13 @@ into hours) and serialises to versioned bytes::
              | u32 length | dataset profile (its own codec, with CRC)
              | u32 length | latency KLL sketch
              [| u32 length | reservoir of raw rows (format 2; empty: none)]
+             [| u8 tag length | tag | u32 length | payload]...   optional tagged extras
 
 The header holds counters: requests, errors by kind, tagged requests, custom metrics
 (count, sum, min, max), events, and data-quality issues with one example reason each.
+Tagged extras follow the three parts, each named by its tag (``segments``: the
+per-segment profiles, :class:`~watchkeeper.profile.segments.SegmentSet` bytes); a reader
+skips tags it does not know, so an extra is added without a new format version.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from watchkeeper.profile import DatasetProfile
 from watchkeeper.profile.categorical import CategoricalProfile
 from watchkeeper.profile.numeric import NumericProfile
 from watchkeeper.profile.reservoir import Reservoir
+from watchkeeper.profile.segments import SegmentSet
 from watchkeeper.store.base import Store, WindowKey
 from watchkeeper.types import FloatArray
 
@@ -87,6 +92,8 @@ class WindowState:
         batch at or below it is already counted.
     sample
         A uniform sample of the window's raw rows (``None``: not kept).
+    segments
+        Profiles per segment of the configured segment columns (``None``: none).
     """
 
     def __init__(
@@ -107,6 +114,7 @@ class WindowState:
         self.issues: dict[str, dict[str, list[Any]]] = {}
         self.max_seq = -1
         self.latency_sum = 0.0
+        self.segments: SegmentSet | None = None
         self._protected: set[str] = set()
 
     # -- updates --------------------------------------------------------------------
@@ -174,6 +182,7 @@ class WindowState:
         out.latency_sum = self.latency_sum + other.latency_sum
         out.latency.merge(self.latency)
         out.latency.merge(other.latency)
+        out.segments = _merge_segments(self.segments, other.segments)
         for src in (self, other):
             for k, n in src.errors.items():
                 out.errors[k] = out.errors.get(k, 0) + n
@@ -216,6 +225,8 @@ class WindowState:
         sample = b"" if self.sample is None else self.sample.to_bytes()
         for part in (header, profile, latency, sample):
             parts += [struct.pack("<I", len(part)), part]
+        if self.segments is not None:
+            parts += _extra(b"segments", self.segments.to_bytes())
         return b"".join(parts)
 
     @classmethod
@@ -247,6 +258,16 @@ class WindowState:
             out.issues = header["issues"]
             out.max_seq = int(header.get("max_seq", -1))
             out.latency_sum = float(header.get("latency_sum", 0.0))
+            while pos < len(data):
+                tag_size = data[pos]
+                tag = data[pos + 1 : pos + 1 + tag_size]
+                (size,) = struct.unpack_from("<I", data, pos + 1 + tag_size)
+                pos += 5 + tag_size
+                if pos + size > len(data):
+                    raise ValueError("truncated extra")
+                if tag == b"segments":
+                    out.segments = SegmentSet.from_bytes(data[pos : pos + size])
+                pos += size
             return out
         except ProfileFormatError:
             raise
@@ -278,6 +299,25 @@ def _loosen(profile: DatasetProfile) -> DatasetProfile:
             elif isinstance(part, CategoricalProfile):
                 part.fixed = False
     return out
+
+
+def _extra(tag: bytes, payload: bytes) -> list[bytes]:
+    return [struct.pack("<B", len(tag)), tag, struct.pack("<I", len(payload)), payload]
+
+
+def _merge_segments(a: SegmentSet | None, b: SegmentSet | None) -> SegmentSet | None:
+    """Both windows' segments; profiles on different references (a coarser window across
+    a change of reference) merge without their bins, as the window's profile does."""
+    if a is None or b is None:
+        return a if b is None else b
+    try:
+        return a.merge(b)
+    except IncompatibleProfilesError:
+        a, b = SegmentSet.from_bytes(a.to_bytes()), SegmentSet.from_bytes(b.to_bytes())
+        for part in (*a, *b):
+            part.profiles = {k: _loosen(p) for k, p in part.profiles.items()}
+            part.layout = {}
+        return a.merge(b)
 
 
 def merge_states(states: Iterable[WindowState]) -> WindowState | None:

@@ -17,11 +17,13 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from watchkeeper import __version__, assets
 from watchkeeper.report.build import ColumnReport, Report
@@ -121,8 +123,11 @@ def _ordered(report: Report) -> list[tuple[int, ColumnReport]]:
     return sorted(enumerate(report.columns), key=key)
 
 
-def render_html(report: Report, *, title: str | None = None) -> str:
-    """The report page as a string (see the module docstring)."""
+def render_html(
+    report: Report, *, title: str | None = None, sections: Sequence[Markup] = ()
+) -> str:
+    """The report page as a string (see the module docstring); ``sections`` are further
+    sections already rendered and escaped (e.g. the segments section), placed last."""
     doc = report_to_dict(report)
     charts: dict[str, Any] = {
         "current_name": f"current ({report.current_name})",
@@ -143,6 +148,7 @@ def render_html(report: Report, *, title: str | None = None) -> str:
         percent=percent,
         generated=datetime.fromtimestamp(report.generated_at, UTC).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
+        sections=list(sections),
         css=assets.read_text("static", "dashboard.css"),
         scripts=[
             _script(_plotly_js()),

@@ -57,6 +57,8 @@ MODEL_KEYS = {
     "future_rows",
     "multivariate",
     "reservoir_size",
+    "segments",
+    "segment_top_k",
 }
 EVENT_TIME_KEYS = ("max_past_age", "future_rows")
 """Model keys read here (event-time bounds at ingestion), not by the MonitorConfig;
@@ -243,7 +245,7 @@ def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
     >>> parse_config({"models": {"churn": {"windw": "5m"}}})
     Traceback (most recent call last):
     ...
-    watchkeeper.errors.ConfigError: models.churn.windw: expected one of: column_methods, drift, future_rows, grace, max_future_skew, max_past_age, multivariate, outputs, positive, protected_series, reference, reservoir_size, retention, rollups, schema, task, version, window, window_retention, got 'windw'
+    watchkeeper.errors.ConfigError: models.churn.windw: expected one of: column_methods, drift, future_rows, grace, max_future_skew, max_past_age, multivariate, outputs, positive, protected_series, reference, reservoir_size, retention, rollups, schema, segment_top_k, segments, task, version, window, window_retention, got 'windw'
     """  # noqa: E501
     if not isinstance(doc, Mapping):
         raise _error("config", doc, "a mapping at the top level")

@@ -63,6 +63,7 @@ predictions = sa.Table(
     sa.Column("ts", DOUBLE, nullable=False),
     sa.Column("prediction", sa.Text, nullable=True),
     sa.Column("score", DOUBLE, nullable=True),
+    sa.Column("segment", sa.Text, nullable=True),
     sa.Index("wk_predictions_time", "model", "version", "ts"),
 )
 

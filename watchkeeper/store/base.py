@@ -89,6 +89,9 @@ class Prediction:
     timestamp: float
     prediction: str | None
     score: float | None
+    segment: str | None = None
+    """The row's segments as :func:`labels_key` text (``{"region": "south"}``), for
+    performance per segment; ``None`` without segments."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,8 @@ class Labelled:
     labels: list[str]
     ids: list[str] = field(default_factory=list)
     """The predictions' ids, in the same order (error analysis finds the rows by them)."""
+    segments: list[str | None] = field(default_factory=list)
+    """Each row's :attr:`Prediction.segment` (empty when the backend keeps none)."""
 
 
 @dataclass(frozen=True)

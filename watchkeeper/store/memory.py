@@ -217,6 +217,7 @@ class MemoryStore:
             scores=[p.score for p, _ in rows],
             labels=[label for _, label in rows],
             ids=[p.id for p, _ in rows],
+            segments=[p.segment for p, _ in rows],
         )
 
     def count_predictions(self, model: str, version: str, start: float, end: float) -> int:

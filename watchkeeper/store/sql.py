@@ -254,6 +254,7 @@ class SQLStore:
                 "ts": p.timestamp,
                 "prediction": p.prediction,
                 "score": _sql_points.num(p.score),
+                "segment": p.segment,
             }
             for p in predictions
         ]
@@ -271,7 +272,9 @@ class SQLStore:
                     pc.model == model, pc.id.in_(unique[i : i + CHUNK])
                 )
                 for r in conn.execute(q):
-                    found[r.id] = Prediction(r.model, r.version, r.id, r.ts, r.prediction, r.score)
+                    found[r.id] = Prediction(
+                        r.model, r.version, r.id, r.ts, r.prediction, r.score, r.segment
+                    )
 
         self._run(work, "find_predictions")
         return found
@@ -301,7 +304,7 @@ class SQLStore:
     def labelled(self, model: str, version: str, start: float, end: float) -> Labelled:
         pc, lc = t.predictions.c, t.labels.c
         q = (
-            sa.select(pc.id, pc.prediction, pc.score, lc.label)
+            sa.select(pc.id, pc.prediction, pc.score, lc.label, pc.segment)
             .join(t.labels, sa.and_(lc.model == pc.model, lc.id == pc.id))
             .where(pc.model == model, pc.version == version, pc.ts >= start, pc.ts < end)
             .order_by(pc.ts, pc.id)
@@ -312,6 +315,7 @@ class SQLStore:
             scores=[None if r.score is None else float(r.score) for r in rows],
             labels=[r.label for r in rows],
             ids=[r.id for r in rows],
+            segments=[r.segment for r in rows],
         )
 
     def count_predictions(self, model: str, version: str, start: float, end: float) -> int:

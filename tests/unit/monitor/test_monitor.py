@@ -553,8 +553,13 @@ def test_point_names_list_every_name_the_analysis_writes() -> None:
     from watchkeeper.monitor.analysis import POINT_NAMES
 
     rng = np.random.default_rng(25)
-    # multivariate drift on too: its points are catalogued names as well
-    m = _monitor(rng, rollups=(), multivariate={"classifier": "always", "n_permutations": 5})
+    # multivariate drift and segments on too: their points are catalogued names as well
+    m = _monitor(
+        rng,
+        rollups=(),
+        multivariate={"classifier": "always", "n_permutations": 5},
+        segments=["city"],
+    )
     feats, outs = _batch(rng, 300)
     ids = [str(i) for i in range(300)]
     m.log(feats, outs, ids=ids, timestamps=np.full(300, 5.0), latency=0.01, error="x",

@@ -155,6 +155,20 @@ def test_predictions_join_labels_once(store: Store) -> None:
     assert store.labelled("m", "1", 0.0, 3.0).labels == ["yes"]
 
 
+def test_labelled_rows_carry_the_segment_kept_with_their_prediction(store: Store) -> None:
+    south = '{"region":"south"}'
+    store.save_predictions(
+        [
+            Prediction("m", "1", "a", 1.0, "yes", None, south),
+            Prediction("m", "1", "b", 2.0, "no", None),
+        ]
+    )
+    assert store.find_predictions("m", ["a"])["a"].segment == south
+    store.save_labels("m", [("a", "yes", 5.0), ("b", "yes", 5.0)])
+    joined = store.labelled("m", "1", 0.0, 3.0)
+    assert joined.segments == [south, None]
+
+
 def test_many_rows_go_through_in_chunks(store: Store) -> None:
     preds = [Prediction("m", "1", str(i), float(i), "a", None) for i in range(12_000)]
     store.save_predictions(preds)
@@ -185,7 +199,7 @@ def test_sqlite_reopens_a_migrated_file(tmp_path: Path) -> None:
     assert [p.value for p in again.query_points("m", "requests")] == [5.0]
     with again.connection() as conn:
         version = conn.exec_driver_sql("select version_num from wk_alembic_version").scalar()
-    assert version == "0002"
+    assert version == "0003"
     again.close()
 
 

@@ -32,6 +32,7 @@ router = APIRouter(include_in_schema=False)
 _STATIC = {
     "dashboard.js": "text/javascript",
     "charts.js": "text/javascript",
+    "segments.js": "text/javascript",
     "dashboard.css": "text/css",
 }
 _CACHE = {"Cache-Control": "max-age=3600"}
