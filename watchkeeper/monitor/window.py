@@ -8,7 +8,8 @@ into hours) and serialises to versioned bytes::
              | u32 length | latency KLL sketch
 
 The header holds counters: requests, errors by kind, tagged requests, custom metrics
-(count, sum, min, max), events, and data-quality issues with one example reason each.
+(count, sum, min, max), events, data-quality issues with one example reason each, and
+the service instances' saturation samples (:mod:`watchkeeper.monitor.saturation`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import datasketches as ds
 import numpy as np
 
 from watchkeeper.errors import IncompatibleProfilesError, ProfileFormatError
+from watchkeeper.monitor.saturation import ResourceTable
 from watchkeeper.profile import DatasetProfile
 from watchkeeper.profile.categorical import CategoricalProfile
 from watchkeeper.profile.numeric import NumericProfile
@@ -78,6 +80,9 @@ class WindowState:
         ``{tags key: count}`` of predictions per tag set.
     issues
         ``{column: {problem: [count, example]}}`` of rejected or repaired values.
+    resources
+        Saturation samples per service instance (bounded), see
+        :class:`~watchkeeper.monitor.saturation.ResourceTable`.
     max_seq
         The highest write-ahead-log sequence number folded in (``-1``: none); a replayed
         batch at or below it is already counted.
@@ -95,6 +100,7 @@ class WindowState:
         self.issues: dict[str, dict[str, list[Any]]] = {}
         self.max_seq = -1
         self.latency_sum = 0.0
+        self.resources = ResourceTable()
         self._protected: set[str] = set()
 
     # -- updates --------------------------------------------------------------------
@@ -160,6 +166,7 @@ class WindowState:
         out.latency_sum = self.latency_sum + other.latency_sum
         out.latency.merge(self.latency)
         out.latency.merge(other.latency)
+        out.resources = self.resources.merge(other.resources)
         for src in (self, other):
             for k, n in src.errors.items():
                 out.errors[k] = out.errors.get(k, 0) + n
@@ -193,6 +200,7 @@ class WindowState:
                 "issues": self.issues,
                 "max_seq": self.max_seq,
                 "latency_sum": self.latency_sum,
+                "resources": self.resources.to_json(),
             },
             allow_nan=True,
         ).encode()
@@ -231,6 +239,7 @@ class WindowState:
             out.issues = header["issues"]
             out.max_seq = int(header.get("max_seq", -1))
             out.latency_sum = float(header.get("latency_sum", 0.0))
+            out.resources = ResourceTable.from_json(header.get("resources"))
             return out
         except ProfileFormatError:
             raise

@@ -15,6 +15,11 @@ Nothing here raises into the caller or blocks it. ``close`` (and the exit hook, 
 deadline and ends the thread; with a ``spool_dir`` the rest waits on disk for the next
 start. A closed or idle client's thread sleeps: it wakes once per ``flush_interval``
 (or backoff) and reads no file while its spool is empty.
+
+The same thread samples the service process's saturation every few seconds (CPU,
+memory, descriptors, threads, GC pauses, event-loop lag and, with the middleware,
+requests in flight and their queue time: :mod:`watchkeeper.sdk.resources`) and sends it
+with the custom metrics; ``resources=False`` turns it off.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import httpx
 
 from watchkeeper.sdk import _encode, _post
 from watchkeeper.sdk._retry import Outcome, backoff, classify, retry_after
+from watchkeeper.sdk.resources import ResourceSampler
 from watchkeeper.sdk.spool import Entry, Spool
 
 __all__ = ["Client"]
@@ -80,6 +86,11 @@ class Client:
         Seconds the exit hook gives an open client to deliver before the process ends.
     transport
         An ``httpx`` transport (tests).
+    resources
+        Sample the process's saturation and send it (``True``, every 5 s, this process
+        named ``host:pid``), not (``False``), or with a
+        :class:`~watchkeeper.sdk.resources.ResourceSampler` of your settings (its
+        ``interval``, ``instance_id``, ``clock``). Kept as :attr:`resources`.
     """
 
     def __init__(
@@ -97,6 +108,7 @@ class Client:
         timeout: float = 10.0,
         exit_timeout: float = 1.0,
         transport: httpx.BaseTransport | None = None,
+        resources: bool | ResourceSampler = True,
     ) -> None:
         self.url = url.rstrip("/")
         self.model = model
@@ -121,6 +133,7 @@ class Client:
         self._deadline: float | None = None  # set by close: the sender's last moment
         self._next_attempt = 0.0
         self._failures = 0
+        self.resources = _sampler(resources)
         self._thread = threading.Thread(target=self._run, name="watchkeeper-sdk", daemon=True)
         self._thread.start()
         _CLIENTS.add(self)
@@ -317,10 +330,13 @@ class Client:
                 wait = 0.0  # a backlog: spooling and sending take turns until it is gone
             if self._deadline is not None:
                 wait = min(wait, self._deadline - now)
+            elif self.resources is not None:
+                wait = min(wait, self.resources.next_due - now)
             self._wake.wait(max(0.0, wait))
             self._wake.clear()
             stopping = self._deadline is not None
             try:
+                self._sample(stopping)
                 self._spooling = True
                 try:
                     self._spool_queue(None if stopping else _ROUND_ENTRIES)
@@ -342,7 +358,16 @@ class Client:
             self._round.set()
             if stopping and self._done_stopping():
                 self._http.close()
+                if self.resources is not None:
+                    self.resources.close()
                 return
+
+    def _sample(self, stopping: bool) -> None:
+        """Queue a saturation sample when one is due (the sampler never raises)."""
+        sampler = self.resources
+        if sampler is not None and not stopping and time.monotonic() >= sampler.next_due:
+            for entry in sampler.entries():
+                self._put(("metric", entry))
 
     def _done_stopping(self) -> bool:
         assert self._deadline is not None
@@ -399,6 +424,20 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _sampler(resources: bool | ResourceSampler) -> ResourceSampler | None:
+    """The client's sampler: the one given, a default one, or none (also when the
+    process's facts cannot be read here: logged, and the client works without)."""
+    if isinstance(resources, ResourceSampler):
+        return resources
+    if not resources:
+        return None
+    try:
+        return ResourceSampler()
+    except Exception:
+        log.warning("watchkeeper: saturation sampling is off", exc_info=True)
+        return None
 
 
 def _is_row(features: Any) -> bool:
