@@ -365,6 +365,8 @@ class Ingestion:
             newest = max(newest, ts)
         if ahead:
             self.issues.from_future(len(ahead), max(ahead), now, limit - now, call="log_signals")
+        if items and self.baseline.schema is None and self._rows:
+            self.drain()  # buffered rows fix the schema first
         if items and self.baseline.schema is None:
             if resources == sum(map(len, items.values())):
                 return  # saturation alone: the first predictions fix the schema

@@ -358,8 +358,6 @@ class Client:
             self._round.set()
             if stopping and self._done_stopping():
                 self._http.close()
-                if self.resources is not None:
-                    self.resources.close()
                 return
 
     def _sample(self, stopping: bool) -> None:
@@ -409,6 +407,8 @@ class Client:
         if self._deadline is None:
             self._deadline = time.monotonic() + timeout
         self._wake.set()
+        if self.resources is not None:  # the sender samples no more once it is stopping
+            self.resources.close()
         self._thread.join(max(0.0, self._deadline - time.monotonic()) + 0.1)
         if self._thread.is_alive() and self.spool.durable:
             # what is still queued would be lost with the process: spool it here, as the

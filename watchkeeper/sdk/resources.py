@@ -234,6 +234,8 @@ class _LoopProbe:
     def read(self, now: float) -> float | None:
         """The last probe's lag (a probe still waiting: how long so far), then send the
         next one unless one is waiting. Raises RuntimeError once the loop is closed."""
+        if self.loop.is_closed():
+            raise RuntimeError("the event loop is closed")
         sent, lag = self._sent, None
         if sent is not None:
             return now - sent
