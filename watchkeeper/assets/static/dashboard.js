@@ -240,7 +240,7 @@ async function modelPage() {
   draw("chart-errors", errors, "Error rate", Object.assign({ yaxis: ratioAxis(errors) }, mark));
   const custom = pick(s, "custom_metric").filter((x) => x.labels.stat === "max");
   draw("chart-saturation", custom.map((x) => line(x, label(x, x.labels.metric + " (max)", many))),
-    "Saturation and custom metrics", mark);
+    "Custom metrics (max per window)", mark);
   saturation(base, mark).catch(fail);  // not awaited: its own request, its own section
 
   const outputs = {};
