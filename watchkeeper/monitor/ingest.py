@@ -320,9 +320,10 @@ class Ingestion:
         into their windows; a bad entry raises before anything is folded.
 
         A metric named after a saturation point is a sample of the service instance its
-        ``instance_id`` tag names (:mod:`watchkeeper.monitor.saturation`). Such samples
-        alone do not fix the schema of a model without one (it is inferred from the
-        first predictions): while it is unknown they are not kept."""
+        ``instance_id`` tag names (:mod:`watchkeeper.monitor.saturation`). Samples are
+        passive: they do not move event time (a process whose clock is off closes no
+        window early), and alone they do not fix the schema of a model without one (it
+        is inferred from the first predictions): while it is unknown they are not kept."""
         now = self.now()
         limit = now + self.windows.config.max_future_skew_seconds
         protected = self.windows.config.protected_series
@@ -348,13 +349,12 @@ class Ingestion:
                 continue
             if is_saturation(str(name)):  # kind: the point; key: the instance
                 instance = str((tags or {}).get(INSTANCE_LABEL, ""))
-                items.setdefault(self.windows.start_of(ts), []).append(
-                    (str(name), instance, number)
-                )
+                entry = (str(name), instance, number)
+                items.setdefault(self.windows.start_of(ts), []).append(entry)
                 resources += 1
-            else:
-                kind = "protected" if str(name) in protected else "metric"
-                items.setdefault(self.windows.start_of(ts), []).append((kind, key, number))
+                continue  # a sample does not move event time: it closes no window
+            kind = "protected" if str(name) in protected else "metric"
+            items.setdefault(self.windows.start_of(ts), []).append((kind, key, number))
             newest = max(newest, ts)
         for name, timestamp in events:
             ts = _signal_time(timestamp, now)
@@ -382,7 +382,7 @@ class Ingestion:
                     state.resources.add(key, kind, number)
                 else:
                     state.add_custom(key, number, protected=kind == "protected")
-        if items:
+        if newest > -math.inf:
             self.on_time(newest)
 
 

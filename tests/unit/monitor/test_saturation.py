@@ -151,3 +151,14 @@ def test_memory_growth_fires_on_a_leak_and_not_on_a_steady_noisy_service() -> No
     leak = [3e8 + (max(0, w - 60) * 1.2e7) for w in range(150)]  # +12 MB a minute
     events = _run({"steady": steady, "leaky": leak}, RSS, "MemoryGrowth")
     assert [i for k, _, i in events if k == "firing"] == ["leaky"]
+
+
+def test_samples_do_not_move_event_time() -> None:
+    m = _monitor()
+    m.log({"age": 1.0}, timestamps=1.0)
+    m.log_metric("clicks", 1.0, timestamp=1.0)  # a custom metric moves event time
+    assert m.last_closed is None
+    _sample(m, "skewed-clock", CPU, 0.5, 10 * W)  # a process whose clock runs ahead
+    assert m.last_closed is None  # the open window was not closed by it
+    m.log_metric("clicks", 1.0, timestamp=10 * W)
+    assert m.last_closed == 0.0
