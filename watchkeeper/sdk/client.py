@@ -38,7 +38,7 @@ import httpx
 
 from watchkeeper.sdk import _encode, _post
 from watchkeeper.sdk._retry import Outcome, backoff, classify, retry_after
-from watchkeeper.sdk.resources import ResourceSampler
+from watchkeeper.sdk.resources import ResourceSampler, sampler_for
 from watchkeeper.sdk.spool import Entry, Spool
 
 __all__ = ["Client"]
@@ -133,7 +133,7 @@ class Client:
         self._deadline: float | None = None  # set by close: the sender's last moment
         self._next_attempt = 0.0
         self._failures = 0
-        self.resources = _sampler(resources)
+        self.resources = sampler_for(resources)
         self._thread = threading.Thread(target=self._run, name="watchkeeper-sdk", daemon=True)
         self._thread.start()
         _CLIENTS.add(self)
@@ -424,20 +424,6 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _sampler(resources: bool | ResourceSampler) -> ResourceSampler | None:
-    """The client's sampler: the one given, a default one, or none (also when the
-    process's facts cannot be read here: logged, and the client works without)."""
-    if isinstance(resources, ResourceSampler):
-        return resources
-    if not resources:
-        return None
-    try:
-        return ResourceSampler()
-    except Exception:
-        log.warning("watchkeeper: saturation sampling is off", exc_info=True)
-        return None
 
 
 def _is_row(features: Any) -> bool:

@@ -13,8 +13,9 @@ name (as exposed)                          type, labels                answers
 ``http_requests_in_flight``                gauge                       saturation
 ``http_request_exceptions_total``          counter: method, route,     unhandled exceptions
                                            exception
-``watchkeeper_middleware_errors_total``    counter: stage              failures of the
-                                                                       middleware itself
+``watchkeeper_middleware_errors_total``    counter: stage (route,      failures of the
+                                           metrics, extract, log,      middleware itself
+                                           resources)
 =========================================  ==========================  =====================
 
 With a ``monitor`` and an ``extract`` function it also hands each prediction to the
@@ -43,8 +44,9 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from watchkeeper.sdk._asgi import ASGIApp, Message, Receive, Scope, Send
 from watchkeeper.sdk._middleware_options import Extract, SupportsLog, check_options
 from watchkeeper.sdk._request_metrics import DURATION_BUCKETS, RequestMetrics
+from watchkeeper.sdk._request_stats import RequestStats, queue_seconds
 from watchkeeper.sdk._routes import UNMATCHED, route_template
-from watchkeeper.sdk.resources import RequestStats, ResourceSampler, queue_seconds
+from watchkeeper.sdk.resources import ResourceSampler
 
 __all__ = [
     "DURATION_BUCKETS",

@@ -22,8 +22,9 @@ from sdk_collector import Collector
 from watchkeeper.errors import ConfigError
 from watchkeeper.metrics import SATURATION
 from watchkeeper.sdk import WatchkeeperMiddleware
+from watchkeeper.sdk._request_stats import RequestStats, queue_seconds
 from watchkeeper.sdk.client import Client
-from watchkeeper.sdk.resources import RequestStats, ResourceSampler, queue_seconds
+from watchkeeper.sdk.resources import ResourceSampler
 
 
 @pytest.fixture
@@ -409,3 +410,20 @@ def test_samples_of_two_instances_reach_the_collector_as_saturation_points(
         assert custom == []  # not custom series
     finally:
         collector.stop()
+
+
+def test_the_middleware_feeds_the_sampler_of_the_client_it_logs_to() -> None:
+    client = Client(f"http://127.0.0.1:{free_port()}", "m", flush_interval=60)
+    try:
+        WatchkeeperMiddleware(_app, monitor=client, extract=lambda *a: None,
+                              registry=CollectorRegistry())  # fmt: skip
+        assert client.resources is not None and client.resources.requests.attached
+    finally:
+        client.close(timeout=0.1)
+    sampler = ResourceSampler(instance_id="x")
+    logs_elsewhere = Client(f"http://127.0.0.1:{free_port()}", "m", resources=sampler)
+    try:  # no model logging, only the client's sampler
+        WatchkeeperMiddleware(_app, registry=CollectorRegistry(), resources=logs_elsewhere)
+        assert sampler.requests.attached
+    finally:
+        logs_elsewhere.close(timeout=0.1)
