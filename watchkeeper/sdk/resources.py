@@ -148,7 +148,8 @@ class ResourceSampler:
     instance_id
         This process among the model's replicas (default :func:`default_instance_id`).
     clock
-        Epoch seconds of a sample (``time.time``; the demo passes its simulated clock).
+        Epoch seconds of a sample (``time.time``; a replay passes its simulated clock,
+        so samples land in the windows of the rows it logs).
     cores
         CPUs the CPU utilisation is a share of (default: those the process may run on).
 
@@ -248,7 +249,10 @@ class ResourceSampler:
     def sample(self) -> list[tuple[str, float]]:
         """One sample: ``(point, value)`` pairs, each reading since the previous sample.
 
-        Never raises: a reading that fails is left out (counted in :attr:`errors`)."""
+        Never raises: a reading that fails is left out (counted in :attr:`errors`); a
+        closed sampler samples nothing."""
+        if self._closed:
+            return []
         now = time.monotonic()
         elapsed = now - self._wall
         self._wall = now
