@@ -101,14 +101,8 @@ rules:
     aggregate: min
     op: ">"
     baseline: {over: 60, aggregate: avg, factor: 1.5}
+    for: 30m                         # a warming cache levels off; a leak goes on
     summary: "{instance_id}: resident memory {value:,.0f} bytes, 1.5x its mean of the hour before"
-  - name: EventLoopLag
-    metric: event_loop_lag_seconds
-    labels: {instance_id: "*", stat: max}
-    op: ">"
-    threshold: 0.5
-    for: 5m
-    summary: "{instance_id}: the event loop ran a callback {value:.2f} s late"
   # inputs
   - name: FeatureDrifting
     metric: feature_drifted

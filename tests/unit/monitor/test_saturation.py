@@ -145,11 +145,13 @@ def test_high_cpu_fires_on_the_busy_instance_after_five_minutes_only() -> None:
     assert 20 + 5 <= fired <= 20 + 7  # held for 5m from the first busy window
 
 
-def test_memory_growth_fires_on_a_leak_and_not_on_a_steady_noisy_service() -> None:
+def test_memory_growth_fires_on_a_leak_not_on_a_steady_or_warming_service() -> None:
     rng = np.random.default_rng(2)
     steady = list(3e8 + rng.normal(0, 1e7, 150))
     leak = [3e8 + (max(0, w - 60) * 1.2e7) for w in range(150)]  # +12 MB a minute
-    events = _run({"steady": steady, "leaky": leak}, RSS, "MemoryGrowth")
+    warming = [1e8 + 2e8 * min(1.0, w / 30) for w in range(150)]  # a cache filling, then full
+    series = {"steady": steady, "leaky": leak, "warming": warming}
+    events = _run(series, RSS, "MemoryGrowth")
     assert [i for k, _, i in events if k == "firing"] == ["leaky"]
 
 
