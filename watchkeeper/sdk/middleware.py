@@ -41,6 +41,7 @@ from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry
 
+from watchkeeper.errors import ConfigError
 from watchkeeper.sdk._asgi import ASGIApp, Message, Receive, Scope, Send
 from watchkeeper.sdk._middleware_options import Extract, SupportsLog, check_options
 from watchkeeper.sdk._request_metrics import DURATION_BUCKETS, RequestMetrics
@@ -123,7 +124,8 @@ class WatchkeeperMiddleware:
     ------
     ConfigError
         If exactly one of ``monitor`` and ``extract`` is given, ``max_body_bytes`` is not
-        an integer >= 0, or a metric name is held on ``registry`` by another collector.
+        an integer >= 0, a metric name is held on ``registry`` by another collector, or
+        ``resources`` holds no sampler.
 
     Notes
     -----
@@ -189,6 +191,14 @@ class WatchkeeperMiddleware:
         self._metrics = RequestMetrics(self.registry, namespace)
         self._warned: set[str] = set()
         self._sampler = _sampler_of(monitor if resources is None else resources)
+        if resources is not None and self._sampler is None:
+            raise ConfigError(
+                f"resources: expected a ResourceSampler or an SDK Client that samples, "
+                f"got {type(resources).__name__}",
+                field="resources",
+                value=resources,
+                expected="a ResourceSampler or a Client with resources on",
+            )
         self._requests: RequestStats | None = None
         if self._sampler is not None:
             self._requests = self._sampler.requests

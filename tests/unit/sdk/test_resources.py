@@ -84,16 +84,22 @@ def test_cpu_utilisation_is_cpu_time_over_wall_time_and_cores() -> None:
     proc = psutil.Process()
     s = ResourceSampler(instance_id="cpu", cores=1)
     try:
+
+        def now() -> tuple[float, float]:
+            times = proc.cpu_times()
+            return time.monotonic(), times.user + times.system
+
+        t0, c0 = now()
         s.sample()  # starts the interval
-        t0, c0 = time.monotonic(), proc.cpu_times()
+        t1, c1 = now()
         end = time.monotonic() + 0.4
         while time.monotonic() < end:  # busy
             sum(range(1_000))
+        t2, c2 = now()
         busy = dict(s.sample())["process_cpu_utilisation"]
-        t1, c1 = time.monotonic(), proc.cpu_times()
-        oracle = (c1.user + c1.system - c0.user - c0.system) / (t1 - t0)
-        # the sampler's interval starts and ends a few microseconds outside the oracle's
-        assert busy == pytest.approx(oracle, abs=0.05)
+        t3, c3 = now()
+        # the sampler's interval lies between t1..t2 and t0..t3, its CPU time likewise
+        assert (c2 - c1) / (t3 - t0) <= busy <= (c3 - c0) / (t2 - t1)
         assert busy > 0.05
         time.sleep(0.3)  # idle
         assert dict(s.sample())["process_cpu_utilisation"] < busy
@@ -427,3 +433,7 @@ def test_the_middleware_feeds_the_sampler_of_the_client_it_logs_to() -> None:
         assert sampler.requests.attached
     finally:
         logs_elsewhere.close(timeout=0.1)
+
+    with pytest.raises(ConfigError) as info:  # nothing that samples
+        WatchkeeperMiddleware(_app, registry=CollectorRegistry(), resources=object())
+    assert info.value.field == "resources"
