@@ -38,10 +38,13 @@ __all__ = [
     "DATASET_DRIFT",
     "FAMILIES",
     "FEATURE_DRIFT",
+    "INSTANCE_LABEL",
     "METRICS",
     "MULTIVARIATE_DRIFT",
     "OUTPUT_DRIFT",
     "POINT_NAMES",
+    "SATURATION",
+    "SATURATION_STATS",
     "DriftPoints",
     "Family",
     "MetricSpec",
@@ -55,7 +58,7 @@ Family = Literal["software", "inputs", "outputs", "performance"]
 signals (they are what the service reports about itself); rejected values as inputs."""
 FAMILIES: tuple[Family, ...] = get_args(Family)
 
-Unit = Literal["count", "ratio", "seconds", "per_second", "boolean", "1"]
+Unit = Literal["count", "ratio", "seconds", "per_second", "boolean", "1", "bytes"]
 """``ratio`` is a share in [0, 1]; ``boolean`` is 0 or 1; ``1`` is a statistic, score or
 value in the unit of the column it describes."""
 
@@ -127,6 +130,7 @@ _F = ("feature",)
 _FM = ("feature", "method")
 _O = ("output",)
 _OM = ("output", "method")
+_IS = ("instance_id", "stat")
 _PERF = "Performance from labels, by metric."
 _EST = "Performance estimated from scores."
 _S = ("segment_column", "segment")
@@ -156,6 +160,33 @@ METRICS: tuple[MetricSpec, ...] = (
                "A log_metric series (untagged) by name and statistic.", tagged=True),
     MetricSpec("event_count", "software", ("event",), "count", None,
                "Events logged in the window, by name."),
+    # software: saturation of the service process, sampled by the SDK (watchkeeper.sdk.resources)
+    MetricSpec("process_cpu_utilisation", "software", _IS, "ratio",
+               "watchkeeper_process_cpu_utilisation_ratio",
+               "CPU time of the service process over wall time x the cores it may use."),
+    MetricSpec("process_memory_rss_bytes", "software", _IS, "bytes",
+               "watchkeeper_process_resident_memory_bytes",
+               "Resident memory of the service process."),
+    MetricSpec("process_open_fds", "software", _IS, "count", "watchkeeper_process_open_fds",
+               "Open file descriptors (handles on Windows) of the service process."),
+    MetricSpec("process_threads", "software", _IS, "count", "watchkeeper_process_threads",
+               "Threads of the service process."),
+    MetricSpec("process_gc_pause_ratio", "software", _IS, "ratio",
+               "watchkeeper_process_gc_pause_ratio",
+               "Share of wall time the service process spent in Python garbage collection."),
+    MetricSpec("process_gc_pause_seconds", "software", _IS, "seconds",
+               "watchkeeper_process_gc_pause_seconds",
+               "Longest Python garbage-collection pause of a sampling interval."),
+    MetricSpec("event_loop_lag_seconds", "software", _IS, "seconds",
+               "watchkeeper_event_loop_lag_seconds",
+               "Delay before the service's asyncio event loop ran a callback sent to it."),
+    MetricSpec("in_flight_requests", "software", _IS, "count",
+               "watchkeeper_in_flight_requests",
+               "Requests being handled by the service, averaged over a sampling interval."),
+    MetricSpec("request_queue_seconds", "software", _IS, "seconds",
+               "watchkeeper_request_queue_seconds",
+               "Mean wait of a sampling interval's requests between the proxy's "
+               "X-Request-Start and the service."),
     # inputs: data quality per feature
     MetricSpec("missing_ratio", "inputs", _F, "ratio", "watchkeeper_feature_missing_ratio",
                "Share of missing values."),
@@ -293,6 +324,28 @@ METRICS: tuple[MetricSpec, ...] = (
 )
 # fmt: on
 """Every metric point, grouped by family in the order the analysis writes them."""
+
+SATURATION = (
+    "process_cpu_utilisation",
+    "process_memory_rss_bytes",
+    "process_open_fds",
+    "process_threads",
+    "process_gc_pause_ratio",
+    "process_gc_pause_seconds",
+    "event_loop_lag_seconds",
+    "in_flight_requests",
+    "request_queue_seconds",
+)
+"""The saturation points: one per resource of a service process, labelled with the
+process (``instance_id``) and ``stat`` (``mean`` or ``max`` of the window's samples). A
+service sends samples under these names as ``log_metric`` values tagged ``instance_id``
+(the SDK does it by itself, :mod:`watchkeeper.sdk.resources`); the collector keeps them
+per instance, not as custom metrics."""
+INSTANCE_LABEL = "instance_id"
+"""The tag (and point label) naming the service process a saturation sample comes from.
+Not ``instance``: Prometheus sets that label on every series it scrapes."""
+SATURATION_STATS = ("mean", "max")
+"""The statistics of a window's samples each saturation point is written for."""
 
 _BY_NAME = {spec.name: spec for spec in METRICS}
 POINT_NAMES = frozenset(_BY_NAME)

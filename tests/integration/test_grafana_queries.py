@@ -201,6 +201,10 @@ def _feed_one_window(url: str) -> float:
     with httpx.Client(base_url=url, timeout=10.0) as client:
         client.post("/v1/models/churn/predictions", json={"rows": rows}).raise_for_status()
         load = {"metrics": [{"name": "server_load", "value": 0.5, "timestamp": now}]}
+        load["metrics"] += [  # a service instance's saturation, as the SDK samples it
+            {"name": name, "value": value, "tags": {"instance_id": "web-1"}, "timestamp": now}
+            for name, value in (("process_cpu_utilisation", 0.4), ("process_memory_rss_bytes", 1e8))
+        ]
         client.post("/v1/models/churn/signals", json=load).raise_for_status()
         labels = [
             ("churn" if r["outputs"]["score"] > 0.5 else "stay")

@@ -17,7 +17,15 @@ from prometheus_client.parser import text_string_to_metric_families
 import watchkeeper
 from watchkeeper.errors import ConfigError
 from watchkeeper.exporters.prometheus import COUNTERS, WINDOW_START, MonitorCollector
-from watchkeeper.metrics import FAMILIES, METRICS, POINT_NAMES, MetricSpec, family_of, metric
+from watchkeeper.metrics import (
+    FAMILIES,
+    METRICS,
+    POINT_NAMES,
+    SATURATION,
+    MetricSpec,
+    family_of,
+    metric,
+)
 from watchkeeper.monitor import Monitor
 from watchkeeper.monitor.clock import ManualClock
 from watchkeeper.store import MetricPoint
@@ -75,6 +83,8 @@ def _classifier(rng: np.random.Generator) -> Monitor:
     monitor.log_metric("server_load", 0.7, timestamp=10.0)
     monitor.log_metric("server_load", 0.9, {"host": "a"}, timestamp=11.0)
     monitor.log_event("switched_to_typing", timestamp=12.0)
+    for name in SATURATION:  # a service instance's saturation samples
+        monitor.log_metric(name, 0.5, {"instance_id": "web-1"}, timestamp=13.0)
     monitor.flush()
     monitor.log_labels(ids, rng.choice(["churn", "stay"], n))
     return monitor
@@ -212,7 +222,7 @@ def test_a_spec_with_an_unknown_family_or_unit_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"x\.family: expected one of: software"):
         MetricSpec("x", "business", (), "count", None, "?")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match=r"x\.unit"):
-        MetricSpec("x", "inputs", (), "bytes", None, "?")  # type: ignore[arg-type]
+        MetricSpec("x", "inputs", (), "furlongs", None, "?")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match=r"x\.prometheus_metric"):
         MetricSpec("x", "inputs", (), "count", None, "?", prometheus_metric="x")
 

@@ -93,6 +93,11 @@ def _svc(name: str, *matchers: str) -> str:
     return _selector(name, (JOB, *matchers))
 
 
+def _by_model(how: str, selector: str) -> str:
+    """The sum or max of a per-instance series over a model's replicas."""
+    return f"{how} by (model, version) ({selector})"
+
+
 def _rate(selector: str, by: str = "model, version") -> str:
     """Per-second rate of a counter, summed by ``by`` (over everything when empty)."""
     grouping = f" by ({by}) " if by else ""
@@ -145,6 +150,33 @@ SOFTWARE = (
         description="Saturation as the service reports it: the highest "
         '`log_metric("server_load", …)` value in the latest closed window (the ServerLoad '
         "rule fires above 0.91).",
+    ),
+    Panel(
+        "Service CPU per instance",
+        (
+            (_wk(prom("process_cpu_utilisation"), 'stat="mean"'), PER_MODEL + " {{instance_id}}"),
+            (
+                _by_model("max", _wk(prom("process_cpu_utilisation"), 'stat="max"')),
+                PER_MODEL + " busiest sample",
+            ),
+        ),
+        unit="percentunit",
+        description="CPU of each process serving the model, as a share of the cores it may "
+        "use (sampled by the SDK; the HighCpu rule fires above 90% for 5 minutes).",
+    ),
+    Panel(
+        "Service memory per instance",
+        (
+            (_wk(prom("process_memory_rss_bytes"), 'stat="max"'), PER_MODEL + " {{instance_id}}"),
+            (
+                _by_model("sum", _wk(prom("process_memory_rss_bytes"), 'stat="mean"')),
+                PER_MODEL + " all replicas",
+            ),
+        ),
+        unit="bytes",
+        description="Resident memory of each process serving the model, and of all its "
+        "replicas together (sampled by the SDK; the MemoryGrowth rule compares it with the "
+        "hour before).",
     ),
     Panel(
         "Latest window age",

@@ -19,7 +19,9 @@ Families and the point names they write (labels in brackets):
   ``log_loss``, ``confusion`` [actual, predicted]; ``mae``, ``rmse``, ``mape``, ``r2``;
   ``labelled_rows`` and ``label_coverage``;
 - custom: ``custom_metric`` [metric, stat, tags…], ``event_count`` [event];
-  ``rejected_values`` [column, problem].
+  ``rejected_values`` [column, problem];
+- saturation, per service instance [instance_id, stat]: the points of
+  :data:`watchkeeper.metrics.SATURATION` (``process_cpu_utilisation``, …).
 """
 
 from __future__ import annotations
@@ -166,6 +168,8 @@ def analyse_window(
             pts.add("custom_metric", value, stat=stat, **labels)
     for event, count in state.events.items():
         pts.add("event_count", count, event=event)
+    for name, labels, value in state.resources.points():
+        pts.add_labels(name, value, labels)
     return pts.out
 
 

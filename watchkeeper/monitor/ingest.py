@@ -16,6 +16,7 @@ from watchkeeper.monitor.issues import Issues
 from watchkeeper.monitor.multivariate import sample_columns
 from watchkeeper.monitor.predictions import PendingPredictions
 from watchkeeper.monitor.segments import SegmentPart
+from watchkeeper.monitor.saturation import INSTANCE_LABEL, is_saturation
 from watchkeeper.monitor.window import WindowState
 from watchkeeper.monitor.windows import Windows
 from watchkeeper.schema import Schema, infer_schema, validate
@@ -332,13 +333,20 @@ class Ingestion:
         seq: int | None,
     ) -> None:
         """Fold custom metrics ``(name, value, tags, time)`` and events ``(name, time)``
-        into their windows; a bad entry raises before anything is folded."""
+        into their windows; a bad entry raises before anything is folded.
+
+        A metric named after a saturation point is a sample of the service instance its
+        ``instance_id`` tag names (:mod:`watchkeeper.monitor.saturation`). Samples are
+        passive: they do not move event time (a process whose clock is off closes no
+        window early), and alone they do not fix the schema of a model without one (it
+        is inferred from the first predictions): while it is unknown they are not kept."""
         now = self.now()
         limit = now + self.windows.config.max_future_skew_seconds
         protected = self.windows.config.protected_series
         items: dict[float, list[tuple[str, str, float]]] = {}
         ahead: list[float] = []
         newest = -math.inf
+        resources = 0
         for name, value, tags, timestamp in metrics:
             ts = _signal_time(timestamp, now)
             number = float(value)
@@ -355,6 +363,12 @@ class Ingestion:
             if ts > limit:
                 ahead.append(ts)
                 continue
+            if is_saturation(str(name)):  # kind: the point; key: the instance
+                instance = str((tags or {}).get(INSTANCE_LABEL, ""))
+                entry = (str(name), instance, number)
+                items.setdefault(self.windows.start_of(ts), []).append(entry)
+                resources += 1
+                continue  # a sample does not move event time: it closes no window
             kind = "protected" if str(name) in protected else "metric"
             items.setdefault(self.windows.start_of(ts), []).append((kind, key, number))
             newest = max(newest, ts)
@@ -367,7 +381,11 @@ class Ingestion:
             newest = max(newest, ts)
         if ahead:
             self.issues.from_future(len(ahead), max(ahead), now, limit - now, call="log_signals")
+        if items and self.baseline.schema is None and self._rows:
+            self.drain()  # buffered rows fix the schema first
         if items and self.baseline.schema is None:
+            if resources == sum(map(len, items.values())):
+                return  # saturation alone: the first predictions fix the schema
             self.baseline.adopt_schema(Schema(()), now=now)
         for start, entries in sorted(items.items()):
             state = self._target(start, len(entries), seq)
@@ -376,9 +394,11 @@ class Ingestion:
             for kind, key, number in entries:
                 if kind == "event":
                     state.add_event(key)
+                elif is_saturation(kind):
+                    state.resources.add(key, kind, number)
                 else:
                     state.add_custom(key, number, protected=kind == "protected")
-        if items:
+        if newest > -math.inf:
             self.on_time(newest)
 
 

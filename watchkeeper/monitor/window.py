@@ -10,8 +10,9 @@ into hours) and serialises to versioned bytes::
              [| u8 tag length | tag | u32 length | payload]...   optional tagged extras
 
 The header holds counters: requests, errors by kind, tagged requests, custom metrics
-(count, sum, min, max), events, and data-quality issues with one example reason each.
-Tagged extras follow the three parts, each named by its tag (``segments``: the
+(count, sum, min, max), events, data-quality issues with one example reason each, and
+the service instances' saturation samples (:mod:`watchkeeper.monitor.saturation`).
+Tagged extras follow the fixed parts, each named by its tag (``segments``: the
 per-segment profiles, :class:`~watchkeeper.profile.segments.SegmentSet` bytes); a reader
 skips tags it does not know, so an extra is added without a new format version.
 """
@@ -28,6 +29,7 @@ import datasketches as ds
 import numpy as np
 
 from watchkeeper.errors import IncompatibleProfilesError, ProfileFormatError
+from watchkeeper.monitor.saturation import ResourceTable
 from watchkeeper.profile import DatasetProfile
 from watchkeeper.profile.categorical import CategoricalProfile
 from watchkeeper.profile.numeric import NumericProfile
@@ -87,6 +89,9 @@ class WindowState:
         ``{tags key: count}`` of predictions per tag set.
     issues
         ``{column: {problem: [count, example]}}`` of rejected or repaired values.
+    resources
+        Saturation samples per service instance (bounded), see
+        :class:`~watchkeeper.monitor.saturation.ResourceTable`.
     max_seq
         The highest write-ahead-log sequence number folded in (``-1``: none); a replayed
         batch at or below it is already counted.
@@ -115,6 +120,7 @@ class WindowState:
         self.max_seq = -1
         self.latency_sum = 0.0
         self.segments: SegmentSet | None = None
+        self.resources = ResourceTable()
         self._protected: set[str] = set()
 
     # -- updates --------------------------------------------------------------------
@@ -183,6 +189,7 @@ class WindowState:
         out.latency.merge(self.latency)
         out.latency.merge(other.latency)
         out.segments = _merge_segments(self.segments, other.segments)
+        out.resources = self.resources.merge(other.resources)
         for src in (self, other):
             for k, n in src.errors.items():
                 out.errors[k] = out.errors.get(k, 0) + n
@@ -216,6 +223,7 @@ class WindowState:
                 "issues": self.issues,
                 "max_seq": self.max_seq,
                 "latency_sum": self.latency_sum,
+                "resources": self.resources.to_json(),
             },
             allow_nan=True,
         ).encode()
@@ -268,6 +276,7 @@ class WindowState:
                 if tag == b"segments":
                     out.segments = SegmentSet.from_bytes(data[pos : pos + size])
                 pos += size
+            out.resources = ResourceTable.from_json(header.get("resources"))
             return out
         except ProfileFormatError:
             raise

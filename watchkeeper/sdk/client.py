@@ -15,6 +15,11 @@ Nothing here raises into the caller or blocks it. ``close`` (and the exit hook, 
 deadline and ends the thread; with a ``spool_dir`` the rest waits on disk for the next
 start. A closed or idle client's thread sleeps: it wakes once per ``flush_interval``
 (or backoff) and reads no file while its spool is empty.
+
+The same thread samples the service process's saturation every few seconds (CPU,
+memory, descriptors, threads, GC pauses, event-loop lag and, with the middleware,
+requests in flight and their queue time: :mod:`watchkeeper.sdk.resources`) and sends it
+with the custom metrics; ``resources=False`` turns it off.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import httpx
 
 from watchkeeper.sdk import _encode, _post
 from watchkeeper.sdk._retry import Outcome, backoff, classify, retry_after
+from watchkeeper.sdk.resources import ResourceSampler, sampler_for
 from watchkeeper.sdk.spool import Entry, Spool
 
 __all__ = ["Client"]
@@ -84,6 +90,11 @@ class Client:
         Turns raw media into descriptor columns before sending (a fitted
         :class:`watchkeeper.descriptors.Describer`): called on the sender thread, so
         ``log`` stays an append and raw images, audio or vectors never leave the process.
+    resources
+        Sample the process's saturation and send it (``True``, every 5 s, this process
+        named ``host:pid``), not (``False``), or with a
+        :class:`~watchkeeper.sdk.resources.ResourceSampler` of your settings (its
+        ``interval``, ``instance_id``, ``clock``). Kept as :attr:`resources`.
     """
 
     def __init__(
@@ -102,6 +113,7 @@ class Client:
         exit_timeout: float = 1.0,
         transport: httpx.BaseTransport | None = None,
         describe: Callable[[Any], Any] | None = None,
+        resources: bool | ResourceSampler = True,
     ) -> None:
         self.url = url.rstrip("/")
         self.describe = describe
@@ -127,6 +139,7 @@ class Client:
         self._deadline: float | None = None  # set by close: the sender's last moment
         self._next_attempt = 0.0
         self._failures = 0
+        self.resources = sampler_for(resources)
         self._thread = threading.Thread(target=self._run, name="watchkeeper-sdk", daemon=True)
         self._thread.start()
         _CLIENTS.add(self)
@@ -326,10 +339,13 @@ class Client:
                 wait = 0.0  # a backlog: spooling and sending take turns until it is gone
             if self._deadline is not None:
                 wait = min(wait, self._deadline - now)
+            elif self.resources is not None:
+                wait = min(wait, self.resources.next_due - now)
             self._wake.wait(max(0.0, wait))
             self._wake.clear()
             stopping = self._deadline is not None
             try:
+                self._sample(stopping)
                 self._spooling = True
                 try:
                     self._spool_queue(None if stopping else _ROUND_ENTRIES)
@@ -352,6 +368,13 @@ class Client:
             if stopping and self._done_stopping():
                 self._http.close()
                 return
+
+    def _sample(self, stopping: bool) -> None:
+        """Queue a saturation sample when one is due (the sampler never raises)."""
+        sampler = self.resources
+        if sampler is not None and not stopping and time.monotonic() >= sampler.next_due:
+            for entry in sampler.entries():
+                self._put(("metric", entry))
 
     def _done_stopping(self) -> bool:
         assert self._deadline is not None
@@ -393,6 +416,8 @@ class Client:
         if self._deadline is None:
             self._deadline = time.monotonic() + timeout
         self._wake.set()
+        if self.resources is not None:  # the sender samples no more once it is stopping
+            self.resources.close()
         self._thread.join(max(0.0, self._deadline - time.monotonic()) + 0.1)
         if self._thread.is_alive() and self.spool.durable:
             # what is still queued would be lost with the process: spool it here, as the

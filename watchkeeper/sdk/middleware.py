@@ -13,12 +13,18 @@ name (as exposed)                          type, labels                answers
 ``http_requests_in_flight``                gauge                       saturation
 ``http_request_exceptions_total``          counter: method, route,     unhandled exceptions
                                            exception
-``watchkeeper_middleware_errors_total``    counter: stage              failures of the
-                                                                       middleware itself
+``watchkeeper_middleware_errors_total``    counter: stage (route,      failures of the
+                                           metrics, extract, log,      middleware itself
+                                           resources)
 =========================================  ==========================  =====================
 
 With a ``monitor`` and an ``extract`` function it also hands each prediction to the
 monitor, after the response has been sent.
+
+With an SDK :class:`~watchkeeper.sdk.client.Client` (as ``monitor``, or as ``resources``)
+it also feeds the client's saturation sampler (:mod:`watchkeeper.sdk.resources`): requests
+in flight, their queue time from the proxy's ``X-Request-Start`` header, and the lag of
+the event loop it runs on.
 
 The middleware composes small parts: the ASGI type aliases (:mod:`~watchkeeper.sdk._asgi`),
 the options' checks (:mod:`~watchkeeper.sdk._middleware_options`), the route template
@@ -28,15 +34,20 @@ the options' checks (:mod:`~watchkeeper.sdk._middleware_options`), the route tem
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry
 
+from watchkeeper.errors import ConfigError
 from watchkeeper.sdk._asgi import ASGIApp, Message, Receive, Scope, Send
 from watchkeeper.sdk._middleware_options import Extract, SupportsLog, check_options
 from watchkeeper.sdk._request_metrics import DURATION_BUCKETS, RequestMetrics
+from watchkeeper.sdk._request_stats import RequestStats, queue_seconds
 from watchkeeper.sdk._routes import UNMATCHED, route_template
+from watchkeeper.sdk.resources import ResourceSampler
 
 __all__ = [
     "DURATION_BUCKETS",
@@ -105,12 +116,16 @@ class WatchkeeperMiddleware:
         Prefix of the ``http_*`` metric names (``"svc"`` gives
         ``svc_http_request_count_total``); ``watchkeeper_middleware_errors_total`` keeps
         its name.
+    resources
+        The saturation sampler to feed (a :class:`~watchkeeper.sdk.resources.ResourceSampler`
+        or a client holding one); by default the ``monitor``'s when it is an SDK client.
 
     Raises
     ------
     ConfigError
         If exactly one of ``monitor`` and ``extract`` is given, ``max_body_bytes`` is not
-        an integer >= 0, or a metric name is held on ``registry`` by another collector.
+        an integer >= 0, a metric name is held on ``registry`` by another collector, or
+        ``resources`` holds no sampler.
 
     Notes
     -----
@@ -165,6 +180,7 @@ class WatchkeeperMiddleware:
         extract: Extract | None = None,
         max_body_bytes: int = 1_000_000,
         namespace: str = "",
+        resources: Any = None,
     ) -> None:
         check_options(monitor, extract, max_body_bytes, namespace)
         self.app = app
@@ -174,6 +190,20 @@ class WatchkeeperMiddleware:
         self.registry = REGISTRY if registry is None else registry
         self._metrics = RequestMetrics(self.registry, namespace)
         self._warned: set[str] = set()
+        self._sampler = _sampler_of(monitor if resources is None else resources)
+        if resources is not None and self._sampler is None:
+            raise ConfigError(
+                f"resources: expected a ResourceSampler or an SDK Client that samples, "
+                f"got {type(resources).__name__}",
+                field="resources",
+                value=resources,
+                expected="a ResourceSampler or a Client with resources on",
+            )
+        self._requests: RequestStats | None = None
+        if self._sampler is not None:
+            self._requests = self._sampler.requests
+            self._requests.attached = True
+        self._loop: object = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection; scopes other than ``http`` pass straight through."""
@@ -205,6 +235,9 @@ class WatchkeeperMiddleware:
             return message
 
         self._metrics.in_flight.inc()
+        requests = self._requests
+        if requests is not None:
+            self._started(requests, scope)
         start = time.perf_counter()
         try:
             await self.app(scope, receive_wrapper if logging_on else receive, send_wrapper)
@@ -214,11 +247,23 @@ class WatchkeeperMiddleware:
         finally:
             elapsed = time.perf_counter() - start
             self._metrics.in_flight.dec()
+            if requests is not None:
+                requests.finished()
             status = status or 500
             route = self._route(scope)
             self._record(scope, route, status, elapsed, exception)
             if request_body is not None and response_body is not None:
                 self._log_prediction(scope, request_body, response_body, status, elapsed, exception)
+
+    def _started(self, requests: RequestStats, scope: Scope) -> None:
+        try:
+            requests.started(queue_seconds(scope.get("headers", ()), time.time()))
+            loop = asyncio.get_running_loop()
+            if loop is not self._loop and self._sampler is not None:
+                self._loop = loop
+                self._sampler.watch_loop(loop)
+        except Exception:
+            self._failed("resources")
 
     def _route(self, scope: Scope) -> str:
         try:
@@ -287,3 +332,11 @@ class WatchkeeperMiddleware:
             else "",
             exc_info=True,
         )
+
+
+def _sampler_of(source: Any) -> ResourceSampler | None:
+    """The sampler of ``source``: itself, or an SDK client's (``None`` for a Monitor)."""
+    if isinstance(source, ResourceSampler):
+        return source
+    sampler = getattr(source, "resources", None)
+    return sampler if isinstance(sampler, ResourceSampler) else None

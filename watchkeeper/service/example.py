@@ -86,6 +86,23 @@ rules:
     threshold: 0.91
     for: 2m
     summary: "server load {value:.2f} above 0.91"
+  # saturation of each service process, sampled by the SDK (Client, middleware)
+  - name: HighCpu
+    metric: process_cpu_utilisation
+    labels: {instance_id: "*", stat: mean}
+    op: ">"
+    threshold: 0.9
+    for: 5m
+    summary: "{instance_id}: CPU {value:.0%} of its cores for 5 minutes"
+  - name: MemoryGrowth
+    metric: process_memory_rss_bytes
+    labels: {instance_id: "*", stat: max}
+    over: 15
+    aggregate: min
+    op: ">"
+    baseline: {over: 60, aggregate: avg, factor: 1.5}
+    for: 30m                         # a warming cache levels off; a leak goes on
+    summary: "{instance_id}: resident memory {value:,.0f} bytes, 1.5x its mean of the hour before"
   # inputs
   - name: FeatureDrifting
     metric: feature_drifted

@@ -550,6 +550,7 @@ def test_replayed_signals_count_once() -> None:
 
 
 def test_point_names_list_every_name_the_analysis_writes() -> None:
+    from watchkeeper.metrics import SATURATION
     from watchkeeper.monitor.analysis import POINT_NAMES
 
     rng = np.random.default_rng(25)
@@ -568,6 +569,8 @@ def test_point_names_list_every_name_the_analysis_writes() -> None:
     m.log_labels(ids, outs["prediction"])
     m.log_metric("c", 1.0, timestamp=5.0)
     m.log_event("e", timestamp=5.0)
+    for name in SATURATION:  # a service instance's saturation samples
+        m.log_metric(name, 1.0, {"instance_id": "a"}, timestamp=5.0)
     m.flush()
     written = set(m.metrics()["name"])
     assert written <= POINT_NAMES

@@ -242,7 +242,8 @@ async function modelPage() {
   draw("chart-errors", errors, "Error rate", Object.assign({ yaxis: ratioAxis(errors) }, mark));
   const custom = pick(s, "custom_metric").filter((x) => x.labels.stat === "max");
   draw("chart-saturation", custom.map((x) => line(x, label(x, x.labels.metric + " (max)", many))),
-    "Saturation and custom metrics", mark);
+    "Custom metrics (max per window)", mark);
+  saturation(base, mark).catch(fail);  // not awaited: its own request, its own section
 
   const outputs = {};
   for (const x of pick(s, "output_quantile")) {
@@ -287,6 +288,93 @@ async function modelPage() {
     yaxis2: { overlaying: "y", side: "right", range: [0, 1], tickformat: ".0%",
       title: { text: "label coverage" } } }, mark));
   setUpdated();
+}
+
+// -- the model page's saturation section -------------------------------------------------
+// Points per instance (labels instance_id and stat: the window's mean or max of samples).
+// Across replicas: what they hold together is summed (memory, files, threads, requests in
+// flight); every column also shows the busiest sample of any replica.
+
+const SATURATION = ["process_cpu_utilisation", "process_memory_rss_bytes", "process_open_fds",
+  "process_threads", "process_gc_pause_ratio", "process_gc_pause_seconds",
+  "event_loop_lag_seconds", "in_flight_requests", "request_queue_seconds"];
+const SUMMED = new Set(SATURATION.slice(1, 4).concat(SATURATION.slice(7, 8)));
+
+function bytes(value) {
+  if (value === null || value === undefined) return "–";
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let i = 0;
+  while (Math.abs(value) >= 1000 && i < units.length - 1) { value /= 1000; i += 1; }
+  return Number(value.toPrecision(3)) + " " + units[i];
+}
+
+function seconds(value) {
+  if (value === null || value === undefined) return "–";
+  return value < 1 ? Number((value * 1000).toPrecision(3)) + " ms" : fmt(value) + " s";
+}
+
+const SATURATION_FORMAT = [pct, bytes, fmt, fmt, pct, seconds, seconds, fmt, seconds];
+
+function across(series, how) {  // one series: the sum or max over instances at each window
+  const at = new Map();
+  for (const x of series) {
+    x.t.forEach((t, i) => {
+      if (x.v[i] === null) return;
+      at.set(t, at.has(t) ? (how === "sum" ? at.get(t) + x.v[i] : Math.max(at.get(t), x.v[i])) : x.v[i]);
+    });
+  }
+  const t = [...at.keys()].sort((a, b) => a - b);
+  return { t, v: t.map((k) => at.get(k)) };
+}
+
+async function saturation(base, mark) {
+  const body = document.querySelector("#saturation tbody");
+  if (!body) return;
+  const s = (await api(base + "/series", { name: [...SATURATION] })).series;
+  const latest = Math.max(-Infinity, ...s.flatMap((x) => x.t));
+  const rows = new Map();  // instance -> column -> the latest window's mean
+  const peak = SATURATION.map(() => null), total = SATURATION.map(() => null);
+  SATURATION.forEach((name, col) => {
+    for (const x of pick(s, name)) {
+      const i = x.t.indexOf(latest);
+      if (i < 0 || x.v[i] === null) continue;
+      if (x.labels.stat === "max") peak[col] = Math.max(peak[col] ?? -Infinity, x.v[i]);
+      if (x.labels.stat !== "mean") continue;
+      const instance = x.labels.instance_id;
+      if (!rows.has(instance)) rows.set(instance, SATURATION.map(() => null));
+      rows.get(instance)[col] = x.v[i];
+      if (SUMMED.has(name)) total[col] = (total[col] ?? 0) + x.v[i];
+    }
+  });
+  body.replaceChildren();
+  if (!rows.size) {
+    body.append(el("tr", {}, el("td", { colspan: "10", class: "nodata" },
+      "No saturation sample yet: the SDK (Client, middleware) sends them every few seconds.")));
+  }
+  const cells = (values) => values.map((v, col) => el("td", {}, SATURATION_FORMAT[col](v)));
+  for (const instance of [...rows.keys()].sort()) {
+    body.append(el("tr", { "data-instance": instance }, el("td", {}, instance), ...cells(rows.get(instance))));
+  }
+  if (rows.size) {
+    body.append(el("tr", { "data-across": "sum", class: "across" }, el("td", {}, "all replicas: sum"),
+      ...cells(total)));
+    body.append(el("tr", { "data-across": "max", class: "across" }, el("td", {}, "all replicas: max"),
+      ...cells(peak)));
+  }
+  const chart = (id, name, stat, how, title, extra) => {
+    const per = pick(s, name, { stat });
+    const traces = per.map((x) => line(x, x.labels.instance_id));
+    if (per.length) traces.push(line(across(per, how), `${how} across replicas`, { line: { dash: "dash", color: "#444" } }));
+    draw(id, traces, title, Object.assign(extra || {}, mark));
+  };
+  chart("chart-cpu", "process_cpu_utilisation", "mean", "max", "CPU (share of each instance's cores)",
+    { yaxis: { tickformat: ".0%", rangemode: "tozero" } });
+  chart("chart-memory", "process_memory_rss_bytes", "mean", "sum", "Resident memory (bytes)",
+    { yaxis: { rangemode: "tozero" } });
+  chart("chart-in-flight", "in_flight_requests", "mean", "sum", "Requests in flight (time average)",
+    { yaxis: { rangemode: "tozero" } });
+  chart("chart-lag", "event_loop_lag_seconds", "max", "max", "Event-loop lag (seconds, max per window)",
+    { yaxis: { rangemode: "tozero" } });
 }
 
 function hexA(hex, alpha) {
