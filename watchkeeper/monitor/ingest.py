@@ -15,8 +15,8 @@ from watchkeeper.monitor.baseline import Baseline
 from watchkeeper.monitor.issues import Issues
 from watchkeeper.monitor.multivariate import sample_columns
 from watchkeeper.monitor.predictions import PendingPredictions
-from watchkeeper.monitor.segments import SegmentPart
 from watchkeeper.monitor.saturation import INSTANCE_LABEL, is_saturation
+from watchkeeper.monitor.segments import SegmentPart
 from watchkeeper.monitor.window import WindowState
 from watchkeeper.monitor.windows import Windows
 from watchkeeper.schema import Schema, infer_schema, validate
