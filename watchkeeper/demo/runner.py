@@ -283,7 +283,7 @@ def _run(options: DemoOptions, p: Plan, workdir: Path, console: Console) -> int:
         say(f"model service: {service_url}/v1/score (FastAPI + WatchkeeperMiddleware)")
         from watchkeeper.sdk import Client
 
-        labels = Client(url, MODEL, batch_size=2_000, flush_interval=0.1)
+        labels = Client(url, MODEL, batch_size=2_000, flush_interval=0.1, resources=False)
         stack.callback(labels.close, 10.0)
         warehouse = Warehouse(workdir / "warehouse.db")
         stack.callback(warehouse.close)

@@ -43,7 +43,7 @@ from watchkeeper.demo._processes import read_clock
 from watchkeeper.demo.clock import AcceleratedClock
 from watchkeeper.demo.data import FEATURES, NUMERIC
 from watchkeeper.demo.model import TrainedModel, load_model
-from watchkeeper.sdk import Client, WatchkeeperMiddleware
+from watchkeeper.sdk import Client, ResourceSampler, WatchkeeperMiddleware
 
 __all__ = ["ReplayLog", "create_service", "extract_scoring", "main"]
 
@@ -290,7 +290,14 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     clock = AcceleratedClock(0.0, 1.0)
     read_clock(clock)
-    client = Client(args.collector, args.model_name, batch_size=1_000, flush_interval=0.1)
+    # saturation samples are stamped on the simulated clock, so they land in its windows
+    client = Client(
+        args.collector,
+        args.model_name,
+        batch_size=1_000,
+        flush_interval=0.1,
+        resources=ResourceSampler(clock=clock.now),
+    )
     app = create_service(load_model(args.model), client=client, capacity=args.capacity, clock=clock)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
