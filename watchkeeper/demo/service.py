@@ -277,6 +277,14 @@ def create_service(
     return app
 
 
+def _simulated_now(clock: AcceleratedClock) -> float:
+    """The simulated time of a saturation sample; raises (no sample) until the demo's
+    clock has started, so no sample lands at the epoch before the first window."""
+    if time.time() < (clock.real_start or math.inf):
+        raise RuntimeError("the demo's clock has not started")
+    return clock.now()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m watchkeeper.demo.service``: serve a model file on 127.0.0.1."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
@@ -296,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.model_name,
         batch_size=1_000,
         flush_interval=0.1,
-        resources=ResourceSampler(clock=clock.now),
+        resources=ResourceSampler(clock=lambda: _simulated_now(clock)),
     )
     app = create_service(load_model(args.model), client=client, capacity=args.capacity, clock=clock)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
