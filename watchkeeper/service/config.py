@@ -23,6 +23,7 @@ from typing import Any
 from watchkeeper.errors import ConfigError, WatchkeeperError
 from watchkeeper.monitor import MonitorConfig
 from watchkeeper.service.example import EXAMPLE
+from watchkeeper.service.idempotency import IDEMPOTENCY_KEY_AGE, IDEMPOTENCY_KEYS
 from watchkeeper.units import parse_duration
 
 __all__ = [
@@ -79,6 +80,8 @@ LIMIT_KEYS = {
     "max_schema_columns",
     "max_queued_bytes",
     "max_model_queued_bytes",
+    "idempotency_keys",
+    "idempotency_key_age",
 }
 
 
@@ -143,6 +146,11 @@ class ServerConfig:
     rules: tuple[Any, ...] = ()
     actions: dict[str, Any] = field(default_factory=dict)
     notifiers: tuple[dict[str, Any], ...] = ()
+    idempotency_keys: int = IDEMPOTENCY_KEYS
+    """Idempotency keys remembered, at most (the oldest go first; a retry of a forgotten
+    key counts again). Each costs ~0.3 KB: ~30 MB at this bound."""
+    idempotency_key_age_seconds: float = IDEMPOTENCY_KEY_AGE
+    """Seconds an idempotency key is remembered, at most (``limits.idempotency_key_age``)."""
 
 
 def _error(key: str, value: Any, expected: str) -> ConfigError:
@@ -352,6 +360,10 @@ def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
         max_model_queued_bytes=_limit(limits, "max_model_queued_bytes", 64_000_000),
         tick_seconds=float(tick),
         fsync=fsync,
+        idempotency_keys=_limit(limits, "idempotency_keys", IDEMPOTENCY_KEYS),
+        idempotency_key_age_seconds=parse_duration(
+            limits.get("idempotency_key_age", IDEMPOTENCY_KEY_AGE), "limits.idempotency_key_age"
+        ),
     )
 
 
