@@ -32,6 +32,12 @@ limits:
   idempotency_keys: 100000     # keys remembered so a retry is not counted twice
   idempotency_key_age: 1d      # ... for at most this long
 
+# How malloc (glibc) holds memory, so a long-running collector stays flat: blocks from
+# this size are mmap'd and given back when freed; arenas at most. null: glibc's default.
+allocator:
+  mmap_threshold: 131072
+  arenas: 2
+
 models:
   churn:
     version: "1"
