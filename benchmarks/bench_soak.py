@@ -7,12 +7,17 @@ kept for late labels), from ``--clients`` threads for ``--seconds`` (default 60;
 issue's figure is ``--seconds 600``), event times following the wall clock so windows
 close as the run goes. A refusal (429/503 with Retry-After, the ingest queue's bound) is
 honoured as a client should, and counted. Printed: acknowledged rows/s, request p50/p99,
-refusals, and the server's RSS at start, at each tenth of the run and at the end.
+refusals, and the server's RSS at start, after the first tenth, at each tenth and at the
+end, sampled every ``--sample`` seconds, with the slope over the last half of the run
+(least squares, MB/min) and its standard error. "Flat" means the slope is within twice
+its standard error of zero, the noise of RSS sampled while large blocks come and go.
+The idempotency keys (one per batch here) grow by design until their bound
+(``limits.idempotency_keys``, ~0.35 KB each): their share of the slope is printed too.
 Baseline in the same run: the same bodies decoded in-process (``json.loads``) and the
 numbers summarised with NumPy (``np.quantile`` + ``np.histogram`` per column), the floor
 for any collector. The script stops the server by itself.
 
-Run: ``python benchmarks/bench_soak.py [--seconds 600] [--clients 6]``.
+Run: ``python benchmarks/bench_soak.py [--seconds 600] [--clients 6] [--sample 5]``.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -35,6 +41,9 @@ import yaml
 sys.path.insert(0, os.path.dirname(__file__))
 from bench_core import make_frame  # the same 25-column data
 from bench_server import free_port, wait
+
+KEY_BYTES = 350
+"""Memory of one idempotency key kept after its write was applied (tracemalloc)."""
 
 
 def rss_mb(pid: int) -> float:
@@ -54,7 +63,19 @@ def body(batch: int, frame_rows: list[dict], client: int) -> bytes:
     return json.dumps({"rows": rows}).encode()
 
 
-def soak(url: str, pid: int, seconds: float, clients: int) -> dict[str, object]:
+def slope(samples: list[tuple[float, float]]) -> tuple[float, float]:
+    """Least-squares slope of ``(seconds, MB)`` samples and its standard error, MB/min."""
+    t = np.asarray([s[0] for s in samples]) / 60
+    mb = np.asarray([s[1] for s in samples])
+    if t.size < 3:
+        return float("nan"), float("nan")
+    fit = np.polyfit(t, mb, 1)
+    residual = mb - np.polyval(fit, t)
+    se = np.sqrt(residual @ residual / (t.size - 2) / ((t - t.mean()) @ (t - t.mean())))
+    return float(fit[0]), float(se)
+
+
+def soak(url: str, pid: int, seconds: float, clients: int, every: float = 5.0) -> dict[str, Any]:
     frame_rows = make_frame(1_000, seed=5).to_dict("records")
     latencies: list[float] = []
     acked = [0]
@@ -85,18 +106,25 @@ def soak(url: str, pid: int, seconds: float, clients: int) -> dict[str, object]:
                     raise RuntimeError(f"{r.status_code}: {r.text[:200]}")
 
     rss = [rss_mb(pid)]
+    samples: list[tuple[float, float]] = []
     pool = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
     t0 = time.perf_counter()
     for t in pool:
         t.start()
+    next_sample = every
     for tenth in range(1, 11):
-        while time.perf_counter() - t0 < seconds * tenth / 10:
+        while (now := time.perf_counter() - t0) < seconds * tenth / 10:
+            if now >= next_sample:
+                samples.append((now, rss_mb(pid)))
+                next_sample += every
             time.sleep(0.2)
         rss.append(rss_mb(pid))
+        samples.append((time.perf_counter() - t0, rss[-1]))
     for t in pool:
         t.join()
     elapsed = time.perf_counter() - t0
     rss.append(rss_mb(pid))
+    last_half = [s for s in samples if s[0] >= seconds / 2]
     lat = np.asarray(latencies) if latencies else np.asarray([np.nan])
     return {
         "rate": acked[0] / elapsed,
@@ -105,6 +133,8 @@ def soak(url: str, pid: int, seconds: float, clients: int) -> dict[str, object]:
         "refused": refused,
         "rss": rss,
         "acked": acked[0],
+        "batches": len(latencies),
+        "slope": slope(last_half),
     }
 
 
@@ -129,6 +159,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=6)
+    parser.add_argument("--sample", type=float, default=5.0, help="seconds between RSS samples")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="wk-bench-soak-"))
     ref = make_frame(20_000, seed=1).assign(prediction=np.random.default_rng(1).random(20_000))
@@ -146,19 +177,24 @@ def main() -> None:
     try:
         wait(f"http://127.0.0.1:{port}/readyz")
         out = soak(f"http://127.0.0.1:{port}/v1/models/m/predictions", proc.pid,
-                   args.seconds, args.clients)  # fmt: skip
+                   args.seconds, args.clients, args.sample)  # fmt: skip
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=300)
     floor = baseline(make_frame(1_000, seed=5).to_dict("records"))
-    rss = out["rss"]
+    rss, (per_min, se) = out["rss"], out["slope"]
     assert isinstance(rss, list)
+    keys_per_min = out["batches"] / args.seconds * 60 * KEY_BYTES / 2**20
+    verdict = "flat (within 2 SE of 0)" if abs(per_min) <= 2 * se else "NOT flat"
     print(
         f"soak {args.seconds:.0f} s, {args.clients} clients, 1,000-row JSON batches x 25 "
         f"features with ids: {out['rate']:,.0f} rows/s acknowledged ({out['acked']:,} rows), "
         f"request p50 {out['p50'] * 1e3:.0f} ms, p99 {out['p99'] * 1e3:.0f} ms, "
-        f"refused {out['refused'] or 'none'} | RSS start {rss[0]:.0f} MB, end {rss[-1]:.0f} MB, "
-        f"max {max(rss):.0f} MB, by tenths {' '.join(f'{r:.0f}' for r in rss)} "
+        f"refused {out['refused'] or 'none'} | RSS start {rss[0]:.0f} MB, first tenth "
+        f"{rss[1]:.0f} MB, end {rss[-1]:.0f} MB, max {max(rss):.0f} MB, by tenths "
+        f"{' '.join(f'{r:.0f}' for r in rss)}; slope over the last half {per_min:+.2f} MB/min "
+        f"(SE {se:.2f}): {verdict}; idempotency keys held add ~{keys_per_min:.2f} MB/min by "
+        f"design until limits.idempotency_keys "
         f"| baseline in-process json.loads + NumPy summaries: {floor:,.0f} rows/s"
     )
 

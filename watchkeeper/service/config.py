@@ -22,7 +22,9 @@ from typing import Any
 
 from watchkeeper.errors import ConfigError, WatchkeeperError
 from watchkeeper.monitor import MonitorConfig
+from watchkeeper.service.allocator import AllocatorConfig
 from watchkeeper.service.example import EXAMPLE
+from watchkeeper.service.idempotency import IDEMPOTENCY_KEY_AGE, IDEMPOTENCY_KEYS
 from watchkeeper.units import parse_duration
 
 __all__ = [
@@ -75,6 +77,7 @@ TOP_KEYS = {
     "rules",
     "notifiers",
     "actions",
+    "allocator",
 }
 LIMIT_KEYS = {
     "max_body_bytes",
@@ -83,6 +86,8 @@ LIMIT_KEYS = {
     "max_schema_columns",
     "max_queued_bytes",
     "max_model_queued_bytes",
+    "idempotency_keys",
+    "idempotency_key_age",
 }
 
 
@@ -147,6 +152,13 @@ class ServerConfig:
     rules: tuple[Any, ...] = ()
     actions: dict[str, Any] = field(default_factory=dict)
     notifiers: tuple[dict[str, Any], ...] = ()
+    idempotency_keys: int = IDEMPOTENCY_KEYS
+    """Idempotency keys remembered, at most (the oldest go first; a retry of a forgotten
+    key counts again). Each costs ~0.3 KB: ~30 MB at this bound."""
+    idempotency_key_age_seconds: float = IDEMPOTENCY_KEY_AGE
+    """Seconds an idempotency key is remembered, at most (``limits.idempotency_key_age``)."""
+    allocator: AllocatorConfig = field(default_factory=AllocatorConfig)
+    """How ``malloc`` holds memory (:mod:`watchkeeper.service.allocator`)."""
 
 
 def _error(key: str, value: Any, expected: str) -> ConfigError:
@@ -220,6 +232,20 @@ def _protect(mc: ModelConfig, rules: tuple[Any, ...]) -> ModelConfig:
 
 def _limit(limits: Mapping[str, Any], key: str, default: int) -> int:
     return _positive_int(limits.get(key, default), f"limits.{key}")
+
+
+def _allocator(doc: Any) -> AllocatorConfig:
+    """The ``allocator`` mapping: each setting an integer >= 1, or null for glibc's own."""
+    if doc is None:
+        return AllocatorConfig()
+    if not isinstance(doc, Mapping):
+        raise _error("allocator", doc, "a mapping")
+    _unknown(doc, {"mmap_threshold", "arenas"}, "allocator.")
+    values = {}
+    for key in ("mmap_threshold", "arenas"):
+        value = doc.get(key, getattr(AllocatorConfig, key))
+        values[key] = None if value is None else _positive_int(value, f"allocator.{key}")
+    return AllocatorConfig(**values)
 
 
 def _monitor_config(where: str, options: Mapping[str, Any]) -> MonitorConfig:
@@ -356,6 +382,11 @@ def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
         max_model_queued_bytes=_limit(limits, "max_model_queued_bytes", 64_000_000),
         tick_seconds=float(tick),
         fsync=fsync,
+        idempotency_keys=_limit(limits, "idempotency_keys", IDEMPOTENCY_KEYS),
+        idempotency_key_age_seconds=parse_duration(
+            limits.get("idempotency_key_age", IDEMPOTENCY_KEY_AGE), "limits.idempotency_key_age"
+        ),
+        allocator=_allocator(doc.get("allocator")),
     )
 
 

@@ -29,6 +29,14 @@ limits:
   max_schema_columns: 1000     # a schemaless model adopts at most this many columns
   max_queued_bytes: 256000000  # writes waiting to be applied; beyond, 429 + Retry-After
   max_model_queued_bytes: 64000000  # the same for one model
+  idempotency_keys: 100000     # keys remembered so a retry is not counted twice
+  idempotency_key_age: 1d      # ... for at most this long
+
+# How malloc (glibc) holds memory, so a long-running collector stays flat: blocks from
+# this size are mmap'd and given back when freed; arenas at most. null: glibc's default.
+allocator:
+  mmap_threshold: 131072
+  arenas: 2
 
 models:
   churn:

@@ -15,8 +15,6 @@ exactly as the first time.
 from __future__ import annotations
 
 import collections
-import dataclasses
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -28,24 +26,14 @@ from watchkeeper.monitor.clock import Clock
 from watchkeeper.service.appliers import BUSY_RETRY_SECONDS, Appliers, Pending
 from watchkeeper.service.config import ServerConfig
 from watchkeeper.service.event_time import Bounds, Rejected, keep_rows, keep_signals
+from watchkeeper.service.idempotency import IDEMPOTENCY_KEYS, IdempotencyKeys
 from watchkeeper.service.records import RecordHeader, decode_record, encode_record
 from watchkeeper.service.unavailable import Unavailable
 from watchkeeper.service.wal import WriteAheadLog
 
 __all__ = ["IDEMPOTENCY_KEYS", "Ack", "Ingest"]
 
-IDEMPOTENCY_KEYS = 100_000
-"""Idempotency keys remembered (the newest ones; older retries count again)."""
 NONE = Rejected()
-
-
-def _as_duplicate(original: Future[Ack], retry: Future[Ack]) -> None:
-    """Complete a retry's future with the original's answer, marked a duplicate."""
-    exc = original.exception()
-    if exc is not None:
-        retry.set_exception(exc)
-    else:
-        retry.set_result(dataclasses.replace(original.result(), duplicate=True))
 
 
 def _row_tags(
@@ -116,8 +104,12 @@ class Ingest:
         labels, signals, rejected_rows, rejected_signals (by reason), clamped_predictions,
         clamped_signals, late_dropped_rows, unknown_label_ids (exported as Prometheus
         counters)."""
-        self._keys: collections.OrderedDict[str, Future[Ack]] = collections.OrderedDict()
-        self._lock = threading.Lock()
+        self.keys = IdempotencyKeys(
+            clock.now,
+            max_keys=config.idempotency_keys,
+            max_age_seconds=config.idempotency_key_age_seconds,
+        )
+        """Idempotency keys of writes in flight and applied (bounded by count and age)."""
         self.appliers = Appliers(
             self._apply,
             max_bytes=config.max_queued_bytes,
@@ -132,9 +124,7 @@ class Ingest:
             ack = self._apply(seq, payload)
             key = decode_record(payload)[0].key
             if key:
-                done: Future[Ack] = Future()
-                done.set_result(ack)
-                self._keys[key] = done
+                self.keys.restore(key, ack)
             replayed += 1
         self.wal.apply = self.appliers.dispatch
         return replayed
@@ -204,18 +194,8 @@ class Ingest:
         reserved before the write is logged: a retry while the original is in flight
         gets the original's answer instead of logging the rows again."""
         done: Future[Ack] = Future()
-        key = header.key
-        if key:
-            with self._lock:
-                prior = self._keys.get(key)
-                if prior is None:
-                    self._keys[key] = done
-                    while len(self._keys) > IDEMPOTENCY_KEYS:
-                        self._keys.popitem(last=False)
-            if prior is not None:
-                prior.add_done_callback(lambda f: _as_duplicate(f, done))
-                return done
-            done.add_done_callback(lambda f: self._forget(key, f))
+        if header.key and not self.keys.reserve(header.key, done):
+            return done
         payload = encode_record(header, body)
         try:
             pending = self.appliers.admit(header.model, payload, decoded, done)
@@ -232,13 +212,6 @@ class Ingest:
         exc = written.exception()
         if exc is not None:  # not written (disk full): nothing to apply
             self.appliers.withdraw(payload, exc)
-
-    def _forget(self, key: str, done: Future[Ack]) -> None:
-        """A write that failed releases its key, so a retry is logged anew."""
-        if done.exception() is not None:
-            with self._lock:
-                if self._keys.get(key) is done:
-                    del self._keys[key]
 
     def wait(self, done: Future[Ack]) -> Ack:
         """The answer of a submitted write, waited for at most ``ack_timeout_seconds``;

@@ -32,6 +32,7 @@ from watchkeeper.alerts.silences import Silences
 from watchkeeper.errors import ConfigError
 from watchkeeper.monitor import ClosedWindow, Monitor
 from watchkeeper.monitor.clock import Clock, SystemClock
+from watchkeeper.service.allocator import tune_allocator
 from watchkeeper.service.config import VERSION_FORM, ServerConfig, is_version_name
 from watchkeeper.service.ingest import Ack, Ingest
 from watchkeeper.service.monitors import open_monitor, promoted_monitor
@@ -58,12 +59,14 @@ class Service:
 
     Notes
     -----
-    Building one opens the store, builds every model's monitor, replays the log and
-    starts a thread that calls :meth:`tick` every ``config.tick_seconds``;
-    :meth:`close` stops it and flushes everything.
+    Building one sets how ``malloc`` holds memory (see
+    :mod:`watchkeeper.service.allocator`), opens the store, builds every model's
+    monitor, replays the log and starts a thread that calls :meth:`tick` every
+    ``config.tick_seconds``; :meth:`close` stops it and flushes everything.
     """
 
     def __init__(self, config: ServerConfig, *, clock: Clock | None = None) -> None:
+        tune_allocator(config.allocator)  # before this service starts any thread
         self.config = config
         self.clock = clock or SystemClock()
         self.store: Store = open_store(config.store)
