@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,8 +74,11 @@ class MonitorParts:
         writer: str,
         config: MonitorConfig,
         clock: Clock,
+        *,
+        lock: threading.RLock | None = None,
     ) -> MonitorParts:
-        """Wire the parts of the monitor of ``model`` ``version`` writing as ``writer``."""
+        """Wire the parts of the monitor of ``model`` ``version`` writing as ``writer``
+        (``lock``: the monitor's, taken by the background when it folds buffered rows)."""
         now = clock.now
         issues = Issues()
         listeners = Listeners()
@@ -111,6 +115,8 @@ class MonitorParts:
             now=now,
             batch_size=config.batch_size,
             on_time=closer.advance,
+            background=background,
+            lock=lock,
         )
         labels = LabelJoin(store, model, version, windows, analyser, now=now)
         return cls(

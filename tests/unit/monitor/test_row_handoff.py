@@ -1,0 +1,77 @@
+"""Single rows: the caller only appends; full buffers are folded on the analyser thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from watchkeeper.monitor import ManualClock, Monitor
+from watchkeeper.store import MemoryStore, WindowKey
+
+
+class SlowFold(MemoryStore):
+    """A store whose read of a window's partials (done when a fold opens a window) records
+    the thread and blocks until released."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: list[str] = []
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def window_partials(self, key: WindowKey) -> dict[str, bytes]:
+        self.threads.append(threading.current_thread().name)
+        self.entered.set()
+        self.release.wait(10.0)
+        return super().window_partials(key)
+
+
+def _monitor(store: MemoryStore, **options: object) -> Monitor:
+    rng = np.random.default_rng(0)
+    ref = {"x": rng.normal(size=500), "prediction": rng.random(500)}
+    return Monitor("m", reference=ref, store=store, clock=ManualClock(1_000.0), grace=0,
+                   rollups=(), batch_size=8, **options)  # type: ignore[arg-type]  # fmt: skip
+
+
+def test_a_full_buffer_is_folded_off_the_callers_thread() -> None:
+    store = SlowFold()
+    m = _monitor(store)
+    for i in range(8):  # fills the buffer: its fold opens window 0 and blocks there
+        m.log({"x": float(i)}, 0.5, timestamps=1.0 + i)
+    assert store.entered.wait(5.0)
+    assert store.threads == ["watchkeeper-analyser-m-1"]
+    t0 = time.perf_counter()
+    for i in range(20):  # appended while the fold holds the monitor's lock
+        m.log({"x": float(i)}, 0.5, timestamps=10.0 + i)
+    assert time.perf_counter() - t0 < 2.0
+    store.release.set()
+    m.flush()
+    assert m.metrics("requests")["value"].tolist() == [28.0]
+    assert m.rejected_calls == 0
+    m.close()
+
+
+def test_batches_and_signals_after_single_rows_fold_them_first_in_order() -> None:
+    store = SlowFold()
+    store.release.set()
+    m = _monitor(store, max_future_skew=None)
+    for i in range(8):  # one full buffer, handed off, in window 0
+        m.log({"x": float(i)}, 0.5, timestamps=1.0 + i)
+    m.log({"x": np.zeros(3)}, np.full(3, 0.5), timestamps=np.full(3, 61.0))  # closes window 0
+    m.log_metric("clicks", 1.0, timestamp=62.0)
+    m.flush()
+    # the buffer was folded before the batch closed its window: no late rows, no correction
+    assert m.metrics("requests")["value"].tolist() == [8.0, 3.0]
+    assert m.late_dropped == 0
+    m.close()
+
+
+def test_wait_analysed_covers_the_windows_a_handed_off_buffer_closes() -> None:
+    m = _monitor(MemoryStore())
+    for i in range(16):  # the second buffer's rows close the first minute
+        m.log({"x": float(i)}, 0.5, timestamps=30.0 + 4 * i)
+    assert m.wait_analysed(10.0)
+    assert m.metrics("requests")["value"].tolist() == [8.0]
+    m.close()
