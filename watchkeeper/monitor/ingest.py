@@ -23,11 +23,16 @@ from watchkeeper.schema import Schema, ValidatedBatch, infer_schema, validate
 from watchkeeper.store import labels_key
 from watchkeeper.units import to_epoch, to_timestamps
 
-__all__ = ["Ingestion"]
+__all__ = ["MAX_HANDED", "Ingestion"]
 
 Row = tuple[Any, Any, Any, Any, Any, Any, Any]
 """One buffered ``log()`` call: features, outputs, id, time, latency, error, tags."""
 
+
+MAX_HANDED = 64
+"""Full buffers waiting for the background at most; when logging outpaces folding (about
+100,000 rows/s of 25 features per core), the caller that fills one more folds the backlog
+itself, so the rows waiting stay bounded (64 x ``batch_size``)."""
 
 _LOCK_WAIT_SECONDS = 0.02
 """How long a fold job waits for the monitor's lock before it yields to the jobs queued
@@ -135,6 +140,11 @@ class Ingestion:
             number = self._handed_count
             self._handed_count += 1
             self._handed.append((number, rows, self.now()))
+            backlog = len(self._handed) > MAX_HANDED
+        if backlog:  # logging outpaces folding: fold here, so memory stays bounded
+            with self.lock:
+                self.fold_handed()
+            return True
         background = self.background
         background.submit(lambda: self._fold_job(number, background))
         return True

@@ -56,11 +56,12 @@ class Monitor:
     are merged and analysed, and subscribers get a :class:`ClosedWindow`. Later rows
     correct it; coarser windows merge finer ones. ``log()`` never runs an analysis, and
     ``log()`` of one row only appends (every ``batch_size`` rows are folded in on the
-    analyser thread), so the caller's worst call stays in microseconds; ``tick()``, ``flush()``, ``metrics()``
-    and :meth:`wait_analysed` return once every window closed so far is analysed, so
-    results are the same on a loaded machine, only later. Event times beyond the clock +
-    ``max_future_skew`` are rejected (:attr:`future_rejected`). Every method takes the
-    monitor's lock, so threads may share one monitor.
+    analyser thread), so the caller's worst call stays in microseconds; ``tick()``,
+    ``flush()``, ``metrics()`` and :meth:`wait_analysed` return once every window closed
+    so far is analysed, so results are the same on a loaded machine, only later. Event
+    times beyond the clock + ``max_future_skew`` are rejected (:attr:`future_rejected`).
+    Every method but ``log()`` of one row takes the monitor's lock, so threads may share
+    one monitor.
 
     Examples
     --------

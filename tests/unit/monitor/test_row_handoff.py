@@ -8,6 +8,9 @@ import time
 import numpy as np
 
 from watchkeeper.monitor import ManualClock, Monitor
+from watchkeeper.monitor.config import MonitorConfig
+from watchkeeper.monitor.ingest import MAX_HANDED
+from watchkeeper.monitor.parts import MonitorParts
 from watchkeeper.store import MemoryStore, WindowKey
 
 
@@ -75,3 +78,19 @@ def test_wait_analysed_covers_the_windows_a_handed_off_buffer_closes() -> None:
     assert m.wait_analysed(10.0)
     assert m.metrics("requests")["value"].tolist() == [8.0]
     m.close()
+
+
+def test_a_backlog_of_handed_buffers_is_folded_by_the_caller() -> None:
+    config = MonitorConfig(grace_seconds=5.0, rollup_seconds=(), batch_size=1)
+    parts = MonitorParts.build(MemoryStore(), "m", "1", "a", config, ManualClock(30.0))
+    busy = threading.Event()
+    parts.background.submit(lambda: busy.wait(10.0))  # the background is busy elsewhere
+    rows = MAX_HANDED + 1
+    for i in range(rows):
+        assert parts.ingestion.offer({"x": float(i)}, 0.5, None, 1.0, None, None, None, None)
+    state = parts.windows.state_for(0.0)
+    assert state is not None and state.requests == rows  # folded here, in order, bounded
+    busy.set()
+    assert parts.background.wait(10.0)
+    assert state.requests == rows  # the fold jobs found nothing left to fold
+    parts.background.close()
