@@ -6,8 +6,9 @@ changed, at the current sample size. :class:`NullModel` simulates those values f
 method and one reference column, and turns an observed statistic into a resampling
 p-value or a threshold. :mod:`watchkeeper.stats.verdict` combines the p-values of many
 columns into verdicts. It serves the methods chosen by name (Jensen–Shannon, PSI,
-Wasserstein …) and ``chi2`` on sparse tables; the default methods use laws known at fit
-time instead (:mod:`watchkeeper.stats.null_laws`), which cost nothing at a new size.
+Wasserstein …) and ``chi2`` on sparse tables, through a grid of sizes simulated once
+(:class:`~watchkeeper.stats.null_grid.GridNull`); the default methods use laws known at
+fit time instead (:mod:`watchkeeper.stats.null_laws`). Both cost nothing at a new size.
 
 Notes
 -----
