@@ -25,8 +25,9 @@ matters beside 1/n.
 
 *Cost.* A grid has about 2 log2(8 n) points (41 at n = 100,000); each is one
 simulation of the :class:`~watchkeeper.stats.null_model.NullModel` (B draws of the
-reference replica and the current sample). Simulations are kept for the process and
-shared by every column whose reference has the same size, method and proportions
+reference replica and the current sample). Simulations are kept for the process (64 MB of
+them, the least recently used dropped first, besides the grids detectors pin) and shared
+by every column whose reference has the same size, method and proportions
 rounded to 3 significant digits (the equal-probability bins of continuous columns share
 one grid), a shift of the proportions far inside the draws' own noise. The grids of the
 screening draws are pinned by the detector; those of the full number of draws, used only
@@ -71,12 +72,13 @@ GRID_RATIO = math.sqrt(2.0)
 """Ratio of consecutive grid sizes."""
 
 _BEYOND_REFERENCE = 64  # the grid ends at 64 n: 1/m is then under 1.6% of 1/n
-_SHARED = 1_024  # simulations kept for the process (~40 MB at 5,000 draws)
+_SHARED_BYTES = 64 << 20  # simulations kept for the process, besides the pinned grids
 _DIGITS = 3  # proportions rounded to 3 significant digits so that columns share draws
 _TIE = 1e-12
 
 Key = tuple[object, ...]
 _shared: OrderedDict[Key, FloatArray] = OrderedDict()
+_shared_bytes = 0
 _lock = threading.Lock()
 
 
@@ -159,10 +161,13 @@ class GridNull:
                 _shared.move_to_end(key)
                 return draws
         draws = self.model.simulate(size, n_resamples)
+        global _shared_bytes
         with _lock:
-            _shared[key] = draws
-            if len(_shared) > _SHARED:
-                _shared.popitem(last=False)
+            if key not in _shared:
+                _shared[key] = draws
+                _shared_bytes += draws.nbytes
+            while _shared_bytes > _SHARED_BYTES and len(_shared) > 1:
+                _shared_bytes -= _shared.popitem(last=False)[1].nbytes
         return draws
 
     def null_statistics(self, n_cur: int, n_resamples: int) -> FloatArray:
