@@ -94,3 +94,27 @@ def test_a_backlog_of_handed_buffers_is_folded_by_the_caller() -> None:
     assert parts.background.wait(10.0)
     assert state.requests == rows  # the fold jobs found nothing left to fold
     parts.background.close()
+
+
+def test_threads_logging_single_rows_and_ticking_count_every_row_once() -> None:
+    m = _monitor(MemoryStore(), max_future_skew=None)
+    rows_per_thread, threads = 2_000, 4
+
+    def write(k: int) -> None:
+        for i in range(rows_per_thread):
+            m.log({"x": float(i)}, 0.5, timestamps=float(i % 240))
+
+    def tick() -> None:
+        for _ in range(20):
+            m.tick(0.0)  # takes the monitor's lock while rows are handed off
+
+    pool = [threading.Thread(target=write, args=(k,)) for k in range(threads)]
+    pool.append(threading.Thread(target=tick))
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(60.0)
+    m.flush()
+    assert m.rejected_calls == 0 and m.late_dropped == 0
+    assert m.metrics("requests")["value"].sum() == rows_per_thread * threads
+    m.close()
