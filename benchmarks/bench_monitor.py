@@ -6,8 +6,9 @@ Prints, each next to a plain Python/NumPy/SciPy/sqlite3 baseline in the same run
 - ``log()`` of one row: median and p99 cost in microseconds (buffer + amortised
   vectorised update), vs appending the same dict to a list;
 - ``log()`` of one row with windows closing (1 ms of event time per call, 1-minute
-  windows, the clock following event time): p50/p99/p99.9/max per call while windows
-  are analysed on the analyser thread, vs appending the same row to a list;
+  windows, the clock following event time): p50/p99/p99.9/max per call while buffered
+  rows are folded and windows analysed on the analyser thread, vs appending the same row
+  to a list;
 - kept predictions: 2,000,000 predictions with ids in 1-minute windows of 100,000 rows
   into a SQLite file; RSS at the start, the peak and the end (flat: kept predictions are
   saved in bounded chunks as they come), vs a raw ``sqlite3.executemany`` of the same
@@ -22,7 +23,10 @@ Prints, each next to a plain Python/NumPy/SciPy/sqlite3 baseline in the same run
   25 features; vs raw ``sqlite3.executemany`` of the same point rows.
 
 Run: ``python benchmarks/bench_monitor.py`` (``--quick``: 2 days instead of 30 and fewer
-rows); ``--only closing`` / ``--only kept`` runs one part.
+rows); ``--only closing`` / ``--only kept`` runs one part; ``--rate N`` paces the calls of
+the closing-windows part at N per second (default 20,000: 20 times the event rate; ``0``:
+a tight loop, which outpaces the folding of buffered rows, so the callers fold the
+backlog beyond 64 buffers themselves).
 """
 
 from __future__ import annotations
@@ -268,7 +272,7 @@ def _quantiles(ns: np.ndarray) -> str:
     return f"p50 {p50:.1f} us, p99 {p99:.1f} us, p99.9 {p999:.1f} us, max {ns.max() / 1e3:,.0f} us"
 
 
-def bench_log_closing_windows(ref: DatasetProfile, minutes: int) -> None:
+def bench_log_closing_windows(ref: DatasetProfile, minutes: int, rate: float) -> None:
     calls = minutes * 60_000  # 1 ms of event time per call
     frame = make_frame(60_000, seed=7)
     rows = frame.to_dict("records")
@@ -282,6 +286,10 @@ def bench_log_closing_windows(ref: DatasetProfile, minutes: int) -> None:
     perf = time.perf_counter_ns
     t_all = time.perf_counter()
     for i in range(calls):
+        if rate and i % 256 == 0:  # paced as a service's request threads call it
+            ahead = t_all + i / rate - time.perf_counter()
+            if ahead > 0:
+                time.sleep(ahead)
         t = i / 1000.0
         clock.set(t)
         row, score = rows[i % len(rows)], scores[i % len(rows)]
@@ -303,14 +311,15 @@ def bench_log_closing_windows(ref: DatasetProfile, minutes: int) -> None:
         base.append((row, {"score": score}, i / 1000.0, 0.012))
         t_base[i] = perf() - t0
     slow = costs > 100_000
-    update = np.arange(calls) % 1024 == 1023  # the calls that fold the buffered rows in
+    update = np.arange(calls) % 1024 == 1023  # the calls that hand the buffered rows off
     print(
         f"log() one row with windows closing ({calls:,} calls, {minutes} one-minute windows, "
-        f"25 features): {_quantiles(costs)}; {int(slow.sum())} calls over 100 us, of which "
-        f"{int((slow & update).sum())} are the vectorised update of 1,024 buffered rows "
+        f"25 features, {f'paced at {rate:,.0f} calls/s' if rate else 'unpaced'}): "
+        f"{_quantiles(costs)}; {int(slow.sum())} calls over 100 us, of which "
+        f"{int((slow & update).sum())} hand 1,024 buffered rows to the analyser thread "
         f"(median {np.median(costs[update]) / 1e6:.1f} ms, max {costs[update].max() / 1e6:.1f} "
         f"ms) and {int((slow & ~update).sum())} others (max {costs[~update].max() / 1e6:.1f} "
-        f"ms: GIL hand-overs to the analyser thread, GC, the OS); "
+        f"ms: GIL hand-overs to the analyser thread folding rows or analysing, GC, the OS); "
         f"{during} windows analysed and published while logging ({t_log:.1f} s), the rest "
         f"by flush() ({t_flush:.1f} s) | baseline list.append: {_quantiles(t_base)}"
     )
@@ -383,8 +392,9 @@ def main() -> None:
     days = 2 if quick else 30
     only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
     ref = profile_table(reference_frame())
+    rate = float(sys.argv[sys.argv.index("--rate") + 1]) if "--rate" in sys.argv else 20_000.0
     if only in (None, "closing"):
-        bench_log_closing_windows(ref, 3 if quick else 10)
+        bench_log_closing_windows(ref, 3 if quick else 10, rate)
     if only in (None, "kept"):
         bench_kept_predictions(500_000 if quick else 2_000_000)
     if only is None:

@@ -23,6 +23,9 @@ _READERS = {".parquet": "read_parquet", ".feather": "read_feather", ".csv": "rea
 BATCH_ROWS = 100_000
 """Rows per batch when a file is read batch by batch."""
 
+_PARQUET_BUFFER_BYTES = 1 << 20
+"""Bytes read at a time from a parquet column chunk (per column) when streaming batches."""
+
 
 def _check(path: Path) -> str:
     suffix = path.suffix.lower()
@@ -75,8 +78,10 @@ def iter_batches(path: Path, rows: int = BATCH_ROWS) -> Generator[Any, None, Non
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
-        # pre-buffering keeps every column chunk read so far (memory grew with the file)
-        parquet = pq.ParquetFile(path, pre_buffer=False)
+        # pre-buffering keeps every column chunk read so far (memory grew with the file);
+        # a buffered stream reads a column chunk a slice at a time, where the default reads
+        # it whole: a file written as one row group would sit in memory whole
+        parquet = pq.ParquetFile(path, pre_buffer=False, buffer_size=_PARQUET_BUFFER_BYTES)
         for batch in parquet.iter_batches(batch_size=rows):
             yield batch.to_pandas()
     elif suffix == ".feather":

@@ -63,12 +63,14 @@ class Monitor:
     (or the clock, through ``tick()``) passes its end plus grace: its state is saved as
     this writer's partial; then, on the monitor's analyser thread, all writers' partials
     are merged and analysed, and subscribers get a :class:`ClosedWindow`. Later rows
-    correct it; coarser windows merge finer ones. ``log()`` never runs an analysis, so
-    the caller's worst call stays in microseconds; ``tick()``, ``flush()``, ``metrics()``
-    and :meth:`wait_analysed` return once every window closed so far is analysed, so
-    results are the same on a loaded machine, only later. Event times beyond the clock +
-    ``max_future_skew`` are rejected (:attr:`future_rejected`). Every method takes the
-    monitor's lock, so threads may share one monitor.
+    correct it; coarser windows merge finer ones. ``log()`` never runs an analysis, and
+    ``log()`` of one row only appends (every ``batch_size`` rows are folded in on the
+    analyser thread), so the caller's worst call stays in microseconds; ``tick()``,
+    ``flush()``, ``metrics()`` and :meth:`wait_analysed` return once every window closed
+    so far is analysed, so results are the same on a loaded machine, only later. Event
+    times beyond the clock + ``max_future_skew`` are rejected (:attr:`future_rejected`).
+    Every method but ``log()`` of one row takes the monitor's lock, so threads may share
+    one monitor.
 
     Examples
     --------
@@ -106,7 +108,9 @@ class Monitor:
         self.store = open_store(store)
         self._lock = threading.RLock()
         self._closed = False
-        self._parts = MonitorParts.build(self.store, model, version, self.writer, config, clock)
+        self._parts = MonitorParts.build(
+            self.store, model, version, self.writer, config, clock, lock=self._lock
+        )
         # raw media (images, audio, embeddings, described text) become descriptor columns
         self._describer = Describer.for_schema(schema)
         self._parts.ingestion.describe = self._describer
@@ -161,11 +165,12 @@ class Monitor:
         Never raises: a batch that cannot be read is counted in :attr:`rejected_calls`
         with its reason in :attr:`recent_issues`; bad values are counted per column.
         """
+        args = (features, outputs, ids, timestamps, latency, error, tags, seq)
         try:
+            if self._parts.ingestion.offer(*args):  # one row: appended, no monitor lock
+                return
             with self._lock:
-                self._parts.ingestion.log(
-                    features, outputs, ids, timestamps, latency, error, tags, seq
-                )
+                self._parts.ingestion.log(*args)
         except Exception as exc:  # the caller's request path must never see our errors
             self._reject("log", exc)
 

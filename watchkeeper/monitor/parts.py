@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import uuid
 import zlib
 from collections.abc import Callable
@@ -77,8 +78,11 @@ class MonitorParts:
         writer: str,
         config: MonitorConfig,
         clock: Clock,
+        *,
+        lock: threading.RLock | None = None,
     ) -> MonitorParts:
-        """Wire the parts of the monitor of ``model`` ``version`` writing as ``writer``."""
+        """Wire the parts of the monitor of ``model`` ``version`` writing as ``writer``
+        (``lock``: the monitor's, taken by the background when it folds buffered rows)."""
         now = clock.now
         issues = Issues()
         listeners = Listeners()
@@ -136,6 +140,8 @@ class MonitorParts:
             batch_size=config.batch_size,
             on_time=closer.advance,
             segments=segments,
+            background=background,
+            lock=lock,
         )
         labels = LabelJoin(store, model, version, windows, analyser, now=now)
         return cls(

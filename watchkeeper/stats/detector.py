@@ -42,6 +42,7 @@ from watchkeeper.errors import ColumnNotFoundError, ConfigError
 from watchkeeper.schema import ColumnSpec
 from watchkeeper.stats.config import DriftConfig
 from watchkeeper.stats.drift import CdfPair, DriftMethod, MethodResult, default_method, get_method
+from watchkeeper.stats.null_grid import GridNull
 from watchkeeper.stats.null_laws import (
     BridgeNull,
     ChiSquareLaw,
@@ -121,8 +122,9 @@ class DriftDetector:
     columns_
         Per compared column, what was kept of the reference.
     null_models_
-        ``{(column, method): NullModel | BridgeNull}``; bridges are built at fit, the
-        simulated nulls of other methods lazily, and both cached.
+        ``{(column, method): GridNull | BridgeNull}``; the bridges and the grids of the
+        methods chosen (their screening draws) are built at fit, the grids of ``chi2`` on
+        sparse tables and of the full draws as they are needed; all cached.
 
     Examples
     --------
@@ -161,7 +163,7 @@ class DriftDetector:
         """Learn what the methods need from a reference dataset profile; returns self."""
         self.reference_ = reference
         self.columns_: dict[str, _ColumnReference] = {}
-        self.null_models_: dict[tuple[str, str], NullModel | BridgeNull] = {}
+        self.null_models_: dict[tuple[str, str], GridNull | BridgeNull] = {}
         for spec in reference.schema:
             if spec.role not in COMPARED_ROLES:
                 continue
@@ -193,6 +195,32 @@ class DriftDetector:
             null = self._null_model(ref, get_method("ks_binned"), None)
             for b in sorted(draws):
                 null.p_value(ref.n, 0.0, b)
+        self._prepare_grids(screen_resamples(self.config, k))
+
+    def _prepare_grids(self, n_resamples: int) -> None:
+        """Simulate, now, the grid of sizes of every column whose binned method has no law
+        known at fit time (Jensen–Shannon, PSI, Hellinger, L1, L∞), at the screening
+        draws: a compare at any size then only interpolates
+        (:mod:`watchkeeper.stats.null_grid`); columns with the same bin shares share one
+        grid. The grids of the sketch-CDF methods (``ks``, ``wasserstein``: 200 atoms,
+        one grid per column) are simulated a grid point at a time, when a window size
+        first needs it, so each costs at most once per √2 band of window sizes.
+        """
+        for ref in self.columns_.values():
+            if ref.n == 0:
+                continue
+            chosen = self.column_methods.get(ref.spec.name) or self.config.method
+            if chosen is None or chosen in ("ks_binned", "chi2"):
+                continue
+            try:
+                method = self._method_for(ref, ref.n)
+            except ConfigError:  # a method for another kind: compare() says so
+                continue
+            if method.representation != "counts":
+                continue
+            null = self._null_model(ref, method, None)
+            if isinstance(null, GridNull):
+                null.prepare(n_resamples)
 
     def _fit_column(self, spec: ColumnSpec, col: Any) -> _ColumnReference:
         if spec.kind in ("categorical", "boolean"):
@@ -244,13 +272,14 @@ class DriftDetector:
                 model = bridge.fit_counts(ref.counts, unseen=_unseen_mass(ref))
                 self.null_models_[key] = model
                 return model
-            model = NullModel(method, seed=self.config.seed)
+            simulated = NullModel(method, seed=self.config.seed)
             if method.representation == "counts":
                 assert ref.counts is not None  # guarded: empty references are skipped
-                model.fit_counts(ref.counts, unseen=_unseen_mass(ref))
+                simulated.fit_counts(ref.counts, unseen=_unseen_mass(ref))
             else:
                 assert ref.atoms is not None
-                model.fit_atoms(ref.atoms, ref.n, ref.scale)
+                simulated.fit_atoms(ref.atoms, ref.n, ref.scale)
+            model = GridNull(simulated)
             self.null_models_[key] = model
         return model
 

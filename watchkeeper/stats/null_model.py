@@ -6,8 +6,9 @@ changed, at the current sample size. :class:`NullModel` simulates those values f
 method and one reference column, and turns an observed statistic into a resampling
 p-value or a threshold. :mod:`watchkeeper.stats.verdict` combines the p-values of many
 columns into verdicts. It serves the methods chosen by name (Jensen–Shannon, PSI,
-Wasserstein …) and ``chi2`` on sparse tables; the default methods use laws known at fit
-time instead (:mod:`watchkeeper.stats.null_laws`), which cost nothing at a new size.
+Wasserstein …) and ``chi2`` on sparse tables, through a grid of sizes simulated once
+(:class:`~watchkeeper.stats.null_grid.GridNull`); the default methods use laws known at
+fit time instead (:mod:`watchkeeper.stats.null_laws`). Both cost nothing at a new size.
 
 Notes
 -----
@@ -23,7 +24,10 @@ spread — it is as large as the current sample's when n ≈ m. The cost depends
 the number of bins or atoms, not on n or m. Once every bin expects at least
 ``GAUSSIAN_MIN_EXPECTED`` values the multinomial is replaced by its normal approximation
 (mean n·p, covariance n·(diag p − p pᵀ), total exactly n), several times faster and far
-more accurate than the resampling noise at those sizes. Draws are seeded by the model's
+more accurate than the resampling noise at those sizes. When only a few slots expect
+fewer (new categories, new extremes: the ``unseen`` slots) and the others at least twice
+as many, those few are drawn exactly, with one slot for the rest, and the rest's count is
+spread over its slots by the normal approximation. Draws are seeded by the model's
 seed, m and B, so a verdict is reproducible.
 
 *P-values and thresholds.* With the B null statistics T₁…T_B and the observed t, the
@@ -88,6 +92,15 @@ _MAX_CELLS = 1_000_000  # simulated counts per chunk: ~8 MB per array in the ker
 _CACHE_SIZE = 8  # null samples kept per model; a window size often repeats
 _EXACT_BELOW = 100
 _TIE = 1e-12  # relative tolerance that counts a null draw equal to t as a tie
+
+
+def _gaussian_counts(rng: np.random.Generator, n: int, p: FloatArray, size: int) -> FloatArray:
+    """``size`` normal approximations of Multinomial(n, p) count vectors (total n)."""
+    # w has covariance diag(p); removing p·sum(w) gives diag(p) − p pᵀ and total 0
+    w = rng.standard_normal((size, p.size)) * np.sqrt(p)
+    w -= p * w.sum(axis=1, keepdims=True)
+    approx: FloatArray = np.maximum(n * p + math.sqrt(n) * w, 0.0)
+    return approx
 
 
 def null_size(n_cur: int) -> int:
@@ -299,32 +312,59 @@ class NullModel:
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        rng = np.random.default_rng([self.seed, *key])
-        chunk = max(1, _MAX_CELLS // self.p_.size)
-        parts = []
-        for start in range(0, key[1], chunk):
-            size = min(chunk, key[1] - start)
-            ref = self._draw(rng, self.n_ref_, size)
-            cur = self._draw(rng, key[0], size)
-            parts.append(np.asarray(self._kernel(ref, cur), dtype=np.float64))
-        stats = np.sort(np.concatenate(parts))
-        stats.flags.writeable = False
+        stats = self.simulate(*key)
         self._cache[key] = stats
         if len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
         return stats
 
+    def simulate(self, n_cur: int, n_resamples: int) -> FloatArray:
+        """Sorted statistics of ``n_resamples`` no-drift pairs at exactly ``n_cur`` current
+        values (seeded by the model's seed, ``n_cur`` and ``n_resamples``; not cached).
+
+        Examples
+        --------
+        >>> from watchkeeper.stats.drift import get_method
+        >>> null = NullModel(get_method("psi")).fit_counts([500, 300, 200])
+        >>> draws = null.simulate(1_000, 2_000)
+        >>> draws.size, bool((draws[1:] >= draws[:-1]).all())
+        (2000, True)
+        """
+        if not hasattr(self, "p_"):
+            raise config_error("null", None, "a fitted NullModel (fit_counts or fit_atoms)")
+        rng = np.random.default_rng([self.seed, int(n_cur), int(n_resamples)])
+        chunk = max(1, _MAX_CELLS // self.p_.size)
+        parts = []
+        for start in range(0, n_resamples, chunk):
+            size = min(chunk, n_resamples - start)
+            ref = self._draw(rng, self.n_ref_, size)
+            cur = self._draw(rng, int(n_cur), size)
+            parts.append(np.asarray(self._kernel(ref, cur), dtype=np.float64))
+        stats = np.sort(np.concatenate(parts))
+        stats.flags.writeable = False
+        return stats
+
     def _draw(self, rng: np.random.Generator, n: int, size: int) -> FloatArray:
         """``size`` count vectors of a sample of ``n`` from ``p_`` (multinomial or normal)."""
         p = self.p_
-        if n * self._min_mass < GAUSSIAN_MIN_EXPECTED:
+        if n * self._min_mass >= GAUSSIAN_MIN_EXPECTED:
+            return _gaussian_counts(rng, n, p, size)
+        small = n * p < GAUSSIAN_MIN_EXPECTED
+        big_mass = float(p[~small].sum())
+        if small.all() or n * float(p[~small].min()) * 0.5 < GAUSSIAN_MIN_EXPECTED:
             exact: FloatArray = rng.multinomial(n, p, size=size).astype(np.float64)
             return exact
-        # w has covariance diag(p); removing p·sum(w) gives diag(p) − p pᵀ and total 0
-        w = rng.standard_normal((size, p.size)) * np.sqrt(p)
-        w -= p * w.sum(axis=1, keepdims=True)
-        approx: FloatArray = np.maximum(n * p + math.sqrt(n) * w, 0.0)
-        return approx
+        # a few rare slots (new categories, new extremes) keep exact counts; the rest, given
+        # how many values the rare ones took, is a multinomial its normal approximation fits
+        out = np.empty((size, p.size))
+        rare = rng.multinomial(n, np.append(p[small], big_mass), size=size).astype(np.float64)
+        out[:, small] = rare[:, :-1]
+        share = p[~small] / big_mass
+        w = rng.standard_normal((size, share.size)) * np.sqrt(share)
+        w -= share * w.sum(axis=1, keepdims=True)
+        rest = rare[:, -1:]
+        out[:, ~small] = np.maximum(rest * share + np.sqrt(rest) * w, 0.0)
+        return out
 
     def _kernel(self, ref: FloatArray, cur: FloatArray) -> FloatArray:
         method = self.method

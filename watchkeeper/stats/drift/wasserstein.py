@@ -44,7 +44,6 @@ Examples
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from watchkeeper.stats.drift._base import CdfPair, DriftMethod, MethodResult
 from watchkeeper.stats.drift._common import check_cdf_pair, numeric_side
@@ -97,6 +96,8 @@ def _from_cdfs(pair: CdfPair) -> MethodResult:
 def _exact(reference: object, current: object) -> MethodResult:
     r = numeric_side(reference, "reference")
     c = numeric_side(current, "current")
+    from scipy import stats  # the exact path only: scipy.stats is slow to import
+
     scale = float(r.std())
     w = float(stats.wasserstein_distance(r, c)) / (scale if scale > 0 else 1.0)
     return MethodResult(statistic=w, p_value=None, effect=w)

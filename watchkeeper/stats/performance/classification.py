@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import rankdata
 
 from watchkeeper.errors import InvalidBatchError
 from watchkeeper.types import FloatArray, IntArray
@@ -88,6 +87,8 @@ def roc_auc(y_true: npt.NDArray[np.bool_], score: FloatArray) -> float:
     neg = y_true.size - pos
     if pos == 0 or neg == 0:
         return math.nan
+    from scipy.stats import rankdata  # here: scipy.stats is slow to import
+
     ranks = rankdata(score)
     return float((ranks[y_true].sum() - pos * (pos + 1) / 2) / (pos * neg))
 
