@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from watchkeeper.monitor.analysis import analyse_window, merged_state, performance_points
 from watchkeeper.monitor.baseline import Baseline
+from watchkeeper.monitor.estimation import Estimation
 from watchkeeper.monitor.issues import Issues
 from watchkeeper.monitor.window import WindowState, merge_states
 from watchkeeper.monitor.windows import RollupSpan
@@ -75,6 +76,9 @@ class Analyser:
         self.sizes = tuple(sizes)
         self.now = now
         self.issues = issues
+        self.estimation: Estimation | None = None
+        """Estimated performance, its self-check and the relative judgement (set by the
+        Monitor)."""
 
     def merged(self, key: WindowKey) -> WindowState | None:
         """Every writer's partial of a stored window, merged; ``None`` for none."""
@@ -91,6 +95,8 @@ class Analyser:
             points = analyse_window(state, key, reference, task)
             labelled = self.store.labelled(key.model, key.version, key.start, key.end)
             points += performance_points(key, labelled, state.requests, task)
+            if self.estimation is not None:
+                points = self.estimation.extend(key, state.requests, labelled, task, points)
             self.store.write_points(points, now=self.now())
         except Exception:
             self.issues.analysis_errors += 1
@@ -106,6 +112,9 @@ class Analyser:
             return False
         labelled = self.store.labelled(key.model, key.version, key.start, key.end)
         points = performance_points(key, labelled, state.requests, self.baseline.task)
+        if self.estimation is not None:
+            task = self.baseline.task
+            points = self.estimation.extend(key, state.requests, labelled, task, points)
         self.store.write_points(points, now=self.now())
         return True
 

@@ -12,6 +12,7 @@ from watchkeeper._batch import Columns, to_columns
 from watchkeeper.errors import ConfigError
 from watchkeeper.monitor import _inputs
 from watchkeeper.monitor.baseline import Baseline
+from watchkeeper.monitor.estimation import Estimation
 from watchkeeper.monitor.issues import Issues
 from watchkeeper.monitor.predictions import PendingPredictions
 from watchkeeper.monitor.window import WindowState
@@ -78,6 +79,8 @@ class Ingestion:
         self.batch_size = batch_size
         self.on_time = on_time
         self._rows: list[Row] = []
+        self.estimation: Estimation | None = None
+        """Keeps what the performance estimate needs of each window (set by the Monitor)."""
 
     def log(
         self,
@@ -233,6 +236,8 @@ class Ingestion:
             if state is None:
                 continue
             part = columns if idx is None else _inputs.take(columns, idx)
+            if self.estimation is not None:
+                self.estimation.add(start, part, m)
             self._fold(
                 state,
                 start,

@@ -15,6 +15,7 @@ from typing import Any, Unpack
 
 from watchkeeper.monitor.clock import Clock, SystemClock
 from watchkeeper.monitor.config import MonitorConfig, MonitorOptions, resolve_config, valid_name
+from watchkeeper.monitor.estimation import Estimation, FittedEstimator
 from watchkeeper.monitor.events import Listener
 from watchkeeper.monitor.labels import LabelReport
 from watchkeeper.monitor.parts import MonitorParts, ReadOnly, default_writer
@@ -99,6 +100,31 @@ class Monitor:
         self._closed = False
         self._parts = MonitorParts.build(self.store, model, version, self.writer, config, clock)
         self._parts.baseline.start(reference, schema, now=clock.now())
+        self._estimation = Estimation(self.store, model, version, config.window_seconds)
+        self._parts.analyser.estimation = self._parts.ingestion.estimation = self._estimation
+
+    def fit_estimator(
+        self, reference: Any, labels: Any, *, classes: Sequence[Any] | None = None
+    ) -> FittedEstimator:
+        """Estimate performance while labels are late, from labelled reference rows:
+        ``reference`` holds features and outputs as :meth:`log` takes them (a classifier's
+        ``score`` or ``proba_<class>`` outputs, a regressor's ``prediction``), ``labels``
+        the truth of each row; ``classes`` names the probability columns' classes when
+        their suffixes are not the labels. Windows closing from now on get
+        ``estimated_*`` points with intervals, checked against their labels when they
+        come (:mod:`watchkeeper.monitor.estimation`). The estimate assumes P(y | x) is
+        unchanged since the reference.
+
+        Raises
+        ------
+        ConfigError
+            The task is unknown or the reference lacks what its estimator reads.
+        """
+        with self._lock:
+            baseline = self._parts.baseline
+            return self._estimation.fit(
+                reference, labels, baseline.task, baseline.schema, classes=classes
+            )
 
     def set_reference(self, reference: Any, *, schema: Schema | None = None) -> int:
         """Use a new reference for the windows that open from now on; returns its id.

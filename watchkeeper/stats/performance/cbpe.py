@@ -12,12 +12,12 @@ with ``q_a (1 - q_b)``.
 Intervals are prediction intervals for the realised metric, estimate +/- z x the
 standard deviation the metric has when every row's true class is drawn from q: for
 accuracy the Poisson-binomial law of the number of correct rows (normal approximation),
-for precision, recall and F1 the delta method (see :func:`_spreads`), for ROC AUC Hanley
-and McNeil's variance. Closed forms keep an estimate of 5,000 rows in milliseconds;
-``tests/unit/stats/performance`` checks them against seeded simulations of the labels.
-The intervals cover label noise only, not a calibration that no
-longer holds: under concept drift (P(y | x) changed) the estimate is wrong and the
-realised values fall outside, which the monitor's self-check reports.
+for precision, recall and F1 the delta method in the rows' class indicators (see
+:func:`_spreads`), for ROC AUC Hanley and McNeil's variance. Closed forms keep an
+estimate of 5,000 rows in milliseconds; ``tests/unit/stats/performance`` checks them
+against seeded simulations of the labels. The intervals cover label noise only, not a
+calibration that no longer holds: under concept drift (P(y | x) changed) the estimate
+is wrong and the realised values fall outside, which the monitor's self-check reports.
 
 References
 ----------
@@ -273,44 +273,60 @@ def _spreads(
     k: int,
 ) -> dict[str, float]:
     """Standard deviations of the realised metrics when every row's true class is drawn
-    from its calibrated probabilities (rows independent).
+    from its calibrated probabilities (rows independent), by the delta method.
 
-    The count of correct rows is Poisson-binomial (variance sum q(1 - q) of each row's
-    predicted class). Per class j, A = true positives (a Poisson-binomial sum over rows
-    predicted j) and B = false negatives (over the other rows) are independent, so
-    precision A / n_j, recall A / (A + B) and F1 2A / (n_j + A + B) get their variance by
-    the delta method; macro averages take the mean of the classes' variances over k
-    (covariances between classes left out). ROC AUC: Hanley & McNeil's (1982) variance
-    at the expected numbers of positives and negatives.
+    Each metric is a function of the rows' true-class indicators I_ri (one-hot, drawn
+    from q_r). With per-class true positives A_i, true counts T_i and predicted counts
+    P_i (fixed: the predictions are known), its derivative in I_ri has the form
+    ``g_ri = w ([i = pred_r] c_i - d_i)``: accuracy c = 1 / n, d = 0; precision c = 1 / P,
+    d = 0; recall c = 1 / T, d = A / T^2; F1 (2A / (P + T)) c = 2 / (P + T),
+    d = 2A / (P + T)^2; w is 1 over the classes averaged (the positive class of a binary
+    problem). Then ``Var = sum_r [sum_i q_ri g_ri^2 - (sum_i q_ri g_ri)^2]``, the
+    covariances between classes included (each row has one true class). For accuracy
+    this is the Poisson-binomial variance. ROC AUC: Hanley & McNeil's (1982) variance at
+    the expected numbers of positives and negatives, averaged over the classes.
     """
     n = q.shape[0]
-    rows = np.arange(n)
+    onehot = np.zeros((n, k))
     known = pred >= 0
-    q_pred = np.where(known, q[rows, np.where(known, pred, 0)], 0.0)
-    out = {"accuracy": math.sqrt(float(np.dot(q_pred, 1.0 - q_pred))) / n}
-    var_q = q * (1.0 - q)
-    v_a = np.array([var_q[pred == j, j].sum() for j in range(k)])
-    v_b = var_q.sum(axis=0) - v_a
+    onehot[np.flatnonzero(known), pred[known]] = 1.0
     a = np.diagonal(confusion[:, :k]).copy()
     n_pred = confusion[:, :k].sum(axis=0)
-    b = confusion.sum(axis=1) - a
+    n_true = confusion.sum(axis=1)
+    pick = np.zeros(k, dtype=bool)
+    if k == 2:
+        pick[1] = True
+    else:
+        pick[:] = (n_pred + n_true) >= 0.5
+    weight = pick / max(int(pick.sum()), 1)
+
+    def spread(c: FloatArray, d: FloatArray, w: FloatArray) -> float:
+        g = (onehot * c - d) * w
+        qg = q * g
+        var = float(np.sum(qg * g) - np.sum(qg.sum(axis=1) ** 2))
+        return math.sqrt(max(var, 0.0))
+
     with np.errstate(invalid="ignore", divide="ignore"):
-        v_prec = np.where(n_pred > 0, v_a / n_pred**2, 0.0)
-        v_rec = np.where(a + b > 0, (b**2 * v_a + a**2 * v_b) / (a + b) ** 4, 0.0)
-        d = n_pred + a + b
-        v_f1 = np.where(d > 0, 4 * ((n_pred + b) ** 2 * v_a + a**2 * v_b) / d**4, 0.0)
+        inv_p = np.where(n_pred > 0, 1.0 / n_pred, 0.0)
+        inv_t = np.where(n_true > 0, 1.0 / n_true, 0.0)
+        total = n_pred + n_true
+        inv_d = np.where(total > 0, 2.0 / total, 0.0)
+        zero = np.zeros(k)
+        out = {
+            "accuracy": spread(np.full(k, 1.0 / n), zero, np.ones(k)),
+            "precision": spread(inv_p, zero, weight),
+            "recall": spread(inv_t, a * inv_t**2, weight),
+            "f1": spread(inv_d, a * inv_d**2 / 2.0, weight),
+        }
         pos = q.sum(axis=0)
         neg = n - pos
-        auc = np.array([point["roc_auc"][0]] * k)
+        auc = float(point["roc_auc"][0])
         q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
         v_auc = (auc * (1 - auc) + (pos - 1) * (q1 - auc**2) + (neg - 1) * (q2 - auc**2)) / (
             pos * neg
         )
-    pick = [1] if k == 2 else [j for j in range(k) if n_pred[j] + a[j] + b[j] >= 0.5]
-    m = max(len(pick), 1)
-    for name, var in (("precision", v_prec), ("recall", v_rec), ("f1", v_f1), ("roc_auc", v_auc)):
-        total = float(np.nansum(np.maximum(var[pick], 0.0)))
-        out[name] = math.sqrt(total) / m
+    classes = [1] if k == 2 else list(range(k))
+    out["roc_auc"] = math.sqrt(float(np.nansum(np.maximum(v_auc[classes], 0.0)))) / len(classes)
     return out
 
 
