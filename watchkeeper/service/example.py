@@ -3,6 +3,8 @@ the tests start from): every top-level key, a model, notifiers and the usual rul
 
 from __future__ import annotations
 
+from watchkeeper.alerts.performance import PERFORMANCE_RULES
+
 __all__ = ["EXAMPLE"]
 
 EXAMPLE = """\
@@ -115,11 +117,5 @@ rules:
     op: ">"
     threshold: 0.1
     summary: "{value:.0%} of {output} outputs are empty"
-  # performance, once enough labels arrived
-  - name: LowAccuracy
-    metric: accuracy
-    op: "<"
-    threshold: 0.8
-    when: {metric: label_coverage, op: ">", threshold: 0.3}
-    summary: "accuracy {value:.2f} below 0.8"
 """
+EXAMPLE += PERFORMANCE_RULES  # the performance rules are the alerts package's defaults
