@@ -413,8 +413,9 @@ class Estimation:
 
     def _baseline(self, key: WindowKey, name: str) -> tuple[float, float] | None:
         """The model's normal for ``name``: the labelled reference's value, else the
-        label-weighted mean of the labelled windows before ``key``; with its standard
-        error (binomial for accuracy, none for error metrics of recent windows)."""
+        label-weighted mean of the labelled windows before ``key`` not judged degraded
+        (at least 3 of the last :data:`TRAILING_WINDOWS`); with its standard error
+        (binomial for accuracy, none for error metrics of recent windows)."""
         if self.fitted is not None and name in self.fitted.reference:
             value = self.fitted.reference[name]
             se = binomial_se(value, self.fitted.n) if name == "accuracy" else 0.0
@@ -430,10 +431,17 @@ class Estimation:
         )
         values = {p.window_start: p.value for p in query(name) if p.window_start < key.start}
         counts = {p.window_start: p.value for p in query("labelled_rows")}
+        # a degraded window is not normal: an incident that lasts stays judged against
+        # the normal before it instead of becoming the new normal
+        degraded = {
+            p.window_start
+            for p in query("performance_degraded")
+            if p.value == 1.0 and p.labels == {"metric": name, "basis": "realised"}
+        }
         pairs = [
             (v, counts.get(s, 0.0))
             for s, v in values.items()
-            if math.isfinite(v) and counts.get(s, 0.0) >= MIN_LABELS
+            if math.isfinite(v) and counts.get(s, 0.0) >= MIN_LABELS and s not in degraded
         ]
         if len(pairs) < 3:
             return None
