@@ -33,6 +33,10 @@ from watchkeeper.types import FloatArray, IntArray
 
 __all__ = ["ClassCalibration", "IsotonicMap", "expected_calibration_error"]
 
+_MARGIN = 0.9
+"""A calibrator is kept when its held-out ECE is under this share of the raw one: an
+already calibrated class, whose two errors are both noise, keeps its own probabilities."""
+
 
 class IsotonicMap:
     """Monotone piecewise-linear calibration of one class's probability.
@@ -161,7 +165,7 @@ class ClassCalibration:
                 c = IsotonicMap(self.n_bins).fit(p[train, j], hit[train])
                 raw += expected_calibration_error(p[test, j], hit[test])
                 cal += expected_calibration_error(c.transform(p[test, j]), hit[test])
-            kept[j] = cal < raw
+            kept[j] = cal < _MARGIN * raw
             calibrators.append(IsotonicMap(self.n_bins).fit(p[:, j], hit) if kept[j] else None)
         self.kept_ = kept
         self.calibrators_ = calibrators
@@ -180,7 +184,7 @@ class ClassCalibration:
                 c = IsotonicMap(self.n_bins).fit(conf[train], hit[train])
                 raw += expected_calibration_error(conf[test], hit[test])
                 cal += expected_calibration_error(c.transform(conf[test]), hit[test])
-            if cal < raw:
+            if cal < _MARGIN * raw:
                 self.confidence_ = IsotonicMap(self.n_bins).fit(conf, hit)
         return self
 

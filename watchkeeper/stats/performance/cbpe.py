@@ -103,6 +103,10 @@ class CBPE:
         The class labels, in probability-column order.
     calibration_
         The fitted :class:`ClassCalibration`.
+    calibration_sd_
+        Per metric, the error of the estimate beyond label noise measured on held-out
+        folds of the reference (calibrated on the other folds); added to the interval in
+        quadrature.
     reference_
         The realised metrics of the labelled reference rows.
 
@@ -193,14 +197,28 @@ class CBPE:
         self.classes_ = tuple(names)
         self.calibration_ = ClassCalibration(self.n_bins, self.folds, self.seed).fit(p, y)
         pred = self._predicted(p, predictions)
-        self.reference_: ClassificationMetrics = classification_metrics(
-            y,
-            pred,
-            scores=p[:, 1] if len(names) == 2 else p,
-            classes=list(range(len(names))),
-            positive=1 if len(names) == 2 else None,
-        )
+        self.reference_: ClassificationMetrics = _realised(y, pred, p)
+        self.calibration_sd_ = self._calibration_sd(p, y, pred)
         return self
+
+    def _calibration_sd(self, p: FloatArray, y: IntArray, pred: IntArray) -> dict[str, float]:
+        """Per metric, the spread of the estimate's error beyond label noise on held-out
+        folds: sqrt(mean((estimate - realised)^2 - label-noise variance)), at least 0."""
+        k = p.shape[1]
+        fold = np.random.default_rng(self.seed + 1).permutation(p.shape[0]) % self.folds
+        excess: dict[str, list[float]] = {name: [] for name in CLASSIFICATION_ESTIMATES}
+        for f in range(self.folds):
+            train, test = fold != f, fold == f
+            cal = ClassCalibration(self.n_bins, self.folds, self.seed).fit(p[train], y[train])
+            point, spread, _ = _expected(cal, p[test], pred[test], k)
+            realised = _realised(y[test], pred[test], p[test])
+            for name in CLASSIFICATION_ESTIMATES:
+                gap = point[name] - float(getattr(realised, name))
+                if math.isfinite(gap):
+                    excess[name].append(gap**2 - spread[name] ** 2)
+        return {
+            name: math.sqrt(max(float(np.mean(v)), 0.0)) if v else 0.0 for name, v in excess.items()
+        }
 
     def _predicted(self, p: FloatArray, predictions: Any) -> IntArray:
         if predictions is None:
@@ -241,20 +259,12 @@ class CBPE:
         n = int(p.shape[0])
         if n == 0:
             return PerformanceEstimate.empty(CLASSIFICATION_ESTIMATES, self.confidence)
-        q = np.clip(self.calibration_.transform(p), 0.0, 1.0)
-        onehot = np.zeros((n, k + 1), dtype=np.float64)
-        onehot[np.arange(n), np.where(pred >= 0, pred, k)] = 1.0
-        confusion = q.T @ onehot  # expected [true i, predicted j]; column k: unknown
-        point = _confusion_metrics(confusion[None, :, :], k)
-        aucs = [_weighted_auc(p[:, j], q[:, j]) for j in (range(k) if k > 2 else (1,))]
-        defined = [a for a in aucs if not math.isnan(a)]
-        point["roc_auc"] = np.array([np.mean(defined) if defined else math.nan])
-        spread = _spreads(q, pred, confusion, point, k)
+        point, spread, confusion = _expected(self.calibration_, p, pred, k)
         z = float(norm.ppf(0.5 + self.confidence / 2))
         metrics: dict[str, Interval] = {}
         for name in CLASSIFICATION_ESTIMATES:
-            value = float(point[name][0])
-            half = z * spread[name]
+            value = point[name]
+            half = z * math.hypot(spread[name], self.calibration_sd_.get(name, 0.0))
             metrics[name] = Interval(value, max(0.0, value - half), min(1.0, value + half))
         return PerformanceEstimate(
             n,
@@ -263,6 +273,34 @@ class CBPE:
             tuple(tuple(float(v) for v in row[:k]) for row in confusion),
             self.classes_,
         )
+
+
+def _expected(
+    calibration: ClassCalibration, p: FloatArray, pred: IntArray, k: int
+) -> tuple[dict[str, float], dict[str, float], FloatArray]:
+    """Point estimates, their label-noise spreads and the expected confusion matrix."""
+    n = p.shape[0]
+    q = np.clip(calibration.transform(p), 0.0, 1.0)
+    onehot = np.zeros((n, k + 1), dtype=np.float64)
+    onehot[np.arange(n), np.where(pred >= 0, pred, k)] = 1.0
+    confusion = q.T @ onehot  # expected [true i, predicted j]; column k: unknown
+    point = _confusion_metrics(confusion[None, :, :], k)
+    aucs = [_weighted_auc(p[:, j], q[:, j]) for j in (range(k) if k > 2 else (1,))]
+    defined = [a for a in aucs if not math.isnan(a)]
+    point["roc_auc"] = np.array([np.mean(defined) if defined else math.nan])
+    spread = _spreads(q, pred, confusion, point, k)
+    return {name: float(point[name][0]) for name in CLASSIFICATION_ESTIMATES}, spread, confusion
+
+
+def _realised(y: IntArray, pred: IntArray, p: FloatArray) -> ClassificationMetrics:
+    k = p.shape[1]
+    return classification_metrics(
+        y,
+        pred,
+        scores=p[:, 1] if k == 2 else p,
+        classes=list(range(k)),
+        positive=1 if k == 2 else None,
+    )
 
 
 def _spreads(
