@@ -174,7 +174,7 @@ class ClassCalibration:
         # accuracy) can stay biased; a map of that confidence fixes it where it helps
         self.confidence_: IsotonicMap | None = None
         if k > 2:
-            q = self._one_vs_rest(p)
+            q = self.one_vs_rest(p)
             top = np.argmax(p, axis=1)
             conf = q[np.arange(q.shape[0]), top]
             hit = (y == top).astype(np.float64)
@@ -188,7 +188,8 @@ class ClassCalibration:
                 self.confidence_ = IsotonicMap(self.n_bins).fit(conf, hit)
         return self
 
-    def _one_vs_rest(self, p: FloatArray) -> FloatArray:
+    def one_vs_rest(self, p: FloatArray) -> FloatArray:
+        """Each class's column calibrated on its own, rows renormalised (k > 2)."""
         out = p.copy()
         for j, c in enumerate(self.calibrators_):
             if c is not None:
@@ -203,6 +204,10 @@ class ClassCalibration:
         calibrated and the other is 1 - it; with more, each column is calibrated, rows are
         renormalised, then the most probable class's probability is recalibrated (when kept)
         and the others rescaled to share the rest."""
+        return self.transform_both(probabilities)[0]
+
+    def transform_both(self, probabilities: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """:meth:`transform` and :meth:`one_vs_rest` of the same rows, computed once."""
         p = np.asarray(probabilities, dtype=np.float64)
         out = p.copy()
         k = p.shape[1]
@@ -211,8 +216,8 @@ class ClassCalibration:
             if c is not None:
                 out[:, 1] = c.transform(p[:, 1])
                 out[:, 0] = 1.0 - out[:, 1]
-            return out
-        q = self._one_vs_rest(p)
+            return out, out
+        ovr = q = self.one_vs_rest(p)
         if self.confidence_ is not None:
             rows = np.arange(q.shape[0])
             top = np.argmax(p, axis=1)
@@ -222,4 +227,4 @@ class ClassCalibration:
                 scale = np.where(conf < 1.0, (1.0 - new) / (1.0 - conf), 0.0)
             q = q * scale[:, None]
             q[rows, top] = new
-        return q
+        return q, ovr

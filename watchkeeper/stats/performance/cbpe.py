@@ -280,12 +280,16 @@ def _expected(
 ) -> tuple[dict[str, float], dict[str, float], FloatArray]:
     """Point estimates, their label-noise spreads and the expected confusion matrix."""
     n = p.shape[0]
-    q = np.clip(calibration.transform(p), 0.0, 1.0)
+    calibrated, one_vs_rest = calibration.transform_both(p)
+    q = np.clip(calibrated, 0.0, 1.0)
     onehot = np.zeros((n, k + 1), dtype=np.float64)
     onehot[np.arange(n), np.where(pred >= 0, pred, k)] = 1.0
     confusion = q.T @ onehot  # expected [true i, predicted j]; column k: unknown
     point = _confusion_metrics(confusion[None, :, :], k)
-    aucs = [_weighted_auc(p[:, j], q[:, j]) for j in (range(k) if k > 2 else (1,))]
+    # one-vs-rest AUC ranks rows by one class's probability: it takes that class's
+    # calibrated probability over all rows, not the one remapped for the predicted class
+    q_auc = np.clip(one_vs_rest, 0.0, 1.0)
+    aucs = [_weighted_auc(p[:, j], q_auc[:, j]) for j in (range(k) if k > 2 else (1,))]
     defined = [a for a in aucs if not math.isnan(a)]
     point["roc_auc"] = np.array([np.mean(defined) if defined else math.nan])
     spread = _spreads(q, pred, confusion, point, k)
