@@ -278,6 +278,12 @@ class Monitor:
             self._parts.issues.reject(where, exc, now=self.clock.now())
 
     @property
+    def fitted_estimator(self) -> FittedEstimator | None:
+        """What :meth:`fit_estimator` learnt (method, rows, reference performance);
+        ``None`` before."""
+        return self._estimation.fitted
+
+    @property
     def unsaved_seq(self) -> int | None:
         """The lowest ``seq`` logged whose rows or kept predictions are not all saved in
         the store yet; ``None`` when all are. A write-ahead log may drop records below it."""

@@ -36,6 +36,7 @@ models:
   churn:
     version: "1"
     # reference: reference.parquet   # what normal looks like (features and outputs)
+    # label: outcome                 # its ground-truth column: performance estimated early
     schema:                          # or declare the columns instead of a reference
       age: numeric
       plan: categorical
