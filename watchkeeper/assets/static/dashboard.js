@@ -211,6 +211,8 @@ async function ingestCounts(model) {
 const PERFORMANCE = ["accuracy", "f1", "roc_auc", "mae", "rmse", "r2"];
 const ESTIMATED = ["estimated_accuracy", "estimated_f1", "estimated_roc_auc", "estimated_mae",
   "estimated_rmse", "estimated_bound"];
+const ESTIMATE_OF = { accuracy: "estimated_accuracy", f1: "estimated_f1", roc_auc: "estimated_roc_auc",
+  mae: "estimated_mae", rmse: "estimated_rmse" };
 const QUALITY_WINDOWS = 6;  // the data-quality table: each feature's latest of these windows
 
 async function modelPage() {
@@ -288,7 +290,7 @@ async function modelPage() {
       perf.push(line(hi, band, { line: { width: 0, color }, fill: "tonexty",
         fillcolor: hexA(color, 0.18), legendgroup: band }));
     }
-    pick(s, "estimated_" + name).forEach((x) => perf.push(line(x,
+    pick(s, ESTIMATE_OF[name] || "").forEach((x) => perf.push(line(x,
       label(x, "estimated " + name.replace("_", " "), many),
       { mode: "lines+markers", marker: { size: 4 }, line: { color, dash: "dash" } })));
     pick(s, name).filter((x) => !x.labels.class).forEach((x) => perf.push(line(x,
