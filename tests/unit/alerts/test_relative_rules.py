@@ -106,3 +106,45 @@ def test_the_old_absolute_rule_was_wrong_both_ways() -> None:
         counts.append(below)
         m.close()
     assert counts[0] == 0 and counts[1] >= 5, counts
+
+
+def _unlabelled_stream(spreads: list[float], seed: int) -> list[AlertEvent]:
+    """A calibrated model (truth drawn from its score) whose inputs narrow to where it is
+    unsure when ``spread`` falls; labels never arrive, so only estimates judge it."""
+    rng = np.random.default_rng(seed)
+
+    def rows(n: int, spread: float) -> tuple[dict, dict, np.ndarray]:
+        x = rng.normal(0.0, spread, n)
+        score = 1 / (1 + np.exp(-3 * x))
+        truth = np.where(rng.uniform(size=n) < score, "yes", "no")
+        return {"x": x}, {"prediction": np.where(score > 0.5, "yes", "no"), "score": score}, truth
+
+    features, outputs, truth = rows(20_000, spreads[0])
+    m = Monitor(
+        "m", reference={**features, **outputs}, store="memory://", clock=ManualClock(),
+        grace=0, rollups=(), max_future_skew=None, outputs=list(outputs),
+    )  # fmt: skip
+    m.fit_estimator({**features, **outputs}, truth)
+    events: list[AlertEvent] = []
+    engine = AlertEngine(RULES, m.store, notify=events.append)
+    for w, spread in enumerate(spreads):
+        features, outputs, _ = rows(N, spread)
+        m.log(features, outputs, ids=[f"{w}-{i}" for i in range(N)],
+              timestamps=w * W + rng.uniform(0, W, N))  # fmt: skip
+        m.tick((w + 1) * W)
+        engine.evaluate("m", "1", W, now=(w + 1) * W)
+    m.close()
+    return events
+
+
+def test_estimated_drop_fires_while_labels_are_missing() -> None:
+    events = _unlabelled_stream([2.0] * 20 + [0.4] * 10, seed=4)
+    firing = [(e.rule.name, dict(e.labels), round(e.at / W) - 1) for e in events]
+    accuracy = [f for f in firing if f[1] == {"metric": "accuracy", "basis": "estimated"}]
+    assert accuracy and accuracy[0][0] == "EstimatedPerformanceDrop", firing
+    assert 20 <= accuracy[0][2] <= 21, firing  # over: 2 windows
+    assert all(f[2] >= 20 for f in firing), firing
+
+
+def test_estimates_of_a_stationary_model_stay_silent() -> None:
+    assert _unlabelled_stream([2.0] * WINDOWS, seed=5) == []
