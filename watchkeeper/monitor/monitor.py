@@ -112,7 +112,8 @@ class Monitor:
         the truth of each row; ``classes`` names the probability columns' classes when
         their suffixes are not the labels. Windows closing from now on get
         ``estimated_*`` points with intervals, checked against their labels when they
-        come (:mod:`watchkeeper.monitor.estimation`). The estimate assumes P(y | x) is
+        come (:mod:`watchkeeper.monitor.estimation`); a window open at the fit is
+        estimated from the rows logged after it. The estimate assumes P(y | x) is
         unchanged since the reference.
 
         Raises
