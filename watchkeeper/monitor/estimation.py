@@ -15,7 +15,8 @@ a regressor a :class:`~watchkeeper.stats.performance.DLE` (from its numeric feat
   against the estimate: ``estimate_error`` [metric] (realised - estimated) and
   ``estimate_outside`` [metric] (1 when outside the interval; the ``EstimateUnreliable``
   rule fires after N such windows in a row);
-- ``performance_drop`` and ``performance_degraded`` [metric, basis] judge the window
+- ``performance_drop`` and ``performance_degraded`` [metric, basis]
+  (:mod:`watchkeeper.monitor.judgement`) judge the window
   against the labelled reference's performance (else the labelled windows before it) with
   :func:`~watchkeeper.stats.performance.relative.compare_to_baseline`: basis ``realised``
   from labels (with or without an estimator), ``estimated`` from the estimate.
@@ -33,47 +34,36 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
 
 from watchkeeper._batch import Columns, Factorized, to_columns
 from watchkeeper.errors import ConfigError
 from watchkeeper.monitor import _inputs
 from watchkeeper.monitor.analysis import Task
+from watchkeeper.monitor.judgement import (
+    FittedEstimator,
+    Judgement,
+    WindowPoints,
+    realised_metrics,
+)
 from watchkeeper.schema import Schema
 from watchkeeper.stats.performance import (
     CBPE,
     DLE,
     Interval,
     PerformanceEstimate,
-    classification_metrics,
-    regression_metrics,
 )
-from watchkeeper.stats.performance.relative import binomial_se, compare_to_baseline
+from watchkeeper.stats.performance.relative import binomial_se
 from watchkeeper.store import Labelled, MetricPoint, Store, WindowKey
 
 __all__ = ["Estimation", "FittedEstimator"]
 
-TRAILING_WINDOWS = 24
-"""Labelled windows before a window that make its baseline without a labelled reference."""
-MIN_LABELS = 30
-"""Labels a window needs before its realised performance is judged."""
 _KEPT = 2_048
 """Estimates kept in memory for the self-check (older ones are read from the store)."""
-
-
-@dataclass(frozen=True)
-class FittedEstimator:
-    """What :meth:`Estimation.fit` learnt: the method, the reference rows and their
-    realised performance (the baseline of the relative judgement)."""
-
-    method: str
-    n: int
-    reference: Mapping[str, float]
 
 
 @dataclass(frozen=True)
@@ -131,6 +121,7 @@ class Estimation:
         self._counts: dict[float, int] = {}
         self._estimates: OrderedDict[float, PerformanceEstimate] = OrderedDict()
         self._lock = threading.Lock()
+        self._judgement = Judgement(store, model, version)
 
     # -- fitting ----------------------------------------------------------------------
     def fit(
@@ -302,13 +293,13 @@ class Estimation:
         if key.seconds != self.window_seconds:
             return points
         estimate = self._estimate(key)
-        out = _Out(key)
+        out = WindowPoints(key)
         if estimate is not None:
             for name, interval in estimate.metrics.items():
                 out.add(f"estimated_{name}", interval.value)
                 out.add("estimated_bound", interval.lower, metric=name, bound="lower")
                 out.add("estimated_bound", interval.upper, metric=name, bound="upper")
-        realised = _realised(labelled, task)
+        realised = realised_metrics(labelled, task)
         n = int(realised.get("n", 0))
         stored = estimate.metrics if estimate is not None else self._stored_estimate(key)
         if stored and requests and n / requests >= self.min_coverage:
@@ -318,7 +309,7 @@ class Estimation:
                     continue
                 out.add("estimate_error", value - interval.value, metric=name)
                 out.add("estimate_outside", float(not interval.contains(value)), metric=name)
-        self._judge(key, realised, n, estimate, out)
+        self._judgement.judge(key, realised, estimate, self.fitted, self._reference_se, out)
         if estimate is not None:
             points = [p for p in points if not p.name.startswith("estimated_")]
         return points + out.points
@@ -375,93 +366,6 @@ class Estimation:
             if (m, "lower") in bounds and (m, "upper") in bounds
         }
 
-    def _judge(
-        self,
-        key: WindowKey,
-        realised: Mapping[str, float],
-        n: int,
-        estimate: PerformanceEstimate | None,
-        out: _Out,
-    ) -> None:
-        names = ("mae", "rmse") if "mae" in realised else ("accuracy",)
-        if n >= MIN_LABELS:
-            for name in names:
-                base = self._baseline(key, name)
-                if base is None:
-                    continue
-                se = realised.get(f"{name}_se", math.nan)
-                c = compare_to_baseline(
-                    name, realised[name], base[0], current_se=se, baseline_se=base[1]
-                )
-                out.add("performance_drop", c.drop, metric=name, basis="realised")
-                out.add("performance_degraded", float(c.degraded), metric=name, basis="realised")
-        if estimate is None or self.fitted is None:
-            return
-        z = float(norm.ppf(0.5 + estimate.confidence / 2))
-        for name in ("mae", "rmse") if "mae" in estimate.metrics else ("accuracy", "f1"):
-            interval = estimate.metrics[name]
-            reference = self.fitted.reference.get(name, math.nan)
-            c = compare_to_baseline(
-                name,
-                interval.value,
-                reference,
-                current_se=interval.width / (2 * z),
-                baseline_se=self._reference_se.get(name, 0.0),
-            )
-            out.add("performance_drop", c.drop, metric=name, basis="estimated")
-            out.add("performance_degraded", float(c.degraded), metric=name, basis="estimated")
-
-    def _baseline(self, key: WindowKey, name: str) -> tuple[float, float] | None:
-        """The model's normal for ``name``: the labelled reference's value, else the
-        label-weighted mean of the labelled windows before ``key`` not judged degraded
-        (at least 3 of the last :data:`TRAILING_WINDOWS`); with its standard error
-        (binomial for accuracy, none for error metrics of recent windows)."""
-        if self.fitted is not None and name in self.fitted.reference:
-            value = self.fitted.reference[name]
-            se = binomial_se(value, self.fitted.n) if name == "accuracy" else 0.0
-            return value, se
-        since = key.start - TRAILING_WINDOWS * key.seconds
-        query: Callable[[str], list[MetricPoint]] = lambda metric: self.store.query_points(  # noqa: E731
-            self.model,
-            metric,
-            version=self.version,
-            window_seconds=key.seconds,
-            since=since,
-            until=key.start,
-        )
-        values = {p.window_start: p.value for p in query(name) if p.window_start < key.start}
-        counts = {p.window_start: p.value for p in query("labelled_rows")}
-        # a degraded window is not normal: an incident that lasts stays judged against
-        # the normal before it instead of becoming the new normal
-        degraded = {
-            p.window_start
-            for p in query("performance_degraded")
-            if p.value == 1.0 and p.labels == {"metric": name, "basis": "realised"}
-        }
-        pairs = [
-            (v, counts.get(s, 0.0))
-            for s, v in values.items()
-            if math.isfinite(v) and counts.get(s, 0.0) >= MIN_LABELS and s not in degraded
-        ]
-        if len(pairs) < 3:
-            return None
-        total = sum(w for _, w in pairs)
-        mean = sum(v * w for v, w in pairs) / total
-        se = binomial_se(mean, int(total)) if name == "accuracy" else 0.0
-        return mean, se
-
-
-class _Out:
-    def __init__(self, key: WindowKey) -> None:
-        self.key = key
-        self.points: list[MetricPoint] = []
-
-    def add(self, name: str, value: float, **labels: str) -> None:
-        k = self.key
-        self.points.append(
-            MetricPoint(k.model, k.version, k.start, k.seconds, name, float(value), labels, None)
-        )
-
 
 def _head(column: Any, n: int) -> Any:
     if isinstance(column, Factorized):
@@ -475,62 +379,3 @@ def _suffix_order(name: str) -> tuple[int, float, str]:
         return (0, float(suffix), suffix)
     except ValueError:
         return (1, 0.0, suffix)
-
-
-def _realised(labelled: Labelled, task: Task) -> dict[str, float]:
-    """The realised metrics the estimates are checked against, with the standard errors
-    the relative judgement uses; ``{}`` without labels."""
-    if not labelled.labels or task.kind is None:
-        return {}
-    if task.kind == "regression":
-        y = np.array([_float(v) for v in labelled.labels])
-        p = np.array([_float(v) for v in labelled.predictions])
-        ok = np.isfinite(y) & np.isfinite(p)
-        y, p = y[ok], p[ok]
-        if y.size < 2:
-            return {}
-        r = regression_metrics(y, p)
-        err = p - y
-        sq_se = float(np.std(err**2, ddof=1)) / math.sqrt(y.size)
-        return {
-            "n": float(r.n),
-            "mae": r.mae,
-            "rmse": r.rmse,
-            "mae_se": float(np.std(np.abs(err), ddof=1)) / math.sqrt(y.size),
-            "rmse_se": sq_se / (2 * r.rmse) if r.rmse > 0 else 0.0,
-        }
-    keep = [i for i, p in enumerate(labelled.predictions) if p is not None]
-    if not keep:
-        return {}
-    y_true = [labelled.labels[i] for i in keep]
-    y_pred = [str(labelled.predictions[i]) for i in keep]
-    classes = sorted(set(task.classes) | set(y_true) | set(y_pred))
-    binary = len(classes) == 2
-    positive = task.positive if task.positive in classes else classes[-1]
-    scores = [labelled.scores[i] for i in keep]
-    with_scores = binary and task.score is not None and all(s is not None for s in scores)
-    m = classification_metrics(
-        y_true,
-        y_pred,
-        scores=np.array(scores, dtype=np.float64) if with_scores else None,
-        classes=classes,
-        positive=positive if binary else None,
-    )
-    out = {
-        "n": float(m.n),
-        "accuracy": m.accuracy,
-        "precision": m.precision,
-        "recall": m.recall,
-        "f1": m.f1,
-        "accuracy_se": binomial_se(m.accuracy, m.n),
-    }
-    if with_scores:
-        out["roc_auc"] = m.roc_auc
-    return out
-
-
-def _float(value: object) -> float:
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return math.nan
