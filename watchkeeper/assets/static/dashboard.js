@@ -294,7 +294,7 @@ async function modelPage() {
       label(x, "estimated " + name.replace("_", " "), many),
       { mode: "lines+markers", marker: { size: 4 }, line: { color, dash: "dash" } })));
     pick(s, name).filter((x) => !x.labels.class).forEach((x) => perf.push(line(x,
-      label(x, name.replace("_", " "), many),
+      label(x, name, many),
       { mode: "lines+markers", marker: { size: 5 }, line: { color, width: 2 } })));
   });
   pick(s, "label_coverage").forEach((x) => perf.push(line(x, label(x, "label coverage", many),
