@@ -267,6 +267,9 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("performance_degraded", "performance", ("metric", "basis"), "boolean",
                "watchkeeper_performance_degraded",
                "1 when the drop is larger than its floor and significant for the window."),
+    MetricSpec("accuracy_degraded", "performance", (), "boolean",
+               "watchkeeper_accuracy_degraded",
+               "performance_degraded of the realised accuracy, unlabelled (LowAccuracy)."),
 )
 # fmt: on
 """Every metric point, grouped by family in the order the analysis writes them."""

@@ -35,8 +35,7 @@ PERFORMANCE_RULES = """\
   # Monitor.fit_estimator, else the labelled windows before): a window is degraded when
   # its drop is over 3 points (10 % for MAE/RMSE) and over the noise of its label count
   - name: LowAccuracy
-    metric: performance_degraded
-    labels: {metric: accuracy, basis: realised}
+    metric: accuracy_degraded        # = performance_degraded{metric=accuracy, basis=realised}
     op: ">="
     threshold: 1
     summary: "accuracy fell below the model's normal by more than its labels' noise"

@@ -2,7 +2,9 @@
 from labels (with the standard errors the comparison needs), the baseline (the labelled
 reference's performance, else a trailing mean of the labelled windows before it), and the
 ``performance_drop`` / ``performance_degraded`` [metric, basis] points that the default
-rules of :mod:`watchkeeper.alerts.performance` read.
+rules of :mod:`watchkeeper.alerts.performance` read (and ``accuracy_degraded``, the same
+verdict for the realised accuracy without labels, so ``LowAccuracy`` is one alert per
+model).
 
 The comparison itself is :func:`watchkeeper.stats.performance.relative.compare_to_baseline`.
 """
@@ -90,6 +92,8 @@ class Judgement:
                 )
                 out.add("performance_drop", c.drop, metric=name, basis="realised")
                 out.add("performance_degraded", float(c.degraded), metric=name, basis="realised")
+                if name == "accuracy":  # the headline, one alert per model (LowAccuracy)
+                    out.add("accuracy_degraded", float(c.degraded))
         if estimate is None or fitted is None:
             return
         z = float(norm.ppf(0.5 + estimate.confidence / 2))
