@@ -321,6 +321,32 @@ METRICS: tuple[MetricSpec, ...] = (
                "Rank of the segment among its column's segments, 1 the weakest."),
     MetricSpec("segment_confusion", "performance", (*_S, "actual", "predicted"), "count", None,
                "Labelled predictions of a segment per pair of actual and predicted class."),
+    # estimated performance of any task with its interval, the self-check, and the
+    # relative judgement (watchkeeper.monitor.estimation)
+    MetricSpec("estimated_roc_auc", "performance", (), "ratio",
+               "watchkeeper_estimated_performance", _EST, prometheus_metric="roc_auc"),
+    MetricSpec("estimated_mae", "performance", (), "1",
+               "watchkeeper_estimated_performance", _EST, prometheus_metric="mae"),
+    MetricSpec("estimated_rmse", "performance", (), "1",
+               "watchkeeper_estimated_performance", _EST, prometheus_metric="rmse"),
+    MetricSpec("estimated_bound", "performance", ("metric", "bound"), "1",
+               "watchkeeper_estimated_performance_bound",
+               "Interval of the estimated performance: its lower and upper bound."),
+    MetricSpec("estimate_error", "performance", ("metric",), "1",
+               "watchkeeper_estimate_error",
+               "Realised minus estimated performance, once labels cover the window."),
+    MetricSpec("estimate_outside", "performance", ("metric",), "boolean",
+               "watchkeeper_estimate_outside",
+               "1 when the realised performance fell outside the estimate's interval."),
+    MetricSpec("performance_drop", "performance", ("metric", "basis"), "1",
+               "watchkeeper_performance_drop",
+               "Change of performance in the worse direction against the model's normal."),
+    MetricSpec("performance_degraded", "performance", ("metric", "basis"), "boolean",
+               "watchkeeper_performance_degraded",
+               "1 when the drop is larger than its floor and significant for the window."),
+    MetricSpec("accuracy_degraded", "performance", (), "boolean",
+               "watchkeeper_accuracy_degraded",
+               "performance_degraded of the realised accuracy, unlabelled (LowAccuracy)."),
 )
 # fmt: on
 """Every metric point, grouped by family in the order the analysis writes them."""

@@ -60,6 +60,10 @@ def _classifier(rng: np.random.Generator) -> Monitor:
     monitor = Monitor("clf", reference=reference, store="memory://", clock=ManualClock(),
                       grace=0, rollups=(), positive="churn", segments=["city"],
                       multivariate={"n_permutations": 9, "max_iter": 10})  # fmt: skip
+    # labelled reference rows for the performance estimate (own generator: the stream
+    # below is the same as without it)
+    truth = np.where(np.random.default_rng(1).random(n_ref) < reference["score"], "churn", "stay")
+    monitor.fit_estimator(reference, truth)
     n = 400
     age = rng.normal(55, 10, n).astype(object)  # drifted
     age[:20] = None  # missing
@@ -97,6 +101,8 @@ def _regressor(rng: np.random.Generator) -> Monitor:
                  "prediction": rng.normal(300, 50, n_ref)}  # fmt: skip
     monitor = Monitor("reg", reference=reference, store="memory://", clock=ManualClock(),
                       grace=0, rollups=(), task="regression", segments=["region"])  # fmt: skip
+    noise = np.random.default_rng(2).normal(0, 10, n_ref)  # the estimator's labelled rows
+    monitor.fit_estimator(reference, reference["prediction"] + noise)
     n = 200
     predictions = rng.normal(300, 50, n)
     ids = [f"r{i}" for i in range(n)]

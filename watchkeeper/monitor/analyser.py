@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from watchkeeper.monitor.analysis import analyse_window, merged_state, performance_points
 from watchkeeper.monitor.baseline import Baseline
+from watchkeeper.monitor.estimation import Estimation
 from watchkeeper.monitor.issues import Issues
 from watchkeeper.monitor.multivariate import MultivariateAnalysis
 from watchkeeper.monitor.segments import SegmentPart
@@ -85,6 +86,9 @@ class Analyser:
         self.now = now
         self.issues = issues
         self.multivariate = multivariate
+        self.estimation: Estimation | None = None
+        """Estimated performance, its self-check and the relative judgement (set by the
+        Monitor)."""
 
     def merged(self, key: WindowKey) -> WindowState | None:
         """Every writer's partial of a stored window, merged; ``None`` for none."""
@@ -106,6 +110,8 @@ class Analyser:
             if self.segments is not None:
                 points += self.segments.drift_points(state, key)
                 points += self.segments.performance_points(state, key, labelled, task)
+            if self.estimation is not None:
+                points = self.estimation.extend(key, state.requests, labelled, task, points)
             self.store.write_points(points, now=self.now())
         except Exception:
             self.issues.analysis_errors += 1
@@ -123,6 +129,9 @@ class Analyser:
         points = performance_points(key, labelled, state.requests, self.baseline.task)
         if self.segments is not None:
             points += self.segments.performance_points(state, key, labelled, self.baseline.task)
+        if self.estimation is not None:
+            task = self.baseline.task
+            points = self.estimation.extend(key, state.requests, labelled, task, points)
         self.store.write_points(points, now=self.now())
         return True
 

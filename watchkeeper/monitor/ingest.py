@@ -15,6 +15,7 @@ from watchkeeper.errors import ConfigError
 from watchkeeper.monitor import _inputs
 from watchkeeper.monitor.background import Background
 from watchkeeper.monitor.baseline import Baseline
+from watchkeeper.monitor.estimation import Estimation
 from watchkeeper.monitor.issues import Issues
 from watchkeeper.monitor.multivariate import sample_columns
 from watchkeeper.monitor.predictions import PendingPredictions
@@ -182,6 +183,8 @@ class Ingestion:
                 number, rows, now = self._handed.popleft()
                 self._folded_count = number + 1
             self._fold_rows(rows, now)
+        self.estimation: Estimation | None = None
+        """Keeps what the performance estimate needs of each window (set by the Monitor)."""
 
     def log(
         self,
@@ -353,6 +356,8 @@ class Ingestion:
             if state is None:
                 continue
             part = columns if idx is None else _inputs.take(columns, idx)
+            if self.estimation is not None:
+                self.estimation.add(start, part, m)
             self._fold(
                 state,
                 start,

@@ -17,6 +17,7 @@ from typing import Any, Unpack
 from watchkeeper.descriptors import Describer
 from watchkeeper.monitor.clock import Clock, SystemClock
 from watchkeeper.monitor.config import MonitorConfig, MonitorOptions, resolve_config, valid_name
+from watchkeeper.monitor.estimation import Estimation, FittedEstimator
 from watchkeeper.monitor.events import Listener
 from watchkeeper.monitor.labels import LabelReport
 from watchkeeper.monitor.parts import MonitorParts, ReadOnly, default_writer
@@ -118,6 +119,8 @@ class Monitor:
         self._parts.baseline.start(reference, schema, now=clock.now())
         self._parts.segments.check(self._parts.baseline.schema)
         self._learn_segments(reference)
+        self._estimation = Estimation(self.store, model, version, config.window_seconds)
+        self._parts.analyser.estimation = self._parts.ingestion.estimation = self._estimation
 
     def _described_reference(self, reference: Any) -> Any:
         """A raw reference with its media replaced by descriptors (which learn from it:
@@ -126,6 +129,30 @@ class Monitor:
         if describer is None or isinstance(reference, str | PathLike | DatasetProfile | None):
             return reference
         return describer.fit(reference).columns(reference)
+
+    def fit_estimator(
+        self, reference: Any, labels: Any, *, classes: Sequence[Any] | None = None
+    ) -> FittedEstimator:
+        """Estimate performance while labels are late, from labelled reference rows:
+        ``reference`` holds features and outputs as :meth:`log` takes them (a classifier's
+        ``score`` or ``proba_<class>`` outputs, a regressor's ``prediction``), ``labels``
+        the truth of each row; ``classes`` names the probability columns' classes when
+        their suffixes are not the labels. Windows closing from now on get
+        ``estimated_*`` points with intervals, checked against their labels when they
+        come (:mod:`watchkeeper.monitor.estimation`); a window open at the fit is
+        estimated from the rows logged after it. The estimate assumes P(y | x) is
+        unchanged since the reference.
+
+        Raises
+        ------
+        ConfigError
+            The task is unknown or the reference lacks what its estimator reads.
+        """
+        with self._lock:
+            baseline = self._parts.baseline
+            return self._estimation.fit(
+                reference, labels, baseline.task, baseline.schema, classes=classes
+            )
 
     def set_reference(self, reference: Any, *, schema: Schema | None = None) -> int:
         """Use a new reference for the windows that open from now on; returns its id.
@@ -288,6 +315,12 @@ class Monitor:
     def _reject(self, where: str, exc: Exception) -> None:
         with self._lock:
             self._parts.issues.reject(where, exc, now=self.clock.now())
+
+    @property
+    def fitted_estimator(self) -> FittedEstimator | None:
+        """What :meth:`fit_estimator` learnt (method, rows, reference performance);
+        ``None`` before."""
+        return self._estimation.fitted
 
     @property
     def unsaved_seq(self) -> int | None:

@@ -61,6 +61,7 @@ MODEL_KEYS = {
     "reservoir_size",
     "segments",
     "segment_top_k",
+    "label",
 }
 EVENT_TIME_KEYS = ("max_past_age", "future_rows")
 """Model keys read here (event-time bounds at ingestion), not by the MonitorConfig;
@@ -109,6 +110,9 @@ class ModelConfig:
     future_rows: str = "clamp"
     """``clamp``: a row stamped after the bound is stamped at it (counted as clamped);
     ``reject``: it is dropped with its reason."""
+    label: str | None = None
+    """The reference file's column of ground truth: the collector profiles the reference
+    without it and fits the performance estimator on it (``Monitor.fit_estimator``)."""
 
     @property
     def max_future_skew(self) -> float:
@@ -271,7 +275,7 @@ def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
     >>> parse_config({"models": {"churn": {"windw": "5m"}}})
     Traceback (most recent call last):
     ...
-    watchkeeper.errors.ConfigError: models.churn.windw: expected one of: column_methods, drift, future_rows, grace, max_future_skew, max_past_age, multivariate, outputs, positive, protected_series, reference, reservoir_size, retention, rollups, schema, segment_top_k, segments, task, version, window, window_retention, got 'windw'
+    watchkeeper.errors.ConfigError: models.churn.windw: expected one of: column_methods, drift, future_rows, grace, label, max_future_skew, max_past_age, multivariate, outputs, positive, protected_series, reference, reservoir_size, retention, rollups, schema, segment_top_k, segments, task, version, window, window_retention, got 'windw'
     """  # noqa: E501
     if not isinstance(doc, Mapping):
         raise _error("config", doc, "a mapping at the top level")
@@ -305,7 +309,12 @@ def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
         version = spec.get("version", "1")
         if not isinstance(version, str | int) or not is_version_name(str(version)):
             raise _error(f"{where}.version", version, VERSION_FORM)
-        monitor_options = {k: v for k, v in options.items() if k not in EVENT_TIME_KEYS}
+        label = options.get("label")
+        if label is not None and (not isinstance(label, str) or not label or reference is None):
+            raise _error(f"{where}.label", label, "a column name of the model's reference file")
+        monitor_options = {
+            k: v for k, v in options.items() if k not in EVENT_TIME_KEYS and k != "label"
+        }
         past = options.get("max_past_age")
         future_rows = options.get("future_rows", "clamp")
         if future_rows not in ("clamp", "reject"):
@@ -319,6 +328,7 @@ def parse_config(doc: Any, *, base: Path | None = None) -> ServerConfig:
             _monitor_config(where, monitor_options),
             max_past_age=None if past is None else parse_duration(past, f"{where}.max_past_age"),
             future_rows=future_rows,
+            label=label,
         )
     keys = doc.get("api_keys") or []
     if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):

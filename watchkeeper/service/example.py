@@ -3,6 +3,8 @@ the tests start from): every top-level key, a model, notifiers and the usual rul
 
 from __future__ import annotations
 
+from watchkeeper.alerts.performance import PERFORMANCE_RULES
+
 __all__ = ["EXAMPLE"]
 
 EXAMPLE = """\
@@ -42,6 +44,7 @@ models:
   churn:
     version: "1"
     # reference: reference.parquet   # what normal looks like (features and outputs)
+    # label: outcome                 # its ground-truth column: performance estimated early
     schema:                          # or declare the columns instead of a reference
       age: numeric
       plan: categorical
@@ -140,11 +143,5 @@ rules:
     op: ">"
     threshold: 0.1
     summary: "{value:.0%} of {output} outputs are empty"
-  # performance, once enough labels arrived
-  - name: LowAccuracy
-    metric: accuracy
-    op: "<"
-    threshold: 0.8
-    when: {metric: label_coverage, op: ">", threshold: 0.3}
-    summary: "accuracy {value:.2f} below 0.8"
 """
+EXAMPLE += PERFORMANCE_RULES  # the performance rules are the alerts package's defaults

@@ -32,21 +32,52 @@ def open_monitor(
         Naming the key in the config file (``models.<name>.<key>``).
     """
     try:
-        return Monitor(
+        reference: Any = model.reference
+        labels = None
+        if model.label is not None and model.reference is not None:
+            reference, labels = _split_label(model.reference, model.label)
+        monitor = Monitor(
             name,
             model.version,
             schema=Schema.from_dict(model.schema) if model.schema else None,
-            reference=model.reference,
+            reference=reference,
             store=store,
             clock=clock,
             writer=writer,
             config=model.monitor,
         )
+        if labels is not None:
+            try:
+                monitor.fit_estimator(reference, labels)
+            except WatchkeeperError as exc:
+                monitor.close()
+                raise ConfigError(
+                    exc.message, field="label", value=exc.value, expected=exc.expected
+                ) from exc
+        return monitor
     except WatchkeeperError as exc:  # name the key in the config file
         key = f"models.{name}.{exc.field}" if exc.field else f"models.{name}"
         raise ConfigError(
             f"{key}: {exc.message}", field=key, value=exc.value, expected=exc.expected
         ) from exc
+
+
+def _split_label(path: str, label: str) -> tuple[Any, Any]:
+    """The reference file without its ground-truth column, and that column."""
+    from pathlib import Path
+
+    from watchkeeper.tables import read_table
+
+    frame = read_table(Path(path))
+    if label not in frame.columns:
+        raise ConfigError(
+            f"label: no column {label!r} in {path}; expected one of: "
+            + ", ".join(map(str, frame.columns)),
+            field="label",
+            value=label,
+            expected="a column of the reference file",
+        )
+    return frame.drop(columns=[label]), frame[label].to_numpy()
 
 
 def promoted_monitor(

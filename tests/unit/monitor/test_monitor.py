@@ -561,6 +561,12 @@ def test_point_names_list_every_name_the_analysis_writes() -> None:
         multivariate={"classifier": "always", "n_permutations": 5},
         segments=["city"],
     )
+    # labelled reference rows for the performance estimate (its own generator, so the
+    # stream below is the same as without it)
+    est = np.random.default_rng(1)
+    ref_feats, ref_outs = _batch(est, 2_000)
+    truth = np.where(est.random(2_000) < ref_outs["score"], "yes", "no")
+    m.fit_estimator({**ref_feats, **ref_outs}, truth)
     feats, outs = _batch(rng, 300)
     ids = [str(i) for i in range(300)]
     m.log(feats, outs, ids=ids, timestamps=np.full(300, 5.0), latency=0.01, error="x",

@@ -209,7 +209,10 @@ async function ingestCounts(model) {
 }
 
 const PERFORMANCE = ["accuracy", "f1", "roc_auc", "mae", "rmse", "r2"];
-const ESTIMATED = ["estimated_accuracy", "estimated_f1"];
+const ESTIMATED = ["estimated_accuracy", "estimated_f1", "estimated_roc_auc", "estimated_mae",
+  "estimated_rmse", "estimated_bound"];
+const ESTIMATE_OF = { accuracy: "estimated_accuracy", f1: "estimated_f1", roc_auc: "estimated_roc_auc",
+  mae: "estimated_mae", rmse: "estimated_rmse" };
 const QUALITY_WINDOWS = 6;  // the data-quality table: each feature's latest of these windows
 
 async function modelPage() {
@@ -274,13 +277,29 @@ async function modelPage() {
   heatmap(model, heat.series);
   qualityTable(model, latest.series);
 
+  // per metric, one colour: the estimate's 95% interval as a band, the estimate dashed,
+  // the realised value (from labels) solid; where the solid line leaves the band, the
+  // estimate's assumption (P(y|x) unchanged) no longer holds
   const perf = [];
-  for (const name of PERFORMANCE) {
-    pick(s, name).filter((x) => !x.labels.class).forEach((x) => perf.push(line(x, label(x, name, many))));
-  }
-  for (const name of ESTIMATED) {
-    pick(s, name).forEach((x) => perf.push(line(x, label(x, name.replace("_", " "), many), { line: { dash: "dash" } })));
-  }
+  PERFORMANCE.forEach((name, i) => {
+    const color = COLORS[i % COLORS.length];
+    for (const lo of pick(s, "estimated_bound", { metric: name, bound: "lower" })) {
+      const hi = pick(s, "estimated_bound", { metric: name, bound: "upper" })
+        .find((x) => x.version === lo.version);
+      if (!hi) continue;
+      const band = label(lo, name + " estimate 95% interval", many);
+      perf.push(line(lo, band, { line: { width: 0, color }, showlegend: false, hoverinfo: "skip",
+        legendgroup: band }));
+      perf.push(line(hi, band, { line: { width: 0, color }, fill: "tonexty",
+        fillcolor: hexA(color, 0.18), legendgroup: band }));
+    }
+    pick(s, ESTIMATE_OF[name] || "").forEach((x) => perf.push(line(x,
+      label(x, "estimated " + name.replace("_", " "), many),
+      { mode: "lines+markers", marker: { size: 4 }, line: { color, dash: "dash" } })));
+    pick(s, name).filter((x) => !x.labels.class).forEach((x) => perf.push(line(x,
+      label(x, name, many),
+      { mode: "lines+markers", marker: { size: 5 }, line: { color, width: 2 } })));
+  });
   pick(s, "label_coverage").forEach((x) => perf.push(line(x, label(x, "label coverage", many),
     { yaxis: "y2", line: { color: "#bbb" }, fill: "tozeroy", fillcolor: "rgba(180,180,180,0.15)" })));
   draw("chart-performance", perf, "Performance", Object.assign({
