@@ -19,13 +19,13 @@ from watchkeeper.monitor.estimation import Estimation
 from watchkeeper.monitor.issues import Issues
 from watchkeeper.monitor.multivariate import sample_columns
 from watchkeeper.monitor.predictions import PendingPredictions
-from watchkeeper.monitor.saturation import INSTANCE_LABEL, is_saturation
 from watchkeeper.monitor.segments import SegmentPart
+from watchkeeper.monitor.signals import fold_signals
 from watchkeeper.monitor.window import WindowState
 from watchkeeper.monitor.windows import Windows
-from watchkeeper.schema import Schema, ValidatedBatch, infer_schema, validate
+from watchkeeper.schema import ValidatedBatch, infer_schema, validate
 from watchkeeper.store import labels_key
-from watchkeeper.units import to_epoch, to_timestamps
+from watchkeeper.units import to_timestamps
 
 __all__ = ["MAX_HANDED", "Ingestion"]
 
@@ -226,6 +226,11 @@ class Ingestion:
             tags=tags,
             seq=seq,
         )
+
+    def has_buffered_rows(self) -> bool:
+        """Whether single rows wait in the buffer (not yet folded)."""
+        with self._buffer_lock:
+            return bool(self._rows)
 
     def drain(self) -> None:
         """Fold in the buffers handed off, then the buffered rows as one batch (a bad
@@ -462,81 +467,11 @@ class Ingestion:
         seq: int | None,
     ) -> None:
         """Fold custom metrics ``(name, value, tags, time)`` and events ``(name, time)``
-        into their windows; a bad entry raises before anything is folded.
-
-        A metric named after a saturation point is a sample of the service instance its
-        ``instance_id`` tag names (:mod:`watchkeeper.monitor.saturation`). Samples are
-        passive: they do not move event time (a process whose clock is off closes no
-        window early), and alone they do not fix the schema of a model without one (it
-        is inferred from the first predictions): while it is unknown they are not kept."""
+        into their windows (:func:`watchkeeper.monitor.signals.fold_signals`)."""
         self.fold_handed()
-        now = self.now()
-        limit = now + self.windows.config.max_future_skew_seconds
-        protected = self.windows.config.protected_series
-        items: dict[float, list[tuple[str, str, float]]] = {}
-        ahead: list[float] = []
-        newest = -math.inf
-        resources = 0
-        for name, value, tags, timestamp in metrics:
-            ts = _signal_time(timestamp, now)
-            number = float(value)
-            if not math.isfinite(number):
-                raise ConfigError(
-                    f"log_metric {name!r}: expected a finite number, got {value!r}",
-                    field="value",
-                    value=value,
-                    expected="a finite number",
-                )
-            key = labels_key(
-                {"metric": str(name), **{str(k): str(v) for k, v in (tags or {}).items()}}
-            )
-            if ts > limit:
-                ahead.append(ts)
-                continue
-            if is_saturation(str(name)):  # kind: the point; key: the instance
-                instance = str((tags or {}).get(INSTANCE_LABEL, ""))
-                entry = (str(name), instance, number)
-                items.setdefault(self.windows.start_of(ts), []).append(entry)
-                resources += 1
-                continue  # a sample does not move event time: it closes no window
-            kind = "protected" if str(name) in protected else "metric"
-            items.setdefault(self.windows.start_of(ts), []).append((kind, key, number))
-            newest = max(newest, ts)
-        for name, timestamp in events:
-            ts = _signal_time(timestamp, now)
-            if ts > limit:
-                ahead.append(ts)
-                continue
-            items.setdefault(self.windows.start_of(ts), []).append(("event", str(name), 1.0))
-            newest = max(newest, ts)
-        if ahead:
-            self.issues.from_future(len(ahead), max(ahead), now, limit - now, call="log_signals")
-        if items and self.baseline.schema is None and self._rows:
-            self.drain()  # buffered rows fix the schema first
-        if items and self.baseline.schema is None:
-            if resources == sum(map(len, items.values())):
-                return  # saturation alone: the first predictions fix the schema
-            self.baseline.adopt_schema(Schema(()), now=now)
-        for start, entries in sorted(items.items()):
-            state = self._target(start, len(entries), seq)
-            if state is None:
-                continue
-            for kind, key, number in entries:
-                if kind == "event":
-                    state.add_event(key)
-                elif is_saturation(kind):
-                    state.resources.add(key, kind, number)
-                else:
-                    state.add_custom(key, number, protected=kind == "protected")
-        if newest > -math.inf:
-            self.on_time(newest)
+        fold_signals(self, metrics, events, seq)
 
-
-def _signal_time(timestamp: Any, now: float) -> float:
-    """The event time of a custom metric or event (``None``: now; ``+inf``: beyond any
-    bound, so it is rejected as from the future rather than failing the call)."""
-    if timestamp is None:
-        return now
-    if isinstance(timestamp, float) and timestamp == math.inf:
-        return math.inf
-    return to_epoch(timestamp, "timestamp")
+    def target(self, start: float, n: int, seq: int | None) -> WindowState | None:
+        """The open state of the window starting at ``start`` that ``n`` entries of
+        sequence ``seq`` go to (``None``: too late, or already folded)."""
+        return self._target(start, n, seq)
