@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import missing_component
 
 from watchkeeper.errors import InvalidBatchError
 from watchkeeper.integrations import compare_datasets
@@ -19,26 +17,6 @@ from watchkeeper.profile import CategoricalProfile, DatasetProfile, NumericProfi
 from watchkeeper.report.files import compare_files
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[object]:
-    try:
-        import dask.dataframe  # noqa: F401
-        import distributed
-    except ImportError:
-        missing_component('dask and distributed (pip install "watchkeeper[dask]")')
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as dask_client,
-    ):
-        yield dask_client
 
 
 def _frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
@@ -88,11 +66,11 @@ def _write(frame: pd.DataFrame, folder: Path, cuts: list[int]) -> Path:
 
 @pytest.mark.parametrize("cuts", [[], [4_500], [100, 2_000, 2_000, 8_000]])
 def test_dask_files_give_the_one_process_profiles_and_verdicts(
-    client: object, tmp_path: Path, cuts: list[int]
+    dask_client: object, tmp_path: Path, cuts: list[int]
 ) -> None:
     ref_dir = _write(REF, tmp_path / "ref", cuts)
     cur_dir = _write(CUR, tmp_path / "cur", [3_000])
-    ours = compare_datasets(ref_dir, f"{cur_dir}/*.parquet", engine="dask", session=client)
+    ours = compare_datasets(ref_dir, f"{cur_dir}/*.parquet", engine="dask", session=dask_client)
     ref_one = tmp_path / "ref.parquet"
     cur_one = tmp_path / "cur.parquet"
     REF.to_parquet(ref_one, index=False)
@@ -103,16 +81,16 @@ def test_dask_files_give_the_one_process_profiles_and_verdicts(
     assert {c.name: c.missing for c in ours.columns} == {c.name: c.missing for c in one.columns}
 
 
-def test_dask_frame_profile_equals_one_process(client: object) -> None:
+def test_dask_frame_profile_equals_one_process(dask_client: object) -> None:
     import dask.dataframe as dd
 
     from watchkeeper.integrations.dask import profile_dask
 
     frame = dd.from_pandas(REF, npartitions=5)
-    ours = profile_dask(frame, client=client)
+    ours = profile_dask(frame, client=dask_client)
     _assert_same_rows(ours, profile_batches(lambda: [REF]))
     reference = profile_batches(lambda: [REF])
-    cur = profile_dask(dd.from_pandas(CUR, npartitions=3), reference=reference, client=client)
+    cur = profile_dask(dd.from_pandas(CUR, npartitions=3), reference=reference, client=dask_client)
     one = profile_batches(lambda: [CUR], reference=reference)
     _assert_same_rows(cur, one)
     x, x_one = cur.columns["x"], one.columns["x"]
@@ -121,7 +99,7 @@ def test_dask_frame_profile_equals_one_process(client: object) -> None:
 
 
 def test_an_empty_all_missing_and_wrongly_typed_file_as_in_one_process(
-    client: object, tmp_path: Path
+    dask_client: object, tmp_path: Path
 ) -> None:
     folder = tmp_path / "cur"
     folder.mkdir()
@@ -135,13 +113,13 @@ def test_an_empty_all_missing_and_wrongly_typed_file_as_in_one_process(
     wrong.to_parquet(folder / "d.parquet", index=False)
     ref_path = tmp_path / "ref.parquet"
     REF.to_parquet(ref_path, index=False)
-    ours = compare_datasets(ref_path, folder, engine="dask", session=client)
+    ours = compare_datasets(ref_path, folder, engine="dask", session=dask_client)
     local = compare_datasets(ref_path, folder, engine="local")
     assert [c.missing for c in ours.columns] == [c.missing for c in local.columns]
     assert {c.name: c.drifted for c in ours.columns} == {c.name: c.drifted for c in local.columns}
 
 
-def test_an_unreadable_file_is_one_error_naming_it(client: object, tmp_path: Path) -> None:
+def test_an_unreadable_file_is_one_error_naming_it(dask_client: object, tmp_path: Path) -> None:
     folder = tmp_path / "cur"
     folder.mkdir()
     CUR.to_parquet(folder / "a.parquet", index=False)
@@ -149,11 +127,11 @@ def test_an_unreadable_file_is_one_error_naming_it(client: object, tmp_path: Pat
     ref_path = tmp_path / "ref.parquet"
     REF.to_parquet(ref_path, index=False)
     with pytest.raises(InvalidBatchError, match=r"b\.parquet"):
-        compare_datasets(ref_path, folder, engine="dask", session=client)
+        compare_datasets(ref_path, folder, engine="dask", session=dask_client)
 
 
 def test_cli_check_with_the_dask_engine_fails_on_the_shifted_column(
-    client: object, tmp_path: Path
+    dask_client: object, tmp_path: Path
 ) -> None:
     from typer.testing import CliRunner
 

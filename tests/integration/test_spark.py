@@ -5,17 +5,12 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import shutil
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import missing_component
 
 from watchkeeper.errors import InvalidBatchError
 from watchkeeper.integrations import compare_datasets
@@ -29,30 +24,6 @@ pytestmark = [
     # pyspark 4 warns that pandas 3 is not fully supported when the tests build frames
     pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
 ]
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    """One local[2] session for this module (a JVM start costs ~5 s)."""
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        missing_component('pyspark (pip install "watchkeeper[spark]")')
-    if shutil.which("java") is None:
-        missing_component("Java (Debian openjdk-17-jre-headless; make test installs it)")
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the venv, with watchkeeper
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("watchkeeper-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate()
-    )
-    yield session
-    session.stop()
 
 
 def _frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
