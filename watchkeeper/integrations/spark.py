@@ -80,8 +80,9 @@ def _pyspark() -> Any:
 @contextmanager
 def default_session() -> Iterator[Any]:
     """The active ``SparkSession`` if there is one, else a local one (``local[*]``, UI
-    off, session time zone UTC so timestamps reach pandas as they are stored, this
-    Python on the executors), stopped on exit."""
+    off, session time zone UTC so timestamps reach pandas as they are stored, Arrow
+    batches of :data:`~watchkeeper.tables.BATCH_ROWS` rows, this Python on the
+    executors), stopped on exit."""
     sql = _pyspark()
     active = sql.SparkSession.getActiveSession()
     if active is not None:
@@ -94,7 +95,10 @@ def default_session() -> Iterator[Any]:
         sql.SparkSession.builder.master("local[*]")
         .appName("watchkeeper")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")  # the CLI tells its own progress
         .config("spark.sql.session.timeZone", "UTC")
+        # Arrow batches of the rows the other engines read at a time (default 10,000)
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(BATCH_ROWS))
         .getOrCreate()
     )
     try:
