@@ -245,7 +245,7 @@ def _print(r: dict[str, Any], tag: str) -> None:
         f"  {tag:<8} {r['engine']:<40} {r['seconds']:7.1f} s{start}"
         f"  {rows / r['seconds'] / cores:>10,.0f} rows/s/core"
         f"  driver {r['driver_mb']:6.0f} MB  workers [{workers}] MB{jvm}"
-        f"  drifted: {','.join(r['drifted'])}",
+        f"  drifted: {','.join(r['drifted'])}  (load {os.getloadavg()[0]:.1f})",
         flush=True,
     )
 
