@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -328,3 +329,67 @@ def browser() -> Iterator[Any]:
             yield b
         finally:
             b.close()
+
+
+SPARK_TEST_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.driver.host": "127.0.0.1",
+    "spark.sql.session.timeZone": "UTC",
+    # the test frames are a few thousand rows: two shuffle partitions, no adaptive
+    # re-planning, pandas frames sent to the JVM as Arrow
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.driver.memory": "512m",
+    # short jobs: the JIT's first tier only and one GC thread start the JVM sooner
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+}
+"""The test session's Spark settings (the library's own defaults are in
+:func:`watchkeeper.integrations.spark.default_session`)."""
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One ``local[2]`` SparkSession for the whole test run (a JVM start costs seconds)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        missing_component('pyspark (pip install "watchkeeper[spark]")')
+    if shutil.which("java") is None:
+        missing_component("Java (Debian openjdk-17-jre-headless; make test installs it)")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the venv, with watchkeeper
+    builder = SparkSession.builder.master("local[2]").appName("watchkeeper-tests")
+    for key, value in SPARK_TEST_CONF.items():
+        builder = builder.config(key, value)
+    t0 = time.monotonic()
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    print(f"SparkSession local[2] (JVM start) in {time.monotonic() - t0:.1f} s")
+    try:
+        yield session
+    finally:
+        session.stop()
+
+
+@pytest.fixture(scope="session")
+def dask_client() -> Iterator[Any]:
+    """One ``LocalCluster`` of 2 worker processes on 127.0.0.1 for the whole test run."""
+    try:
+        import dask.dataframe  # noqa: F401
+        import distributed
+    except ImportError:
+        missing_component('dask and distributed (pip install "watchkeeper[dask]")')
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client

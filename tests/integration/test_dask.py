@@ -3,96 +3,28 @@
 
 from __future__ import annotations
 
-import itertools
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
-from conftest import missing_component
+from cluster_cases import CUR, REF, assert_same_rows, write_parts
 
 from watchkeeper.errors import InvalidBatchError
 from watchkeeper.integrations import compare_datasets
-from watchkeeper.profile import CategoricalProfile, DatasetProfile, NumericProfile, profile_batches
+from watchkeeper.profile import NumericProfile, profile_batches
 from watchkeeper.report.files import compare_files
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[object]:
-    try:
-        import dask.dataframe  # noqa: F401
-        import distributed
-    except ImportError:
-        missing_component('dask and distributed (pip install "watchkeeper[dask]")')
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as dask_client,
-    ):
-        yield dask_client
-
-
-def _frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(10.0 + shift, 3.0, n)
-    x[rng.random(n) < 0.05] = np.nan
-    return pd.DataFrame(
-        {
-            "x": x,
-            "y": rng.exponential(2.0, n),
-            "city": rng.choice(["Oslo", "Rome", "Lima", "Pune"], n, p=[0.4, 0.3, 0.2, 0.1]),
-        }
-    )
-
-
-def _assert_same_rows(ours: DatasetProfile, one: DatasetProfile) -> None:
-    """Counts, missing, categories exactly; moments to 1e-9 relative."""
-    assert (ours.schema, ours.n_rows, ours.type_errors) == (one.schema, one.n_rows, one.type_errors)
-    for name, col in ours.columns.items():
-        other = one.columns[name]
-        if isinstance(col, NumericProfile) and isinstance(other, NumericProfile):
-            assert (col.count, col.missing, col.min, col.max) == (
-                other.count, other.missing, other.min, other.max
-            )  # fmt: skip
-            assert col.mean == pytest.approx(other.mean, rel=1e-9)
-            assert col.variance == pytest.approx(other.variance, rel=1e-9, nan_ok=True)
-        else:
-            assert isinstance(col, CategoricalProfile) and isinstance(other, CategoricalProfile)
-            assert (col.counts, col.other, col.missing) == (
-                other.counts,
-                other.other,
-                other.missing,
-            )
-
-
-REF = _frame(9_000, seed=11)
-CUR = _frame(7_000, seed=12, shift=1.0)
-
-
-def _write(frame: pd.DataFrame, folder: Path, cuts: list[int]) -> Path:
-    folder.mkdir()
-    bounds = [0, *cuts, len(frame)]
-    for i, (lo, hi) in enumerate(itertools.pairwise(bounds)):
-        frame.iloc[lo:hi].to_parquet(folder / f"part-{i:03d}.parquet", index=False)
-    return folder
-
-
 @pytest.mark.parametrize("cuts", [[], [4_500], [100, 2_000, 2_000, 8_000]])
 def test_dask_files_give_the_one_process_profiles_and_verdicts(
-    client: object, tmp_path: Path, cuts: list[int]
+    dask_client: object, tmp_path: Path, cuts: list[int]
 ) -> None:
-    ref_dir = _write(REF, tmp_path / "ref", cuts)
-    cur_dir = _write(CUR, tmp_path / "cur", [3_000])
-    ours = compare_datasets(ref_dir, f"{cur_dir}/*.parquet", engine="dask", session=client)
+    ref_dir = write_parts(REF, tmp_path / "ref", cuts)
+    cur_dir = write_parts(CUR, tmp_path / "cur", [3_000])
+    ours = compare_datasets(ref_dir, f"{cur_dir}/*.parquet", engine="dask", session=dask_client)
     ref_one = tmp_path / "ref.parquet"
     cur_one = tmp_path / "cur.parquet"
     REF.to_parquet(ref_one, index=False)
@@ -103,25 +35,25 @@ def test_dask_files_give_the_one_process_profiles_and_verdicts(
     assert {c.name: c.missing for c in ours.columns} == {c.name: c.missing for c in one.columns}
 
 
-def test_dask_frame_profile_equals_one_process(client: object) -> None:
+def test_dask_frame_profile_equals_one_process(dask_client: object) -> None:
     import dask.dataframe as dd
 
     from watchkeeper.integrations.dask import profile_dask
 
     frame = dd.from_pandas(REF, npartitions=5)
-    ours = profile_dask(frame, client=client)
-    _assert_same_rows(ours, profile_batches(lambda: [REF]))
+    ours = profile_dask(frame, client=dask_client)
+    assert_same_rows(ours, profile_batches(lambda: [REF]))
     reference = profile_batches(lambda: [REF])
-    cur = profile_dask(dd.from_pandas(CUR, npartitions=3), reference=reference, client=client)
+    cur = profile_dask(dd.from_pandas(CUR, npartitions=3), reference=reference, client=dask_client)
     one = profile_batches(lambda: [CUR], reference=reference)
-    _assert_same_rows(cur, one)
+    assert_same_rows(cur, one)
     x, x_one = cur.columns["x"], one.columns["x"]
     assert isinstance(x, NumericProfile) and isinstance(x_one, NumericProfile)
     np.testing.assert_array_equal(x.bin_counts, x_one.bin_counts)
 
 
 def test_an_empty_all_missing_and_wrongly_typed_file_as_in_one_process(
-    client: object, tmp_path: Path
+    dask_client: object, tmp_path: Path
 ) -> None:
     folder = tmp_path / "cur"
     folder.mkdir()
@@ -135,13 +67,13 @@ def test_an_empty_all_missing_and_wrongly_typed_file_as_in_one_process(
     wrong.to_parquet(folder / "d.parquet", index=False)
     ref_path = tmp_path / "ref.parquet"
     REF.to_parquet(ref_path, index=False)
-    ours = compare_datasets(ref_path, folder, engine="dask", session=client)
+    ours = compare_datasets(ref_path, folder, engine="dask", session=dask_client)
     local = compare_datasets(ref_path, folder, engine="local")
     assert [c.missing for c in ours.columns] == [c.missing for c in local.columns]
     assert {c.name: c.drifted for c in ours.columns} == {c.name: c.drifted for c in local.columns}
 
 
-def test_an_unreadable_file_is_one_error_naming_it(client: object, tmp_path: Path) -> None:
+def test_an_unreadable_file_is_one_error_naming_it(dask_client: object, tmp_path: Path) -> None:
     folder = tmp_path / "cur"
     folder.mkdir()
     CUR.to_parquet(folder / "a.parquet", index=False)
@@ -149,18 +81,18 @@ def test_an_unreadable_file_is_one_error_naming_it(client: object, tmp_path: Pat
     ref_path = tmp_path / "ref.parquet"
     REF.to_parquet(ref_path, index=False)
     with pytest.raises(InvalidBatchError, match=r"b\.parquet"):
-        compare_datasets(ref_path, folder, engine="dask", session=client)
+        compare_datasets(ref_path, folder, engine="dask", session=dask_client)
 
 
 def test_cli_check_with_the_dask_engine_fails_on_the_shifted_column(
-    client: object, tmp_path: Path
+    dask_client: object, tmp_path: Path
 ) -> None:
     from typer.testing import CliRunner
 
     from watchkeeper.cli import app
 
-    ref_dir = _write(REF, tmp_path / "ref", [3_000, 6_000])
-    cur_dir = _write(CUR, tmp_path / "cur", [3_500])
+    ref_dir = write_parts(REF, tmp_path / "ref", [3_000, 6_000])
+    cur_dir = write_parts(CUR, tmp_path / "cur", [3_500])
     out = tmp_path / "check.json"
     args = ["check", str(ref_dir), str(cur_dir), "--column", "x", "--json", str(out)]
     result = CliRunner().invoke(app, [*args, "--engine", "dask"])

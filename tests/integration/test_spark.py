@@ -3,23 +3,17 @@
 
 from __future__ import annotations
 
-import itertools
 import json
-import os
-import shutil
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
-from conftest import missing_component
+from cluster_cases import CUR, REF, assert_same_rows, write_parts
 
 from watchkeeper.errors import InvalidBatchError
 from watchkeeper.integrations import compare_datasets
-from watchkeeper.profile import CategoricalProfile, DatasetProfile, NumericProfile, profile_batches
+from watchkeeper.profile import NumericProfile, profile_batches
 from watchkeeper.report import build_report
 from watchkeeper.report.files import compare_files
 
@@ -31,81 +25,12 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    """One local[2] session for this module (a JVM start costs ~5 s)."""
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        missing_component('pyspark (pip install "watchkeeper[spark]")')
-    if shutil.which("java") is None:
-        missing_component("Java (Debian openjdk-17-jre-headless; make test installs it)")
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the venv, with watchkeeper
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("watchkeeper-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate()
-    )
-    yield session
-    session.stop()
-
-
-def _frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(10.0 + shift, 3.0, n)
-    x[rng.random(n) < 0.05] = np.nan
-    return pd.DataFrame(
-        {
-            "x": x,
-            "y": rng.exponential(2.0, n),
-            "city": rng.choice(["Oslo", "Rome", "Lima", "Pune"], n, p=[0.4, 0.3, 0.2, 0.1]),
-        }
-    )
-
-
-def _assert_same_rows(ours: DatasetProfile, one: DatasetProfile) -> None:
-    """Counts, missing, categories exactly; moments to 1e-9 relative."""
-    assert (ours.schema, ours.n_rows, ours.type_errors) == (one.schema, one.n_rows, one.type_errors)
-    for name, col in ours.columns.items():
-        other = one.columns[name]
-        if isinstance(col, NumericProfile) and isinstance(other, NumericProfile):
-            assert (col.count, col.missing, col.min, col.max) == (
-                other.count, other.missing, other.min, other.max
-            )  # fmt: skip
-            assert col.mean == pytest.approx(other.mean, rel=1e-9)
-            assert col.variance == pytest.approx(other.variance, rel=1e-9, nan_ok=True)
-        else:
-            assert isinstance(col, CategoricalProfile) and isinstance(other, CategoricalProfile)
-            assert (col.counts, col.other, col.missing) == (
-                other.counts,
-                other.other,
-                other.missing,
-            )
-
-
-REF = _frame(9_000, seed=11)
-CUR = _frame(7_000, seed=12, shift=1.0)
-
-
-def _write(frame: pd.DataFrame, folder: Path, cuts: list[int]) -> Path:
-    folder.mkdir()
-    bounds = [0, *cuts, len(frame)]
-    for i, (lo, hi) in enumerate(itertools.pairwise(bounds)):
-        frame.iloc[lo:hi].to_parquet(folder / f"part-{i:03d}.parquet", index=False)
-    return folder
-
-
 @pytest.mark.parametrize("cuts", [[100, 2_000, 2_000, 8_000]])
 def test_spark_files_give_the_one_process_profiles_and_verdicts(
     spark: Any, tmp_path: Path, cuts: list[int]
 ) -> None:
-    ref_dir = _write(REF, tmp_path / "ref", cuts)
-    cur_dir = _write(CUR, tmp_path / "cur", [3_000])
+    ref_dir = write_parts(REF, tmp_path / "ref", cuts)
+    cur_dir = write_parts(CUR, tmp_path / "cur", [3_000])
     ours = compare_datasets(ref_dir, f"{cur_dir}/*.parquet", engine="spark", session=spark)
     ref_one = tmp_path / "ref.parquet"
     cur_one = tmp_path / "cur.parquet"
@@ -119,18 +44,21 @@ def test_spark_files_give_the_one_process_profiles_and_verdicts(
 
 @pytest.mark.parametrize("partitions", [5])
 def test_spark_frame_profile_equals_one_process(spark: Any, partitions: int) -> None:
-    from watchkeeper.integrations.spark import profile_spark
+    from watchkeeper.integrations import profile_reference
+    from watchkeeper.integrations.spark import SparkFrame, profile_spark
 
     frame = spark.createDataFrame(REF).repartition(partitions)
     reference = profile_batches(lambda: [REF])
-    _assert_same_rows(profile_spark(frame), reference)
+    # more partitions than the driver merges: merged on the executors in groups first
+    ours = profile_reference(SparkFrame(frame, driver_merges=2))
+    assert_same_rows(ours, reference)
     # one column per job (the wide-table path, joined back into one profile), and the
     # current data lacks "y": counted missing, as in one process, even in y's own job
     cur_rows = CUR.drop(columns="y")
     frame_cur = spark.createDataFrame(cur_rows).repartition(partitions)
     cur = profile_spark(frame_cur, reference=reference, columns_per_job=1)
     one = profile_batches(lambda: [cur_rows], reference=reference)
-    _assert_same_rows(cur, one)
+    assert_same_rows(cur, one)
     assert cur.columns["y"].missing == len(CUR)
     x, x_one = cur.columns["x"], one.columns["x"]
     assert isinstance(x, NumericProfile) and isinstance(x_one, NumericProfile)
@@ -187,8 +115,8 @@ def test_cli_report_with_the_spark_engine_writes_the_one_process_verdicts(
 
     from watchkeeper.cli import app
 
-    ref_dir = _write(REF, tmp_path / "ref", [4_000])
-    cur_dir = _write(CUR, tmp_path / "cur", [])
+    ref_dir = write_parts(REF, tmp_path / "ref", [4_000])
+    cur_dir = write_parts(CUR, tmp_path / "cur", [])
     out = tmp_path / "report.json"
     args = ["report", str(ref_dir), f"{cur_dir}/*.parquet", "-o", str(tmp_path / "r.html")]
     result = CliRunner().invoke(app, [*args, "--json", str(out), "--engine", "spark"])

@@ -22,17 +22,19 @@ kept free of engine concerns (error envelopes, column groups).
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from watchkeeper import errors
-from watchkeeper.errors import WatchkeeperError
+from watchkeeper.errors import MissingExtraError, WatchkeeperError
 from watchkeeper.profile import ColumnLayout, DatasetProfile, codec
 from watchkeeper.profile.numeric import DEFAULT_K
 from watchkeeper.schema import Schema
 
 __all__ = [
+    "import_engine",
     "join_columns",
     "merge_bytes",
     "merge_profiles",
@@ -43,6 +45,30 @@ __all__ = [
 ]
 
 _ERROR_MAGIC = b"WKERROR1"
+
+
+def import_engine(module: str, what: str, extra: str) -> Any:
+    """Import an engine's optional ``module``, or raise the error naming its extra.
+
+    Raises
+    ------
+    MissingExtraError
+        ``module`` is not installed; ``what`` says what needs it (e.g. "the Spark engine
+        needs pyspark"), ``extra`` is the watchkeeper extra that installs it.
+
+    Examples
+    --------
+    >>> import_engine("json", "the JSON engine needs json", "json").__name__
+    'json'
+    >>> import_engine("no_such_module", "it needs that", "x")
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.MissingExtraError: it needs that: expected pip install "watchkeeper[x]"
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingExtraError.needs(what, extra, field="engine") from exc
 
 
 def profile_template(

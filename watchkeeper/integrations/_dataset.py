@@ -29,6 +29,7 @@ __all__ = [
     "PartsDone",
     "compare_partitions",
     "profile_current",
+    "profile_partitions",
     "profile_reference",
 ]
 
@@ -179,6 +180,30 @@ def profile_current(
     """Profile ``data`` on the reference's schema and layout, in one pass."""
     template = profile_template(reference.schema, reference.layout(), k=k)
     return data.profile(template, _stage(progress, "current", data))
+
+
+def profile_partitions(
+    data: Partitions,
+    *,
+    reference: DatasetProfile | None = None,
+    schema: Schema | None = None,
+) -> DatasetProfile:
+    """``data`` profiled as a reference (two passes, ``schema`` inferred unless given), or
+    on ``reference``'s schema and layout (one pass): what ``profile_dask`` and
+    ``profile_spark`` do with a frame.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> data = LocalPartitions(lambda: [[{"x": np.arange(10.0)}], [{"x": np.arange(5.0)}]])
+    >>> ref = profile_partitions(data)
+    >>> cur = profile_partitions(data, reference=ref)
+    >>> ref.n_rows, cur.n_rows, round(cur.columns["x"].mean, 3)
+    (15, 15, 3.667)
+    """
+    if reference is not None:
+        return profile_current(data, reference)
+    return profile_reference(data, schema)
 
 
 _STAGES = {

@@ -19,18 +19,17 @@ A Dask DataFrame (any partitioning) profiled as a reference, then a current fram
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from watchkeeper.errors import MissingExtraError
-from watchkeeper.integrations._core import merge_bytes, merge_profiles, profile_partition
-from watchkeeper.integrations._dataset import (
-    PartsDone,
-    compare_partitions,
-    profile_current,
-    profile_reference,
+from watchkeeper.integrations._core import (
+    import_engine,
+    merge_bytes,
+    merge_profiles,
+    profile_partition,
 )
+from watchkeeper.integrations._dataset import PartsDone, compare_partitions, profile_partitions
 from watchkeeper.integrations._files import first_file_batch, read_file_batches, total_rows
 from watchkeeper.profile import DatasetProfile
 from watchkeeper.report import Report
@@ -52,13 +51,7 @@ FAN_IN = 8
 
 
 def _distributed() -> Any:
-    try:
-        import distributed
-    except ImportError as exc:
-        raise MissingExtraError.needs(
-            "the Dask engine needs dask and distributed", "dask", field="engine"
-        ) from exc
-    return distributed
+    return import_engine("distributed", "the Dask engine needs dask and distributed", "dask")
 
 
 @contextmanager
@@ -118,6 +111,11 @@ class DaskFiles:
         Shown in the report.
     rows
         Rows per batch a worker reads at a time.
+
+    Attributes
+    ----------
+    n_rows
+        Rows in all the files, from their metadata (``None`` with csv files).
     """
 
     def __init__(
@@ -126,18 +124,8 @@ class DaskFiles:
         self.files = list(files)
         self.client = client
         self.rows = rows
-        self._name = name
-        self._n_rows = total_rows(self.files)
-
-    @property
-    def name(self) -> str:
-        """Shown in the report."""
-        return self._name
-
-    @property
-    def n_rows(self) -> int | None:
-        """Rows in all the files, from their metadata (``None`` with csv files)."""
-        return self._n_rows
+        self.name = name
+        self.n_rows = total_rows(self.files)
 
     def first_batch(self) -> Any | None:
         """The first non-empty batch, read on the driver as one process reads it."""
@@ -158,17 +146,8 @@ class DaskFrame:
     def __init__(self, frame: Any, client: Any, *, name: str = "dask DataFrame") -> None:
         self.frame = frame
         self.client = client
-        self._name = name
-
-    @property
-    def name(self) -> str:
-        """Shown in the report."""
-        return self._name
-
-    @property
-    def n_rows(self) -> int | None:
-        """Not known without computing the frame."""
-        return None
+        self.name = name
+        self.n_rows: int | None = None  # not known without computing the frame
 
     def first_batch(self) -> Any | None:
         """The head of the first partition with rows (computed one partition at a time)."""
@@ -194,11 +173,8 @@ def profile_dask(
     client: Any = None,
 ) -> DatasetProfile:
     """Profile a Dask DataFrame: as a reference (two passes), or on ``reference``."""
-    with default_client() if client is None else _given(client) as session:
-        data = DaskFrame(frame, session)
-        if reference is not None:
-            return profile_current(data, reference)
-        return profile_reference(data, schema)
+    with default_client() if client is None else nullcontext(client) as session:
+        return profile_partitions(DaskFrame(frame, session), reference=reference, schema=schema)
 
 
 def report_dask(
@@ -210,15 +186,10 @@ def report_dask(
     progress: Progress | None = None,
 ) -> Report:
     """Compare two Dask DataFrames: profiles on the workers, drift judged on the driver."""
-    with default_client() if client is None else _given(client) as session:
+    with default_client() if client is None else nullcontext(client) as session:
         return compare_partitions(
             DaskFrame(reference, session, name="reference"),
             DaskFrame(current, session, name="current"),
             config=config,
             progress=progress,
         )
-
-
-@contextmanager
-def _given(client: Any) -> Iterator[Any]:
-    yield client

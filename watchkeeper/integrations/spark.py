@@ -5,8 +5,11 @@ driver infers the schema from the first batch and encodes a template (schema, la
 ``k``); each executor's Python worker receives the template inside the function
 ``mapInPandas`` ships, profiles its partition's Arrow batches (Spark always moves
 ``mapInPandas`` data as Arrow, ``spark.sql.execution.arrow.maxRecordsPerBatch`` rows at a
-time) and emits one row holding the profile's bytes; ``treeReduce`` merges those bytes on
-the executors and the driver decodes the last one. Wide tables are profiled
+time) and emits one row holding the profile's bytes. Up to ``driver_merges`` (32) such
+rows are collected and merged on the driver; more are first merged on the executors in
+``ceil(sqrt(n))`` groups (a ``repartition`` and a second ``mapInPandas``: the two levels
+of ``treeReduce(depth=2)``, with one kind of Python worker and no pickled RDD rows), so
+the driver receives at most about ``sqrt(n)`` profiles. Wide tables are profiled
 ``columns_per_job`` columns at a time, one job each, so an executor holds the profiles of
 a bounded number of columns whatever the width (whylogs' answer to the same problem).
 
@@ -22,6 +25,8 @@ Examples
 
 from __future__ import annotations
 
+import itertools
+import math
 import os
 import re
 import sys
@@ -31,20 +36,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from watchkeeper.errors import InvalidBatchError, MissingExtraError
+from watchkeeper.errors import InvalidBatchError
 from watchkeeper.integrations._core import (
+    import_engine,
     join_columns,
     merge_bytes,
     merge_profiles,
     profile_partition,
     subset_template,
 )
-from watchkeeper.integrations._dataset import (
-    PartsDone,
-    compare_partitions,
-    profile_current,
-    profile_reference,
-)
+from watchkeeper.integrations._dataset import PartsDone, compare_partitions, profile_partitions
 from watchkeeper.integrations._files import first_file_batch, total_rows
 from watchkeeper.profile import DatasetProfile
 from watchkeeper.report import Report
@@ -55,6 +56,7 @@ from watchkeeper.tables import BATCH_ROWS
 
 __all__ = [
     "COLUMNS_PER_JOB",
+    "DRIVER_MERGES",
     "SparkFiles",
     "SparkFrame",
     "default_session",
@@ -65,22 +67,22 @@ __all__ = [
 COLUMNS_PER_JOB = 32
 """Columns profiled by one Spark job; wider tables take several jobs over the same rows."""
 
+DRIVER_MERGES = 32
+"""Partition profiles merged on the driver at most; more are merged on the executors first."""
+
+_BYTES = "profile binary"
+
 
 def _pyspark() -> Any:
-    try:
-        import pyspark.sql
-    except ImportError as exc:
-        raise MissingExtraError.needs(
-            "the Spark engine needs pyspark", "spark", field="engine"
-        ) from exc
-    return pyspark.sql
+    return import_engine("pyspark.sql", "the Spark engine needs pyspark", "spark")
 
 
 @contextmanager
 def default_session() -> Iterator[Any]:
     """The active ``SparkSession`` if there is one, else a local one (``local[*]``, UI
-    off, session time zone UTC so timestamps reach pandas as they are stored, this
-    Python on the executors), stopped on exit."""
+    off, session time zone UTC so timestamps reach pandas as they are stored, Arrow
+    batches of :data:`~watchkeeper.tables.BATCH_ROWS` rows, this Python on the
+    executors), stopped on exit."""
     sql = _pyspark()
     active = sql.SparkSession.getActiveSession()
     if active is not None:
@@ -93,7 +95,10 @@ def default_session() -> Iterator[Any]:
         sql.SparkSession.builder.master("local[*]")
         .appName("watchkeeper")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")  # the CLI tells its own progress
         .config("spark.sql.session.timeZone", "UTC")
+        # Arrow batches of the rows the other engines read at a time (default 10,000)
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(BATCH_ROWS))
         .getOrCreate()
     )
     try:
@@ -126,8 +131,14 @@ def _pandas3_tolerated() -> Iterator[None]:
         yield
 
 
-def _merge_two(a: bytes, b: bytes) -> bytes:
-    return merge_bytes([a, b])
+def _merge_group(frames: Iterator[Any]) -> Iterator[Any]:
+    """The executors' level of the tree: this task's profiles merged into one row."""
+    import pandas as pd
+
+    blobs = (bytes(blob) for frame in frames for blob in frame["profile"])
+    first = next(blobs, None)
+    if first is not None:  # a round-robin group may be empty
+        yield pd.DataFrame({"profile": [merge_bytes(itertools.chain([first], blobs))]})
 
 
 def _spark_error(exc: Exception, name: str) -> InvalidBatchError:
@@ -155,6 +166,8 @@ class SparkFrame:
         Shown in the report.
     columns_per_job
         Columns profiled by one job (:data:`COLUMNS_PER_JOB`).
+    driver_merges
+        Partition profiles merged on the driver at most (:data:`DRIVER_MERGES`).
     """
 
     def __init__(
@@ -163,20 +176,13 @@ class SparkFrame:
         *,
         name: str = "spark DataFrame",
         columns_per_job: int = COLUMNS_PER_JOB,
+        driver_merges: int = DRIVER_MERGES,
     ) -> None:
         self.frame = frame
         self.columns_per_job = max(1, columns_per_job)
-        self._name = name
-
-    @property
-    def name(self) -> str:
-        """Shown in the report."""
-        return self._name
-
-    @property
-    def n_rows(self) -> int | None:
-        """Not known without a job."""
-        return None
+        self.driver_merges = max(1, driver_merges)
+        self.name = name
+        self.n_rows: int | None = None  # not known without a job
 
     def first_batch(self) -> Any | None:
         """The first rows in the frame's order (``limit``), as Arrow converted to pandas by
@@ -186,7 +192,7 @@ class SparkFrame:
         return head if len(head) else None
 
     def profile(self, template: bytes, done: PartsDone) -> DatasetProfile:
-        """One ``mapInPandas`` + ``treeReduce`` job per group of columns."""
+        """One ``mapInPandas`` job per group of columns, its profiles merged in a tree."""
         names = list(DatasetProfile.from_bytes(template).schema.names)
         present = set(self.frame.columns)
         groups = [
@@ -199,20 +205,26 @@ class SparkFrame:
             cols = [self.frame[c] for c in group if c in present]
             if not cols and self.frame.columns:  # an extra column keeps the rows counted
                 cols = [self.frame[self.frame.columns[0]]]
-            with _pandas3_tolerated():
-                rows = self.frame.select(*cols).mapInPandas(_profiler(sub), "profile binary")
-                try:
-                    blobs = rows.rdd.map(lambda row: bytes(row[0]))
-                    part = blobs.treeReduce(_merge_two, depth=2)
-                except ValueError as exc:
-                    if "empty RDD" not in str(exc):
-                        raise
-                    part = sub  # no partitions at all: nothing was profiled
-                except Exception as exc:  # py4j and pyspark errors share no base class
-                    raise _spark_error(exc, self.name) from exc
-            profiles.append(merge_profiles([part], template=sub))
+            profiles.append(self._profile_columns(self.frame.select(*cols), sub))
             done(i + 1, len(groups))
         return profiles[0] if len(groups) == 1 else join_columns(template, profiles)
+
+    def _profile_columns(self, frame: Any, template: bytes) -> DatasetProfile:
+        """One job: a profile per partition, merged on the executors in ``ceil(sqrt(n))``
+        groups when there are more than :attr:`driver_merges`, then on the driver."""
+        with _pandas3_tolerated():
+            try:
+                parts = frame.mapInPandas(_profiler(template), _BYTES)
+                n = parts.rdd.getNumPartitions()
+                if n > self.driver_merges:
+                    parts = parts.repartition(math.isqrt(n - 1) + 1).mapInPandas(
+                        _merge_group, _BYTES
+                    )
+                blobs = [bytes(row[0]) for row in parts.collect()]
+            except Exception as exc:  # py4j and pyspark errors share no base class
+                raise _spark_error(exc, self.name) from exc
+        # no partitions at all give the template: nothing was profiled
+        return merge_profiles(blobs, template=template)
 
 
 class SparkFiles(SparkFrame):
@@ -229,17 +241,13 @@ class SparkFiles(SparkFrame):
                 value=str(wrong[0]),
                 expected="a .parquet file",
             )
-        self._rows = total_rows(self.files)
+        rows = total_rows(self.files)
         try:
             frame = spark.read.parquet(*[str(p) for p in self.files])
         except Exception as exc:  # Spark's analysis errors name no common base class here
             raise _spark_error(exc, name) from exc
         super().__init__(frame, name=name)
-
-    @property
-    def n_rows(self) -> int | None:
-        """Rows in all the files, from their metadata."""
-        return self._rows
+        self.n_rows = rows  # from the files' metadata
 
     def first_batch(self) -> Any | None:
         """The first non-empty batch, read on the driver as one process reads it."""
@@ -255,9 +263,7 @@ def profile_spark(
 ) -> DatasetProfile:
     """Profile a Spark DataFrame: as a reference (two passes), or on ``reference``."""
     data = SparkFrame(frame, columns_per_job=columns_per_job)
-    if reference is not None:
-        return profile_current(data, reference)
-    return profile_reference(data, schema)
+    return profile_partitions(data, reference=reference, schema=schema)
 
 
 def report_spark(
