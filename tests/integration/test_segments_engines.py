@@ -4,14 +4,11 @@ rows: rows, counts, missing values and bins exactly, moments to 1e-9 relative.""
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import missing_component
 
 from watchkeeper.profile import CategoricalProfile, NumericProfile, profile_table
 from watchkeeper.profile.segments import SegmentSet
@@ -75,50 +72,20 @@ def _assert_same(ours: SegmentSet, one: SegmentSet) -> None:
                     )  # fmt: skip
 
 
-def test_dask_segment_profiles_equal_one_process() -> None:
-    try:
-        import dask.dataframe as dd
-        import distributed
-    except ImportError:
-        missing_component('dask and distributed (pip install "watchkeeper[dask]")')
+def test_dask_segment_profiles_equal_one_process(dask_client: Any) -> None:
+    import dask.dataframe as dd
+
     from watchkeeper.integrations.segments import segment_profiles_dask
 
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",  # any free port: 8787 may be taken
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):  # fmt: skip
-        frame = dd.from_pandas(CUR, npartitions=5)
-        ours = segment_profiles_dask(frame, REFERENCE, COLUMNS, top_k=5, client=client)
+    frame = dd.from_pandas(CUR, npartitions=5)
+    ours = segment_profiles_dask(frame, REFERENCE, COLUMNS, top_k=5, client=dask_client)
     _assert_same(ours, _one_process(COLUMNS))
 
 
-def test_spark_segment_profiles_equal_one_process() -> None:
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        missing_component('pyspark (pip install "watchkeeper[spark]")')
-    if shutil.which("java") is None:
-        missing_component("Java (Debian openjdk-17-jre-headless; make test installs it)")
+def test_spark_segment_profiles_equal_one_process(spark: Any) -> None:
     from watchkeeper.integrations.segments import segment_profiles_spark
 
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .appName("watchkeeper-segments")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate()
-    )
-    try:
-        frame = spark.createDataFrame(CUR).repartition(3)
-        # one segment column: each is one job of the same code (a JVM job costs seconds)
-        ours = segment_profiles_spark(frame, REFERENCE, ["region"], top_k=5)
-    finally:
-        spark.stop()
+    frame = spark.createDataFrame(CUR).repartition(3)
+    # one segment column: each is one job of the same code (a JVM job costs seconds)
+    ours = segment_profiles_spark(frame, REFERENCE, ["region"], top_k=5)
     _assert_same(ours, _one_process(["region"]))
