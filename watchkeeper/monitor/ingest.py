@@ -120,6 +120,8 @@ class Ingestion:
         self._handed: collections.deque[tuple[int, list[Row], float]] = collections.deque()
         self._handed_count = 0
         self._folded_count = 0
+        self.estimation: Estimation | None = None
+        """Keeps what the performance estimate needs of each window (set by the Monitor)."""
 
     def offer(
         self,
@@ -183,8 +185,6 @@ class Ingestion:
                 number, rows, now = self._handed.popleft()
                 self._folded_count = number + 1
             self._fold_rows(rows, now)
-        self.estimation: Estimation | None = None
-        """Keeps what the performance estimate needs of each window (set by the Monitor)."""
 
     def log(
         self,
