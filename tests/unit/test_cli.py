@@ -384,7 +384,7 @@ def test_exported_prometheus_rules_pass_promtool(tmp_path: Path, promtool: str) 
         'min_over_time(watchkeeper_feature_drifted{feature!=""}[120s]) >= 1'
     )
     assert exprs["LowAccuracy"] == (
-        '(watchkeeper_performance{metric="accuracy"} < 0.8) and on(model, version) '
+        "(watchkeeper_accuracy_degraded >= 1) and on(model, version) "
         "(watchkeeper_label_coverage_ratio > 0.3)"
     )
     check = subprocess.run([promtool, "check", "rules", str(out)], capture_output=True, text=True)
