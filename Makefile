@@ -8,7 +8,9 @@
 #   make test-fast  the edit-test loop, under 90 s on two cores: every test except those
 #                   marked slow (over a few seconds each), statistical (false-alarm
 #                   calibration by simulation) and integration (real PostgreSQL, Prometheus,
-#                   Alertmanager, Chromium); needs no system component
+#                   Alertmanager, Chromium); needs no system component; two pytest-xdist
+#                   workers (the whole suite stays serial: its real components are
+#                   started once per session)
 #   make lint       ruff, ruff format --check, mypy, import-linter
 #   make bench      run the benchmarks (prints figures; never part of the test suite)
 # PYTEST_ARGS passes options to pytest in both test targets, e.g. PYTEST_ARGS="-x tests/unit".
@@ -52,7 +54,7 @@ test: install system-deps
 FAST := not slow and not statistical and not integration
 
 test-fast: install
-	$(PY) -m pytest -p no:cacheprovider -m "$(FAST)" $(PYTEST_ARGS)
+	$(PY) -m pytest -p no:cacheprovider -n 2 -m "$(FAST)" $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check watchkeeper tests benchmarks
