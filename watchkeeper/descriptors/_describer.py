@@ -8,6 +8,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from watchkeeper._batch import Columns, Factorized, to_columns
+from watchkeeper.descriptors._per_value import is_missing
 from watchkeeper.descriptors.audio import AudioDescriptors
 from watchkeeper.descriptors.embedding import EmbeddingDescriptors
 from watchkeeper.descriptors.image import ImageDescriptors
@@ -50,11 +51,6 @@ def _part(kind: str, names: tuple[str, ...]) -> ColumnDescriptors:
     if kind == "audio":
         return AudioDescriptors(names=names)
     return EmbeddingDescriptors(names=names)
-
-
-def _missing(value: Any) -> bool:
-    """A missing raw value in a row (no audio with a typed request)."""
-    return value is None or (isinstance(value, float) and value != value)
 
 
 def _values(column: Any) -> list[Any]:
@@ -126,7 +122,7 @@ class Describer:
         if not present:
             return features
         if isinstance(features, Mapping) and any(
-            self.parts[s].is_one(features[s]) or _missing(features[s]) for s in present
+            self.parts[s].is_one(features[s]) or is_missing(features[s]) for s in present
         ):
             row = {k: v for k, v in features.items() if k not in present or k in self._keep}
             for src in present:

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from watchkeeper.descriptors._per_value import PerValueDescriptors
 from watchkeeper.errors import InvalidBatchError, MissingExtraError
-from watchkeeper.schema.media import DESCRIPTORS
 from watchkeeper.types import FloatArray
 
 __all__ = ["AudioDescriptors", "audio_samples", "describe_audio"]
@@ -125,11 +125,7 @@ def describe_audio(value: Any) -> dict[str, float]:
     }
 
 
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value)
-
-
-class AudioDescriptors:
+class AudioDescriptors(PerValueDescriptors):
     """Audio descriptors of a column (stateless: :meth:`fit` learns nothing).
 
     Parameters
@@ -147,30 +143,10 @@ class AudioDescriptors:
 
     kind = "audio"
 
-    def __init__(self, *, names: Sequence[str] | None = None) -> None:
-        self.names = tuple(DESCRIPTORS["audio"] if names is None else names)
-
-    def fit(self, reference: Sequence[Any]) -> AudioDescriptors:
-        """Nothing to learn; returns ``self``."""
-        return self
-
-    def transform(self, values: Sequence[Any]) -> dict[str, FloatArray]:
-        """One float array per descriptor (NaN where the value is missing)."""
-        out = {name: np.full(len(values), np.nan) for name in self.names}
-        for i, value in enumerate(values):
-            if _missing(value):
-                continue
-            row = describe_audio(value)
-            for name in self.names:
-                out[name][i] = row[name]
-        return out
-
-    def one(self, value: Any) -> dict[str, float]:
-        """The descriptors of one clip (NaN when it is missing)."""
-        if _missing(value):
-            return dict.fromkeys(self.names, math.nan)
-        row = describe_audio(value)
-        return {name: row[name] for name in self.names}
+    @staticmethod
+    def describe(value: Any) -> dict[str, float]:
+        """Every descriptor of one clip."""
+        return describe_audio(value)
 
     @staticmethod
     def is_one(value: Any) -> bool:

@@ -29,15 +29,13 @@ Pech-Pacheco, J. L., Cristóbal, G., Chamorro-Martínez, J., Fernández-Valdivia
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from watchkeeper.descriptors._per_value import PerValueDescriptors
 from watchkeeper.errors import InvalidBatchError, MissingExtraError
-from watchkeeper.schema.media import DESCRIPTORS
-from watchkeeper.types import FloatArray
 
 __all__ = ["ImageDescriptors", "describe_image", "image_pixels"]
 
@@ -135,11 +133,7 @@ def describe_image(image: Any) -> dict[str, float]:
     }
 
 
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value)
-
-
-class ImageDescriptors:
+class ImageDescriptors(PerValueDescriptors):
     """Image descriptors of a column (stateless: :meth:`fit` learns nothing).
 
     Parameters
@@ -157,30 +151,10 @@ class ImageDescriptors:
 
     kind = "image"
 
-    def __init__(self, *, names: Sequence[str] | None = None) -> None:
-        self.names = tuple(DESCRIPTORS["image"] if names is None else names)
-
-    def fit(self, reference: Sequence[Any]) -> ImageDescriptors:
-        """Nothing to learn; returns ``self``."""
-        return self
-
-    def transform(self, values: Sequence[Any]) -> dict[str, FloatArray]:
-        """One float array per descriptor (NaN where the value is missing)."""
-        out = {name: np.full(len(values), np.nan) for name in self.names}
-        for i, value in enumerate(values):
-            if _missing(value):
-                continue
-            row = describe_image(value)
-            for name in self.names:
-                out[name][i] = row[name]
-        return out
-
-    def one(self, value: Any) -> dict[str, float]:
-        """The descriptors of one image (NaN when it is missing)."""
-        if _missing(value):
-            return dict.fromkeys(self.names, float("nan"))
-        row = describe_image(value)
-        return {name: row[name] for name in self.names}
+    @staticmethod
+    def describe(value: Any) -> dict[str, float]:
+        """Every descriptor of one image."""
+        return describe_image(value)
 
     @staticmethod
     def is_one(value: Any) -> bool:
