@@ -8,6 +8,7 @@ doubled rows, printed (``pytest -s`` shows it) and checked (nothing lost or doub
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import subprocess
@@ -130,11 +131,20 @@ def tmpfs(path: Path, size: str = "8m") -> Iterator[Path]:
 
 def fill(directory: Path, leave_bytes: int) -> Path:
     """Fill the file system of ``directory`` up to ``leave_bytes`` free; the filler
-    file is returned (delete it to free the space)."""
+    file is returned (delete it to free the space). The collector may write meanwhile
+    and fill the disk first: then the filler gives ``leave_bytes`` back."""
     filler = directory / "filler"
     free = os.statvfs(directory).f_bavail * os.statvfs(directory).f_frsize
-    with open(filler, "ab") as f:
-        f.write(b"\0" * max(0, free - leave_bytes))
+    want = max(0, free - leave_bytes)
+    with open(filler, "ab", buffering=0) as f:
+        try:
+            written = f.write(b"\0" * want)
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC:
+                raise
+            written = 0
+        if written is not None and written < want:  # the disk is full: leave the room
+            os.ftruncate(f.fileno(), max(0, os.fstat(f.fileno()).st_size - leave_bytes))
     return filler
 
 

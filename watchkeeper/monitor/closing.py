@@ -92,15 +92,30 @@ class WindowCloser:
     def corrections(self) -> None:
         """Save the late rows of closed windows; their analyses and the rebuilding of the
         coarser windows that had already ended are queued on the background."""
-        for start, state in self.windows.take_late():
-            self._save(start, state, "correction")
+        late = self.windows.take_late()
+        for i, (start, _) in enumerate(late):
+            self._save_or_keep(late, i, "correction")
             for rstart, seconds in self.windows.ended_rollups(start):
                 key = WindowKey(self.model, self.version, rstart, seconds)
                 self.background.submit(functools.partial(self._rebuild, key))
 
     def _close(self, closing: list[tuple[float, WindowState]]) -> None:
-        for start, state in closing:
-            self._save(start, state, "base")
+        for i in range(len(closing)):
+            self._save_or_keep(closing, i, "base")
+
+    def _save_or_keep(
+        self, states: list[tuple[float, WindowState]], i: int, kind: WindowKind
+    ) -> None:
+        """Save ``states[i]``; when that fails (a full disk), hand it and the ones after it
+        back to the windows, to be saved again with the rows still to come, and raise.
+        Dropping them instead would let the window's next state, reopened from an older
+        save, claim their seqs (``max_seq``) without their rows: a replay would skip them."""
+        start, state = states[i]
+        try:
+            self._save(start, state, kind)
+        except Exception:
+            self.windows.keep_unsaved(states[i:])
+            raise
 
     def _save(self, start: float, state: WindowState, kind: WindowKind) -> None:
         key = WindowKey(self.model, self.version, start, self.windows.config.window_seconds)

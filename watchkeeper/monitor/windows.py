@@ -142,6 +142,16 @@ class Windows:
         late, self._late = self._late, {}
         return sorted(late.items())
 
+    def keep_unsaved(self, states: list[tuple[float, WindowState]]) -> None:
+        """Take back states handed out by :meth:`advance`, :meth:`close_all` or
+        :meth:`take_late` whose save failed (a full disk): later rows fold into them and
+        they are saved again (late ones with the next corrections), so the state saved
+        for a window always holds every ``seq`` up to its ``max_seq``; their seqs stay in
+        :attr:`unsaved_seq` until then."""
+        end = self._watermark - self.config.window_seconds - self.config.grace_seconds
+        for start, state in states:
+            (self._late if start <= end else self._open)[start] = state
+
     def saved(self, start: float) -> None:
         """The state of the window at ``start`` (closed or corrected) is in the store."""
         self._unsaved.pop(start, None)
