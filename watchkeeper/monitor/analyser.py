@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from watchkeeper.monitor.analysis import analyse_window, merged_state, performance_points
 from watchkeeper.monitor.baseline import Baseline
+from watchkeeper.monitor.embedding_drift import EmbeddingWindowDrift
 from watchkeeper.monitor.estimation import Estimation
 from watchkeeper.monitor.issues import Issues
 from watchkeeper.monitor.multivariate import MultivariateAnalysis
@@ -86,6 +87,8 @@ class Analyser:
         self.now = now
         self.issues = issues
         self.multivariate = multivariate
+        self.embedding: EmbeddingWindowDrift | None = None
+        """Embedding drift of each window (set by the Monitor; ``None``: no embeddings)."""
         self.estimation: Estimation | None = None
         """Estimated performance, its self-check and the relative judgement (set by the
         Monitor)."""
@@ -107,6 +110,8 @@ class Analyser:
             points += performance_points(key, labelled, state.requests, task)
             if self.multivariate is not None:
                 points += self.multivariate.points(state, key, reference, points)
+            if self.embedding is not None:
+                points += self.embedding.points(state, key, reference)
             if self.segments is not None:
                 points += self.segments.drift_points(state, key)
                 points += self.segments.performance_points(state, key, labelled, task)

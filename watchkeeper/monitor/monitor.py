@@ -17,6 +17,11 @@ from typing import Any, Unpack
 from watchkeeper.descriptors import Describer
 from watchkeeper.monitor.clock import Clock, SystemClock
 from watchkeeper.monitor.config import MonitorConfig, MonitorOptions, resolve_config, valid_name
+from watchkeeper.monitor.embedding_drift import (
+    EmbeddingWindowDrift,
+    embedding_columns,
+    embedding_config,
+)
 from watchkeeper.monitor.estimation import Estimation, FittedEstimator
 from watchkeeper.monitor.events import Listener
 from watchkeeper.monitor.labels import LabelReport
@@ -101,7 +106,13 @@ class Monitor:
         **options: Unpack[MonitorOptions],
     ) -> None:
         self.model, self.version = valid_name("model", model), valid_name("version", version)
-        self.config = config = resolve_config(config, options)
+        # an embedding column turns a row sample on, for its per-window MMD drift
+        embeddings = embedding_columns(schema)
+        given = config is not None or options.get("reservoir_size") is not None
+        config = embedding_config(
+            resolve_config(config, options), embeddings, reservoir_given=given
+        )
+        self.config = config
         self.window_seconds, self.grace_seconds = config.window_seconds, config.grace_seconds
         self.rollup_seconds, self.drift_config = list(config.rollup_seconds), config.drift
         self.clock = clock = clock or SystemClock()
@@ -121,6 +132,10 @@ class Monitor:
         self._learn_segments(reference)
         self._estimation = Estimation(self.store, model, version, config.window_seconds)
         self._parts.analyser.estimation = self._parts.ingestion.estimation = self._estimation
+        if embeddings and config.reservoir_size:
+            self._parts.analyser.embedding = EmbeddingWindowDrift(
+                embeddings, config.drift.false_alarm_rate
+            )
 
     def _described_reference(self, reference: Any) -> Any:
         """A raw reference with its media replaced by descriptors (which learn from it:
