@@ -113,10 +113,20 @@ def _regressor(rng: np.random.Generator) -> Monitor:
     return monitor
 
 
+def _embedder(rng: np.random.Generator) -> Monitor:
+    """A model with an embedding column: the per-window embedding drift."""
+    monitor = Monitor("emb", schema={"emb": {"kind": "embedding"}}, store="memory://",
+                      reference={"emb": rng.normal(size=(300, 8))}, clock=ManualClock(),
+                      grace=0, rollups=())  # fmt: skip
+    monitor.log({"emb": rng.normal(size=(100, 8)) + 1.0}, timestamps=rng.uniform(0, W, 100))
+    monitor.flush()
+    return monitor
+
+
 @pytest.fixture(scope="module")
 def monitors() -> Iterator[dict[str, Monitor]]:
     rng = np.random.default_rng(7)
-    built = {m.model: m for m in (_classifier(rng), _regressor(rng))}
+    built = {m.model: m for m in (_classifier(rng), _regressor(rng), _embedder(rng))}
     yield built
     for monitor in built.values():
         monitor.close()

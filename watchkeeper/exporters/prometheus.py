@@ -200,7 +200,8 @@ class MonitorCollector(Collector):
         for model, monitor in self.monitors.items():
             if monitor.last_closed is not None:
                 window.add_metric([model, monitor.version], monitor.last_closed)
-            features = {spec.name for spec in (monitor.schema or [])}
+            # a feature label is a column or the raw column of descriptors (embedding drift)
+            features = {n for spec in (monitor.schema or []) for n in (spec.name, spec.source) if n}
             features = set(sorted(features)[:MAX_FEATURES])
             for point in self._points(monitor):
                 exported = EXPORTED.get(point.name)

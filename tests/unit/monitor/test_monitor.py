@@ -580,10 +580,11 @@ def test_point_names_list_every_name_the_analysis_writes() -> None:
     m.flush()
     written = set(m.metrics()["name"])
     assert written <= POINT_NAMES
-    # regression-only and text-only names, and the causes of a drifted window (all
-    # written by tests/unit/test_metrics.py's scenarios)
+    # regression-only, text-only and embedding-only names, and the causes of a drifted
+    # window (all written by tests/unit/test_metrics.py's scenarios)
     regression = {"mae", "mape", "r2", "rmse", "estimated_mae", "estimated_rmse", "segment_mae"}
-    assert POINT_NAMES - written <= regression | {"empty_ratio", "root_cause_score"}
+    embedding = {"embedding_drift", "embedding_drift_threshold", "embedding_drifted"}
+    assert POINT_NAMES - written <= regression | embedding | {"empty_ratio", "root_cause_score"}
 
 
 def test_rows_without_an_id_in_a_batch_are_not_kept_for_labels() -> None:
