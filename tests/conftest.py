@@ -8,12 +8,14 @@ the end. Without its binaries an integration test skips locally and fails under
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -393,3 +395,22 @@ def dask_client() -> Iterator[Any]:
         distributed.Client(cluster) as client,
     ):
         yield client
+
+
+@contextlib.contextmanager
+def serve_app(app: Any) -> Iterator[str]:
+    """Serve an ASGI ``app`` with uvicorn on a free 127.0.0.1 port in a thread; yields its
+    URL once ``/readyz`` answers, and stops the server at the end."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(url + "/readyz")
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

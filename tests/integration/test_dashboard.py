@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC
@@ -16,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ARTIFACTS, free_port, wait_http
+from conftest import ARTIFACTS, serve_app
 from dashboard_stream import SHIFT_FROM, WINDOWS, XSS, build
 
 pytestmark = pytest.mark.integration
@@ -31,29 +30,12 @@ class _Served:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Served]:
-    import uvicorn
 
     from watchkeeper.server.app import create_app
 
     collector, info = build(tmp_path_factory.mktemp("dashboard"))
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(collector.config, service=collector),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    wait_http(url + "/readyz")
-    try:
+    with serve_app(create_app(collector.config, service=collector)) as url:
         yield _Served(url, collector, info)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ points exactly; the page states the assumption. Screenshot: artifacts/performanc
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -17,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
-from conftest import ARTIFACTS, free_port, wait_http
+from conftest import ARTIFACTS, serve_app
 
 from watchkeeper.service import Service
 from watchkeeper.service.config import EXAMPLE, parse_config
@@ -44,7 +43,6 @@ def _rows(rng: np.random.Generator, n: int, shift: float, concept: bool) -> tupl
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
     import pandas as pd
-    import uvicorn
 
     from watchkeeper.server.app import create_app
 
@@ -82,18 +80,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]
             monitor.log_labels(*pending.pop(0))
     monitor.flush()  # the last LATE windows keep only their estimate
     collector.tick()
-    port = free_port()
-    app = create_app(collector.config, service=collector)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    wait_http(url + "/readyz")
     try:
-        yield url, monitor
+        with serve_app(create_app(collector.config, service=collector)) as url:
+            yield url, monitor
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
         collector.close()
 
 

@@ -5,7 +5,6 @@ a correlation flip no single feature shows (two features whose correlation turns
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ARTIFACTS, free_port, wait_http
+from conftest import ARTIFACTS, serve_app
 
 from watchkeeper.report import add_multivariate, compare_frames, render_html, sample_batches
 from watchkeeper.report.multivariate import report_schema
@@ -50,7 +49,6 @@ class _Served:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Served]:
-    import uvicorn
 
     from watchkeeper.server.app import create_app
 
@@ -101,25 +99,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Served]:
     for ids, truth in labels:
         monitor.log_labels(ids, truth)
     collector.tick()
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(collector.config, service=collector),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    wait_http(url + "/readyz")
     flipped = [start + w * WINDOW for w in range(FLIP_FROM, WINDOWS)]
-    try:
+    with serve_app(create_app(collector.config, service=collector)) as url:
         yield _Served(url, collector, flipped)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ Screenshots go to artifacts/segments/."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import ARTIFACTS, free_port, wait_http
+from conftest import ARTIFACTS, serve_app
 
 from watchkeeper.service import Service
 from watchkeeper.service.config import EXAMPLE, parse_config
@@ -75,29 +74,14 @@ def _collector(tmp: Path) -> Service:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Service]]:
-    import uvicorn
 
     from watchkeeper.server.app import create_app
 
     collector = _collector(tmp_path_factory.mktemp("segments"))
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(collector.config, service=collector),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    wait_http(url + "/readyz")
     try:
-        yield url, collector
+        with serve_app(create_app(collector.config, service=collector)) as url:
+            yield url, collector
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
         collector.close()
 
 
